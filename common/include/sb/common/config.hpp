@@ -1,0 +1,33 @@
+#pragma once
+/// Process configuration, read once from the environment by the composition
+/// root. Plain data.
+#include <chrono>
+#include <string>
+
+namespace sb {
+
+struct Config {
+  std::string database_url;               // SWITCHBOARD_DATABASE_URL
+  std::string listen_database_url;        // SWITCHBOARD_LISTEN_DATABASE_URL (default: database_url)
+  std::string listen = "127.0.0.1:8080";  // SWITCHBOARD_LISTEN
+  std::string admin_token;                // SWITCHBOARD_ADMIN_TOKEN
+  std::string graph_api_base = "https://graph.facebook.com/v21.0";  // SWITCHBOARD_GRAPH_API_BASE
+  std::string public_url;                                           // SWITCHBOARD_PUBLIC_URL (default http://<listen>)
+  std::string secret_key_hex;                                       // SWITCHBOARD_SECRET_KEY (64 hex chars)
+  std::string secret_key_file = "var/secret.key";                   // SWITCHBOARD_SECRET_KEY_FILE
+  std::string log_level = "info";                                   // SWITCHBOARD_LOG_LEVEL
+  std::string log_format = "text";                                  // SWITCHBOARD_LOG_FORMAT: text | json
+  int io_threads = 2;                                               // SWITCHBOARD_IO_THREADS
+  int db_pool_size = 4;                                             // SWITCHBOARD_DB_POOL_SIZE
+  int ingest_writers = 2;                                           // SWITCHBOARD_INGEST_WRITERS
+  std::size_t ingest_max_batch = 512;                               // SWITCHBOARD_INGEST_MAX_BATCH (requests)
+  std::size_t ingest_max_backlog_bytes = 64u << 20;                 // SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES
+  std::chrono::milliseconds ingest_deadline{4000};                  // SWITCHBOARD_INGEST_DEADLINE_MS
+  int archive_retention_days = 30;                                  // SWITCHBOARD_ARCHIVE_RETENTION_DAYS
+
+  /// Reads SWITCHBOARD_* variables; throws std::invalid_argument naming the
+  /// variable when one is malformed.
+  static Config FromEnvironment();
+};
+
+}  // namespace sb

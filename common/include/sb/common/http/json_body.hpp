@@ -1,0 +1,45 @@
+#pragma once
+/// Validation of `/v1` request bodies and query strings. Every failure throws
+/// HttpError 400 naming the field: `invalid_json`, `unknown_field`,
+/// `missing_field`, `invalid_field`.
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sb/common/http/message.hpp"
+
+namespace sb::http {
+
+class JsonBody {
+ public:
+  /// Parses the body as a JSON object whose keys are all in `allowed`.
+  JsonBody(const Request& req, std::initializer_list<std::string_view> allowed);
+  ~JsonBody();
+
+  std::string RequiredString(std::string_view field, std::size_t max_len = 1000);
+  std::optional<std::string> OptionalString(std::string_view field, std::size_t max_len = 1000);
+  /// One of `choices`.
+  std::string RequiredEnum(std::string_view field, std::initializer_list<std::string_view> choices);
+  std::int64_t RequiredInt(std::string_view field, std::int64_t min, std::int64_t max);
+  std::optional<std::int64_t> OptionalInt(std::string_view field, std::int64_t min, std::int64_t max);
+  std::optional<bool> OptionalBool(std::string_view field);
+  bool Has(std::string_view field) const;
+  const nlohmann::json& json() const;
+
+ private:
+  std::unique_ptr<nlohmann::json> body_;
+};
+
+/// `?name=` as an integer in [min, max], or nullopt when absent.
+std::optional<std::int64_t> QueryInt(const Request& req, std::string_view name, std::int64_t min, std::int64_t max);
+/// A path parameter that must be a positive id; anything else is 404 (it
+/// names nothing).
+std::int64_t PathId(const Request& req, std::string_view name);
+
+}  // namespace sb::http

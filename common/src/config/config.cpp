@@ -1,0 +1,59 @@
+#include "sb/common/config.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace sb {
+namespace {
+
+std::string Env(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? std::string(value) : std::move(fallback);
+}
+
+template <class T>
+T EnvNumber(const char* name, T fallback, T min, T max) {
+  const char* value = std::getenv(name);
+  if (!value || !*value) return fallback;
+  T parsed{};
+  std::string_view text(value);
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+  if (ec != std::errc() || ptr != text.data() + text.size() || parsed < min || parsed > max) {
+    throw std::invalid_argument(std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
+                                std::to_string(max) + ", got '" + value + "'");
+  }
+  return parsed;
+}
+
+}  // namespace
+
+Config Config::FromEnvironment() {
+  Config c;
+  c.database_url = Env("SWITCHBOARD_DATABASE_URL", "postgresql:///switchboard");
+  c.listen_database_url = Env("SWITCHBOARD_LISTEN_DATABASE_URL", c.database_url);
+  c.listen = Env("SWITCHBOARD_LISTEN", c.listen);
+  c.admin_token = Env("SWITCHBOARD_ADMIN_TOKEN", "");
+  c.graph_api_base = Env("SWITCHBOARD_GRAPH_API_BASE", c.graph_api_base);
+  c.public_url = Env("SWITCHBOARD_PUBLIC_URL", "http://" + c.listen);
+  while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  c.secret_key_hex = Env("SWITCHBOARD_SECRET_KEY", "");
+  c.secret_key_file = Env("SWITCHBOARD_SECRET_KEY_FILE", c.secret_key_file);
+  c.log_level = Env("SWITCHBOARD_LOG_LEVEL", c.log_level);
+  c.log_format = Env("SWITCHBOARD_LOG_FORMAT", c.log_format);
+  if (c.log_format != "text" && c.log_format != "json") {
+    throw std::invalid_argument("SWITCHBOARD_LOG_FORMAT must be 'text' or 'json'");
+  }
+  c.io_threads = EnvNumber("SWITCHBOARD_IO_THREADS", c.io_threads, 1, 64);
+  c.db_pool_size = EnvNumber("SWITCHBOARD_DB_POOL_SIZE", c.db_pool_size, 1, 256);
+  c.ingest_writers = EnvNumber("SWITCHBOARD_INGEST_WRITERS", c.ingest_writers, 1, 16);
+  c.ingest_max_batch = EnvNumber<std::size_t>("SWITCHBOARD_INGEST_MAX_BATCH", c.ingest_max_batch, 1, 100000);
+  c.ingest_max_backlog_bytes = EnvNumber<std::size_t>("SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES",
+                                                      c.ingest_max_backlog_bytes, 1u << 20, std::size_t{1} << 34);
+  c.ingest_deadline = std::chrono::milliseconds(
+      EnvNumber<long>("SWITCHBOARD_INGEST_DEADLINE_MS", c.ingest_deadline.count(), 100, 60000));
+  c.archive_retention_days = EnvNumber("SWITCHBOARD_ARCHIVE_RETENTION_DAYS", c.archive_retention_days, 1, 3650);
+  return c;
+}
+
+}  // namespace sb

@@ -1,0 +1,150 @@
+#include "sb/common/crypto.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <memory>
+#include <stdexcept>
+
+namespace sb::crypto {
+namespace {
+
+constexpr std::size_t kNonceSize = 12;
+constexpr std::size_t kTagSize = 16;
+
+std::string RawHmac(std::string_view key, std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), out.data(), &len);
+  return {reinterpret_cast<const char*>(out.data()), len};
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+struct CipherCtxDeleter {
+  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
+};
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
+
+}  // namespace
+
+std::string HexEncode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0xf]);
+  }
+  return out;
+}
+
+std::optional<std::string> HexDecode(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    int hi = HexValue(hex[i]);
+    int lo = HexValue(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) { return HexEncode(RawHmac(key, data)); }
+
+bool VerifyHubSignature(std::string_view header, std::string_view secret, std::string_view body) {
+  constexpr std::string_view kPrefix = "sha256=";
+  if (header.size() != kPrefix.size() + 64 || header.substr(0, kPrefix.size()) != kPrefix) return false;
+  auto given = HexDecode(header.substr(kPrefix.size()));
+  if (!given) return false;
+  return ConstantTimeEqual(*given, RawHmac(secret, body));
+}
+
+std::string Sha256(std::string_view data) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> out{};
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
+  return {reinterpret_cast<const char*>(out.data()), out.size()};
+}
+
+std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
+
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string RandomToken(std::string_view prefix) {
+  std::array<unsigned char, 32> raw{};
+  if (RAND_bytes(raw.data(), raw.size()) != 1) throw std::runtime_error("RAND_bytes failed");
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out(prefix);
+  // 32 bytes -> 43 base64url characters (no padding).
+  unsigned bits = 0;
+  int nbits = 0;
+  for (unsigned char c : raw) {
+    bits = (bits << 8) | c;
+    nbits += 8;
+    while (nbits >= 6) {
+      out.push_back(kAlphabet[(bits >> (nbits - 6)) & 0x3f]);
+      nbits -= 6;
+    }
+  }
+  if (nbits > 0) out.push_back(kAlphabet[(bits << (6 - nbits)) & 0x3f]);
+  return out;
+}
+
+SecretBox::SecretBox(std::string key, unsigned char key_id) : key_(std::move(key)), key_id_(key_id) {
+  if (key_.size() != 32) throw std::invalid_argument("SecretBox key must be 32 bytes");
+}
+
+std::string SecretBox::Seal(std::string_view plaintext) const {
+  std::string out(1 + kNonceSize + plaintext.size() + kTagSize, '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  p[0] = key_id_;
+  if (RAND_bytes(p + 1, kNonceSize) != 1) throw std::runtime_error("RAND_bytes failed");
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  auto* key = reinterpret_cast<const unsigned char*>(key_.data());
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key, p + 1) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), p + 1 + kNonceSize, &len, reinterpret_cast<const unsigned char*>(plaintext.data()),
+                        static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptFinal_ex(ctx.get(), p + 1 + kNonceSize + len, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize, p + 1 + kNonceSize + plaintext.size()) != 1) {
+    throw std::runtime_error("AES-256-GCM encryption failed");
+  }
+  return out;
+}
+
+std::optional<std::string> SecretBox::Open(std::string_view sealed) const {
+  if (sealed.size() < 1 + kNonceSize + kTagSize) return std::nullopt;
+  const auto* p = reinterpret_cast<const unsigned char*>(sealed.data());
+  if (p[0] != key_id_) return std::nullopt;
+  std::size_t n = sealed.size() - 1 - kNonceSize - kTagSize;
+  std::string out(n, '\0');
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  auto* key = reinterpret_cast<const unsigned char*>(key_.data());
+  auto* tag = const_cast<unsigned char*>(p + 1 + kNonceSize + n);
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key, p + 1) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, p + 1 + kNonceSize,
+                        static_cast<int>(n)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize, tag) != 1 ||
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &len) != 1) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace sb::crypto

@@ -1,0 +1,314 @@
+#include "sb/common/http/server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+
+#include <atomic>
+#include <limits>
+#include <mutex>
+#include <unordered_map>
+
+#include "sb/common/crypto.hpp"
+
+namespace sb::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+struct ConnectionState {
+  beast::tcp_stream* stream = nullptr;  // valid while `alive`, touched only on its strand
+  bool alive = true;
+  bool idle = true;
+};
+
+std::pair<std::string, std::string> SplitHostPort(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::invalid_argument("listen address must be host:port: " + listen);
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return {host, listen.substr(colon + 1)};
+}
+
+std::string ShortRequestId() { return crypto::RandomToken("").substr(0, 12); }
+
+}  // namespace
+
+class Server::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  Impl(asio::io_context& io, const Router& router, ServerOptions options)
+      : io_(io), router_(router), options_(std::move(options)), acceptor_(io) {}
+
+  std::string Start() {
+    auto [host, port] = SplitHostPort(options_.listen);
+    tcp::resolver resolver(io_);
+    auto endpoint = *resolver.resolve(host, port, tcp::resolver::passive | tcp::resolver::numeric_host).begin();
+    acceptor_.open(endpoint.endpoint().protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint.endpoint());
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    auto bound = acceptor_.local_endpoint();
+    asio::co_spawn(acceptor_.get_executor(), Accept(shared_from_this()), asio::detached);
+    std::string addr = bound.address().to_string();
+    if (bound.address().is_v6()) addr = "[" + addr + "]";
+    return addr + ":" + std::to_string(bound.port());
+  }
+
+  void Stop(std::function<void()> on_drained) {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this(), on_drained = std::move(on_drained)]() mutable {
+      self->stopping_ = true;
+      boost::system::error_code ignored;
+      self->acceptor_.close(ignored);
+      std::lock_guard lock(self->mu_);
+      self->on_drained_ = std::move(on_drained);
+      for (auto& [id, state] : self->connections_) {
+        auto strand = state.second;
+        asio::post(strand, [st = state.first] {
+          if (st->alive && st->idle) st->stream->socket().cancel();
+        });
+      }
+      self->MaybeDrainedLocked();
+    });
+  }
+
+  void SetObserver(RequestObserver observer) { observer_ = std::move(observer); }
+
+  std::size_t ActiveConnections() const {
+    std::lock_guard lock(mu_);
+    return connections_.size();
+  }
+
+ private:
+  using Strand = asio::strand<asio::io_context::executor_type>;
+
+  asio::awaitable<void> Accept(std::shared_ptr<Impl> self) {
+    for (;;) {
+      auto strand = asio::make_strand(io_);
+      auto [ec, socket] = co_await acceptor_.async_accept(strand, kTuple);
+      if (ec) {
+        if (stopping_ || ec == asio::error::operation_aborted) co_return;
+        spdlog::warn("accept failed: {}", ec.message());
+        // Out of file descriptors and the like: back off instead of spinning.
+        asio::steady_timer timer(io_, std::chrono::milliseconds(50));
+        co_await timer.async_wait(kTuple);
+        continue;
+      }
+      if (ActiveConnections() >= options_.max_connections) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true));
+      asio::co_spawn(strand, Session(self, beast::tcp_stream(std::move(socket)), strand), asio::detached);
+    }
+  }
+
+  std::uint64_t Register(std::shared_ptr<ConnectionState> state, Strand strand) {
+    std::lock_guard lock(mu_);
+    auto id = next_id_++;
+    connections_.emplace(id, std::make_pair(std::move(state), std::move(strand)));
+    return id;
+  }
+
+  void Unregister(std::uint64_t id) {
+    std::lock_guard lock(mu_);
+    connections_.erase(id);
+    MaybeDrainedLocked();
+  }
+
+  void MaybeDrainedLocked() {
+    if (stopping_ && connections_.empty() && on_drained_) {
+      asio::post(io_, std::move(on_drained_));
+      on_drained_ = nullptr;
+    }
+  }
+
+  static void FillRequest(const bhttp::request_parser<bhttp::string_body>& parser, Request& req) {
+    const auto& h = parser.get();
+    req.method = std::string(h.method_string());
+    req.target = std::string(h.target());
+    req.headers.reserve(16);
+    for (const auto& field : h) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    auto url = boost::urls::parse_origin_form(req.target);
+    if (url) {
+      req.path = std::string(url->path());
+      for (auto param : url->params()) req.query.emplace_back(param.key, param.value);
+    } else {
+      auto q = req.target.find('?');
+      req.path = req.target.substr(0, q);
+    }
+    req.request_id = std::string(req.Header("x-request-id"));
+    if (req.request_id.empty() || req.request_id.size() > 64) req.request_id = ShortRequestId();
+  }
+
+  asio::awaitable<bool> Write(beast::tcp_stream& stream, Response res, const Request& req, bool keep_alive) {
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
+    out.set(bhttp::field::server, "switchboard");
+    if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
+    if (!req.request_id.empty()) out.set("X-Request-Id", req.request_id);
+    for (auto& [name, value] : res.headers) out.set(name, value);
+    out.body() = std::move(res.body);
+    out.keep_alive(keep_alive);
+    out.prepare_payload();
+    stream.expires_after(options_.body_timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream, out, kTuple);
+    co_return !ec;
+  }
+
+  // After refusing a request we do not want to read, close gracefully: stop
+  // sending, then read and discard for a moment so the client sees the
+  // answer instead of a connection reset.
+  static asio::awaitable<void> Drain(beast::tcp_stream& stream) {
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(std::chrono::milliseconds(500));
+    std::array<char, 16384> sink{};
+    std::size_t total = 0;
+    while (total < (8u << 20)) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+      if (ec) break;
+      total += n;
+    }
+    stream.socket().close(ignored);
+  }
+
+  void Observe(const Request& req, const std::string& route, int status) {
+    if (observer_) observer_(req, route, status, Clock::now() - req.received_at);
+  }
+
+  asio::awaitable<void> Session(std::shared_ptr<Impl> /*keep_alive*/, beast::tcp_stream stream, Strand strand) {
+    auto state = std::make_shared<ConnectionState>();
+    state->stream = &stream;
+    auto id = Register(state, strand);
+    std::string remote;
+    {
+      boost::system::error_code ec;
+      auto ep = stream.socket().remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string();
+    }
+    beast::flat_buffer buffer;
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(16 * 1024);
+      // The route decides the limit once the header is in; Beast must not
+      // refuse an oversized Content-Length first (it would answer 400).
+      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+      state->idle = buffer.size() == 0;
+      if (state->idle && stopping_) break;
+      stream.expires_after(state->idle ? options_.idle_timeout : options_.header_timeout);
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      state->idle = false;
+      if (ec) {
+        if (ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted && ec != beast::error::timeout &&
+            ec != asio::error::connection_reset && ec != asio::error::eof) {
+          Request req;
+          req.received_at = Clock::now();
+          co_await Write(stream, ErrorResponse(400, "bad_request", "malformed HTTP request: " + ec.message()), req,
+                         false);
+          Observe(req, "", 400);
+          co_await Drain(stream);
+        }
+        break;
+      }
+      Request req;
+      req.received_at = Clock::now();
+      req.remote = remote;
+      FillRequest(parser, req);
+      auto match = router_.Find(req.method, req.path);
+      std::size_t limit = match.body_limit;
+      auto length = parser.content_length();
+      if (length && *length > limit) {
+        co_await Write(stream, PayloadTooLarge(limit), req, false);
+        Observe(req, match.pattern, 413);
+        co_await Drain(stream);
+        break;
+      }
+      if (!parser.is_done()) {
+        parser.body_limit(limit);
+        stream.expires_after(options_.body_timeout);
+        auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+        if (rec == bhttp::error::body_limit) {
+          co_await Write(stream, PayloadTooLarge(limit), req, false);
+          Observe(req, match.pattern, 413);
+          co_await Drain(stream);
+          break;
+        }
+        if (rec) break;
+      }
+      req.body = std::move(parser.get().body());
+      bool keep_alive = parser.keep_alive();
+      stream.expires_never();
+      Response res = co_await Dispatch(match, req);
+      int status = res.status;
+      keep_alive = keep_alive && !stopping_;
+      bool written = co_await Write(stream, std::move(res), req, keep_alive);
+      Observe(req, match.pattern, status);
+      if (!written || !keep_alive) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    state->alive = false;
+    Unregister(id);
+  }
+
+  static Response PayloadTooLarge(std::size_t limit) {
+    return ErrorResponse(413, "payload_too_large",
+                         "request body exceeds the limit of " + std::to_string(limit) + " bytes");
+  }
+
+  asio::awaitable<Response> Dispatch(Router::Match& match, Request& req) {
+    if (!match.handler) {
+      if (match.path_known)
+        co_return ErrorResponse(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
+      co_return ErrorResponse(404, "not_found", "no route for " + req.method + " " + req.path);
+    }
+    req.params = std::move(match.params);
+    try {
+      co_return co_await (*match.handler)(req);
+    } catch (const HttpError& e) {
+      co_return e.ToResponse();
+    } catch (const std::exception& e) {
+      spdlog::error("request_id={} {} {} failed: {}", req.request_id, req.method, match.pattern, e.what());
+      co_return ErrorResponse(500, "internal_error", "internal error (request id " + req.request_id + ")");
+    }
+  }
+
+  asio::io_context& io_;
+  const Router& router_;
+  ServerOptions options_;
+  tcp::acceptor acceptor_;
+  std::atomic<bool> stopping_{false};
+  RequestObserver observer_;
+  mutable std::mutex mu_;
+  std::uint64_t next_id_ = 0;
+  std::unordered_map<std::uint64_t, std::pair<std::shared_ptr<ConnectionState>, Strand>> connections_;
+  std::function<void()> on_drained_;
+};
+
+Server::Server(asio::io_context& io, const Router& router, ServerOptions options)
+    : impl_(std::make_shared<Impl>(io, router, std::move(options))) {}
+Server::~Server() = default;
+std::string Server::Start() { return impl_->Start(); }
+void Server::Stop(std::function<void()> on_drained) { impl_->Stop(std::move(on_drained)); }
+void Server::SetObserver(RequestObserver observer) { impl_->SetObserver(std::move(observer)); }
+std::size_t Server::ActiveConnections() const { return impl_->ActiveConnections(); }
+
+}  // namespace sb::http

@@ -1,0 +1,60 @@
+#include "sb/admin/authenticator.hpp"
+
+#include "sb/common/crypto.hpp"
+
+namespace sb::admin {
+
+namespace {
+constexpr std::size_t kMaxCached = 10000;
+
+http::HttpError Unauthorized(std::string message) { return http::HttpError(401, "unauthorized", std::move(message)); }
+}  // namespace
+
+Authenticator::Authenticator(store::BusinessRepository& businesses, std::string admin_token,
+                             std::chrono::seconds cache_ttl)
+    : businesses_(businesses), admin_token_(std::move(admin_token)), cache_ttl_(cache_ttl) {}
+
+boost::asio::awaitable<void> Authenticator::RequireAdmin(const http::Request& req) {
+  Principal p = co_await Authenticate(req);
+  if (p.role != Principal::Role::kAdmin) {
+    throw http::HttpError(403, "forbidden", "this operation needs the platform admin token");
+  }
+}
+
+boost::asio::awaitable<Principal> Authenticator::Authenticate(const http::Request& req) {
+  auto token = req.BearerToken();
+  if (token.empty()) throw Unauthorized("missing bearer token (Authorization: Bearer <token>)");
+  if (!admin_token_.empty() && crypto::ConstantTimeEqual(token, admin_token_)) {
+    co_return Principal{Principal::Role::kAdmin, 0, std::nullopt};
+  }
+  std::string hash = crypto::Sha256Hex(token);
+  auto now = std::chrono::steady_clock::now();
+  std::optional<store::TokenOwner> owner;
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && it->second.expires > now) owner = it->second.owner;
+  }
+  if (!owner) {
+    owner = co_await businesses_.FindToken(hash);
+    if (!owner) throw Unauthorized("invalid or revoked token");
+    std::lock_guard lock(mu_);
+    if (cache_.size() >= kMaxCached) cache_.clear();
+    cache_[hash] = Cached{*owner, now + cache_ttl_};
+  }
+  Principal p;
+  p.role = owner->role == "agent" ? Principal::Role::kAgent : Principal::Role::kBusiness;
+  p.business_id = owner->business_id;
+  p.agent_id = owner->agent_id;
+  co_return p;
+}
+
+boost::asio::awaitable<Principal> Authenticator::RequireBusiness(const http::Request& req) {
+  Principal p = co_await Authenticate(req);
+  if (p.role != Principal::Role::kBusiness) {
+    throw http::HttpError(403, "forbidden", "this operation needs a business API key");
+  }
+  co_return p;
+}
+
+}  // namespace sb::admin

@@ -1,0 +1,68 @@
+#include "sb/admin/setup_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "sb/common/http/json_body.hpp"
+
+namespace sb::admin {
+
+SetupApi::SetupApi(Authenticator& auth, store::BusinessRepository& businesses, store::ChannelRepository& channels,
+                   const crypto::SecretBox& secrets, std::function<void(const std::string&)> on_channel_created)
+    : auth_(auth),
+      businesses_(businesses),
+      channels_(channels),
+      secrets_(secrets),
+      on_channel_created_(std::move(on_channel_created)) {}
+
+boost::asio::awaitable<http::Response> SetupApi::CreateBusiness(http::Request& req) {
+  co_await auth_.RequireAdmin(req);
+  http::JsonBody body(req, {"name", "timezone"});
+  auto name = body.RequiredString("name", 200);
+  auto timezone = body.OptionalString("timezone", 64).value_or("UTC");
+  std::string key = crypto::RandomToken("sbk_");
+  auto created = co_await businesses_.Create(name, timezone, crypto::Sha256Hex(key));
+  if (!created) {
+    throw http::HttpError(400, "invalid_field",
+                          "'timezone' must be an IANA time zone name such as Europe/Lisbon, got '" + timezone + "'");
+  }
+  auto out = nlohmann::json::parse(*created);
+  out["api_key"] = key;
+  co_return http::Response::Json(201, out);
+}
+
+boost::asio::awaitable<http::Response> SetupApi::CreateChannel(http::Request& req) {
+  Principal who = co_await auth_.RequireBusiness(req);
+  http::JsonBody body(req, {"kind", "external_id", "account_id", "app_secret", "verify_token", "access_token", "name"});
+  store::NewChannel c;
+  c.business_id = who.business_id;
+  c.kind = body.RequiredEnum("kind", {"messenger", "instagram", "whatsapp"});
+  c.external_id = body.RequiredString("external_id", 128);
+  c.account_id = body.OptionalString("account_id", 128);
+  c.name = body.OptionalString("name", 200);
+  c.app_secret_enc_hex = crypto::HexEncode(secrets_.Seal(body.RequiredString("app_secret", 512)));
+  c.verify_token_hash_hex = crypto::Sha256Hex(body.RequiredString("verify_token", 512));
+  if (auto token = body.OptionalString("access_token", 4096)) {
+    c.access_token_enc_hex = crypto::HexEncode(secrets_.Seal(*token));
+  }
+  std::string created;
+  try {
+    created = co_await channels_.Create(c);
+  } catch (const store::Conflict&) {
+    throw http::HttpError(409, "channel_exists",
+                          "a " + c.kind + " channel with external_id '" + c.external_id + "' is registered already");
+  }
+  if (on_channel_created_) on_channel_created_(c.kind);
+  http::Response res;
+  res.status = 201;
+  res.body = std::move(created);
+  co_return res;
+}
+
+boost::asio::awaitable<http::Response> SetupApi::ListChannels(http::Request& req) {
+  Principal who = co_await auth_.RequireBusiness(req);
+  http::Response res;
+  res.body = R"({"items":)" + co_await channels_.List(who.business_id) + R"(,"next_cursor":null})";
+  co_return res;
+}
+
+}  // namespace sb::admin

@@ -1,0 +1,131 @@
+#include "sb/app/app.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "sb/common/http/server.hpp"
+#include "sb/store/migrator.hpp"
+#include "services.hpp"
+
+namespace sb::app {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+App::App(Config config) : config_(std::move(config)) {}
+App::~App() = default;
+
+std::vector<http::RouteInfo> App::Routes() {
+  http::Router router;
+  RegisterRoutes(router, nullptr);
+  return router.Routes();
+}
+
+int App::Migrate() {
+  auto report = store::Migrate(config_.database_url);
+  spdlog::info("migrate: {} applied, {} known", report.applied.size(), report.total);
+  return 0;
+}
+
+namespace {
+
+// Liveness of the database for /readyz, and daily housekeeping (archive
+// partitions, retention).
+asio::awaitable<void> BackgroundLoop(App::Services& s) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer timer(executor);
+  auto next_housekeeping = std::chrono::steady_clock::now() + 1h;
+  for (;;) {
+    try {
+      if (std::chrono::steady_clock::now() >= next_housekeeping) {
+        co_await s.maintenance.RunHousekeeping(s.config.archive_retention_days);
+        next_housekeeping = std::chrono::steady_clock::now() + 1h;
+      } else {
+        co_await s.maintenance.Ping();
+      }
+    } catch (const std::exception& e) {
+      spdlog::debug("database probe failed: {}", e.what());
+    }
+    timer.expires_after(500ms);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+  }
+}
+
+}  // namespace
+
+int App::Serve(bool migrate, const std::string& ready_file) {
+  if (migrate) Migrate();
+  services_ = std::make_unique<Services>(config_);
+  auto& s = *services_;
+  // Today's archive partition must exist before the first webhook: creating
+  // it while batches insert would race them.
+  try {
+    s.maintenance.RunHousekeepingSync(config_.archive_retention_days);
+  } catch (const std::exception& e) {
+    spdlog::warn("housekeeping at start failed (serving anyway; retried hourly): {}", e.what());
+  }
+
+  http::Router router;
+  RegisterRoutes(router, &s);
+
+  asio::io_context io(config_.io_threads);
+  http::Server server(io, router, http::ServerOptions{config_.listen});
+  server.SetObserver([&s](const http::Request&, const std::string& route, int status, std::chrono::nanoseconds) {
+    s.registry
+        .GetCounter("switchboard_http_requests_total", "HTTP requests by route and status",
+                    {{"route", route.empty() ? "unmatched" : route}, {"status", std::to_string(status)}})
+        .Inc();
+  });
+  std::string bound = server.Start();
+  spdlog::info("switchboard serving on http://{} (public URL {})", bound, config_.public_url);
+  if (!ready_file.empty()) {
+    std::ofstream(ready_file + ".tmp") << bound << "\n";
+    std::filesystem::rename(ready_file + ".tmp", ready_file);
+  }
+
+  asio::steady_timer background_stop(io);
+  asio::co_spawn(io, BackgroundLoop(s), asio::detached);
+
+  // Shutdown: stop accepting, let requests in flight get their commit or a
+  // 503, then stop; whatever is still running after 9 s is cut off so the
+  // process exits within 10 s.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::steady_timer deadline(io);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: draining", signo);
+    server.Stop([&io] {
+      spdlog::info("drained; stopping");
+      io.stop();
+    });
+    deadline.expires_after(9s);
+    deadline.async_wait([&io](const boost::system::error_code& e) {
+      if (!e) {
+        spdlog::warn("drain took too long; stopping with requests in flight");
+        io.stop();
+      }
+    });
+  });
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < config_.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  s.writer.Stop();
+  s.db.Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace sb::app

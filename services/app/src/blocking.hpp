@@ -1,0 +1,30 @@
+#pragma once
+// Runs a coroutine to completion on a private io_context: for CLI commands,
+// which have no event loop of their own.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <exception>
+#include <optional>
+
+namespace sb::app {
+
+template <class T>
+T Blocking(boost::asio::awaitable<T> task) {
+  boost::asio::io_context io;
+  // Completions arrive from the database threads: keep run() waiting.
+  auto guard = boost::asio::make_work_guard(io);
+  std::optional<T> result;
+  std::exception_ptr error;
+  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+    error = e;
+    if (!e) result = std::move(value);
+    guard.reset();
+  });
+  io.run();
+  if (error) std::rethrow_exception(error);
+  return std::move(*result);
+}
+
+}  // namespace sb::app

@@ -1,0 +1,107 @@
+#include "services.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "secret_key.hpp"
+
+namespace sb::app {
+
+namespace asio = boost::asio;
+
+boost::asio::awaitable<gateway::IngestOutcome> WriterSink::Ingest(gateway::IngestRequest request) {
+  try {
+    co_return co_await writer_.Submit(std::move(request));
+  } catch (const store::Overloaded&) {
+    throw http::HttpError(503, "overloaded", "too many webhooks are waiting to be stored; retry shortly")
+        .WithRetryAfter(1);
+  } catch (const store::Unavailable&) {
+    throw http::HttpError(503, "database_unavailable", "the message could not be stored in time; retry shortly")
+        .WithRetryAfter(2);
+  }
+}
+
+App::Services::Services(const Config& c)
+    : config(c),
+      secrets(LoadOrCreateSecretKey(c)),
+      db(store::DbOptions{c.database_url, c.db_pool_size}),
+      writer(store::GroupCommitWriter::Options{c.database_url, c.ingest_writers, c.ingest_max_batch, 16u << 20,
+                                               c.ingest_max_backlog_bytes, c.ingest_deadline},
+             &registry),
+      channels(db, c.public_url),
+      auth(businesses, c.admin_token),
+      directory(channels, secrets),
+      webhooks(directory, sink, registry, c.ingest_deadline),
+      setup(auth, businesses, channels, secrets, [this](const std::string&) { directory.Invalidate(); }) {
+  registry.AddCallback([this](metrics::Registry& r) {
+    r.GetGauge("switchboard_db_pool_in_use", "Pooled database connections running a statement")
+        .Set(static_cast<double>(db.InUse()));
+    r.GetGauge("switchboard_db_pool_queued", "Statements waiting for a pooled connection")
+        .Set(static_cast<double>(db.Queued()));
+    r.GetGauge("switchboard_database_ready", "1 while a statement succeeded in the last 2 s")
+        .Set(DatabaseReady() ? 1 : 0);
+  });
+}
+
+App::Services::~Services() {
+  writer.Stop();
+  db.Stop();
+}
+
+bool App::Services::DatabaseReady() const {
+  return std::chrono::steady_clock::now() - db.LastSuccess() < std::chrono::seconds(2);
+}
+
+namespace {
+
+// Maps "the database is unavailable" from any handler to a 503 the client
+// can retry; nothing above the store sees libpqxx.
+http::Handler Guard(http::Handler handler) {
+  return [handler = std::move(handler)](http::Request& req) -> asio::awaitable<http::Response> {
+    try {
+      co_return co_await handler(req);
+    } catch (const store::Unavailable&) {
+      throw http::HttpError(503, "database_unavailable", "the database is unavailable; retry shortly")
+          .WithRetryAfter(2);
+    }
+  };
+}
+
+template <class T>
+http::Handler Bind(T* target, asio::awaitable<http::Response> (T::*method)(http::Request&)) {
+  return Guard([target, method](http::Request& req) { return (target->*method)(req); });
+}
+
+}  // namespace
+
+void RegisterRoutes(http::Router& r, App::Services* s) {
+  auto* webhooks = s ? &s->webhooks : nullptr;
+  auto* setup = s ? &s->setup : nullptr;
+  auto* conversations = s ? &s->conversation_api : nullptr;
+
+  r.Add("GET", "/healthz", [](http::Request&) -> asio::awaitable<http::Response> {
+    co_return http::Response::Json(200, {{"status", "ok"}});
+  });
+  r.Add("GET", "/readyz", [s](http::Request&) -> asio::awaitable<http::Response> {
+    if (!s->DatabaseReady()) {
+      throw http::HttpError(503, "database_unavailable", "no database statement succeeded in the last 2 s")
+          .WithRetryAfter(1);
+    }
+    co_return http::Response::Json(200, {{"status", "ready"}});
+  });
+  r.Add("GET", "/metrics", [s](http::Request&) -> asio::awaitable<http::Response> {
+    co_return http::Response::Text(200, s->registry.Render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  r.Add("GET", "/webhooks/{kind}", Bind(webhooks, &gateway::WebhookHandler::Verify));
+  r.Add("POST", "/webhooks/{kind}", Bind(webhooks, &gateway::WebhookHandler::Receive), http::kWebhookBodyLimit);
+
+  r.Add("POST", "/v1/businesses", Bind(setup, &admin::SetupApi::CreateBusiness));
+  r.Add("POST", "/v1/channels", Bind(setup, &admin::SetupApi::CreateChannel));
+  r.Add("GET", "/v1/channels", Bind(setup, &admin::SetupApi::ListChannels));
+
+  r.Add("GET", "/v1/conversations", Bind(conversations, &admin::ConversationApi::List));
+  r.Add("GET", "/v1/conversations/{id}", Bind(conversations, &admin::ConversationApi::Get));
+  r.Add("GET", "/v1/conversations/{id}/messages", Bind(conversations, &admin::ConversationApi::Messages));
+}
+
+}  // namespace sb::app

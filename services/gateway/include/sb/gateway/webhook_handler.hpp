@@ -1,0 +1,38 @@
+#pragma once
+/// The channel webhook endpoints: the GET verification handshake and the
+/// signed POST, checked in DESIGN.md's order (size, JSON, shape, signature)
+/// and handed to the ingest sink. Thread-safe.
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+
+#include "sb/common/http/message.hpp"
+#include "sb/gateway/ingest_sink.hpp"
+
+namespace sb::metrics {
+class Registry;
+}
+
+namespace sb::gateway {
+
+class WebhookHandler {
+ public:
+  WebhookHandler(ChannelDirectory& directory, IngestSink& sink, metrics::Registry& registry,
+                 std::chrono::milliseconds deadline);
+  ~WebhookHandler();
+
+  /// GET /webhooks/{kind}
+  boost::asio::awaitable<http::Response> Verify(http::Request& req);
+  /// POST /webhooks/{kind}
+  boost::asio::awaitable<http::Response> Receive(http::Request& req);
+
+ private:
+  struct Metrics;
+  ChannelDirectory& directory_;
+  IngestSink& sink_;
+  std::unique_ptr<Metrics> metrics_;
+  std::chrono::milliseconds deadline_;
+};
+
+}  // namespace sb::gateway

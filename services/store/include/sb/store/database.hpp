@@ -1,0 +1,74 @@
+#pragma once
+/// The PostgreSQL connection pool: a few threads, each with its own
+/// connection, in front of them a bounded queue. The event loop hands work
+/// over with `co_await db.Run(...)` and never blocks on the database.
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace sb::store {
+
+/// The database cannot be reached, or answered too late: retry later (503).
+class Unavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A unique key already exists (409 where the API says so).
+class Conflict : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Session;  // a transaction on one pooled connection; store-internal
+
+struct DbOptions {
+  std::string url;
+  int pool_size = 4;
+  std::size_t max_queue = 2048;
+  std::chrono::milliseconds queue_timeout{3000};      // waiting for a connection
+  std::chrono::milliseconds statement_timeout{5000};  // per transaction
+};
+
+/// libpq URL with connect_timeout and TCP keepalives added unless present, so
+/// a dead server is noticed in seconds rather than minutes.
+std::string WithConnectionDefaults(std::string url);
+
+class Database {
+ public:
+  explicit Database(DbOptions options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  /// Runs `work` in one transaction on a pool thread and resumes the caller
+  /// on its own executor. Commits when `work` returns; rolls back and
+  /// rethrows when it throws. Throws Unavailable when the queue is full, the
+  /// wait passes queue_timeout, or the connection fails; Conflict on a
+  /// unique violation. `name` labels logs and metrics.
+  boost::asio::awaitable<void> Run(std::string_view name, std::function<void(Session&)> work);
+
+  /// The same, blocking the calling thread (for CLI commands and start-up).
+  void RunSync(std::string_view name, const std::function<void(Session&)>& work);
+
+  /// When a statement last succeeded (steady clock); for /readyz.
+  std::chrono::steady_clock::time_point LastSuccess() const;
+  std::size_t InUse() const;
+  std::size_t Queued() const;
+
+  /// Finishes queued work and joins the threads.
+  void Stop();
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sb::store

@@ -1,0 +1,58 @@
+#include <nlohmann/json.hpp>
+
+#include "sb/store/repositories.hpp"
+#include "session.hpp"
+
+namespace sb::store {
+
+namespace {
+nlohmann::json Nullable(const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
+}  // namespace
+
+boost::asio::awaitable<std::string> ChannelRepository::Create(const NewChannel& c) {
+  auto param = nlohmann::json{{"business_id", c.business_id},
+                              {"kind", c.kind},
+                              {"external_id", c.external_id},
+                              {"account_id", Nullable(c.account_id)},
+                              {"name", Nullable(c.name)},
+                              {"app_secret_enc", c.app_secret_enc_hex},
+                              {"verify_token_hash", c.verify_token_hash_hex},
+                              {"access_token_enc", Nullable(c.access_token_enc_hex)},
+                              {"public_url", public_url_}}
+                   .dump();
+  std::string out;
+  co_await db_.Run("channels/create",
+                   [&](Session& s) { out = s.Exec("channels/create", param)[0][0].as<std::string>(); });
+  co_return out;
+}
+
+boost::asio::awaitable<std::string> ChannelRepository::List(std::int64_t business_id) {
+  std::string out;
+  co_await db_.Run("channels/list", [&](Session& s) {
+    out = s.Exec("channels/list", std::to_string(business_id), public_url_)[0][0].as<std::string>();
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::vector<ChannelSecret>> ChannelRepository::Resolve(
+    const std::string& kind, const std::vector<std::string>& ids, const std::vector<std::string>& accounts) {
+  auto param = nlohmann::json{{"kind", kind}, {"ids", ids}, {"accounts", accounts}}.dump();
+  std::vector<ChannelSecret> out;
+  co_await db_.Run("channels/resolve", [&](Session& s) {
+    for (const auto& row : s.Exec("channels/resolve", param)) {
+      out.push_back(ChannelSecret{row[0].as<std::string>(), row[1].as<bool>(), row[2].as<std::int64_t>(),
+                                  row[3].as<std::int64_t>(), row[4].as<std::string>(), row[5].as<bool>()});
+    }
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<bool> ChannelRepository::VerifyTokenExists(const std::string& kind,
+                                                                  const std::string& token_hash_hex) {
+  bool found = false;
+  co_await db_.Run("channels/verify_token_exists",
+                   [&](Session& s) { found = !s.Exec("channels/verify_token_exists", kind, token_hash_hex).empty(); });
+  co_return found;
+}
+
+}  // namespace sb::store

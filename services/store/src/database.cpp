@@ -1,0 +1,214 @@
+#include "sb/store/database.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "sb/common/async_bridge.hpp"
+#include "sb_sql_files.hpp"
+#include "session.hpp"
+
+namespace sb::store {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+const std::string& Sql(std::string_view name) {
+  static const auto* statements = [] {
+    auto* map = new std::unordered_map<std::string, std::string>();
+    for (const auto& [path, text] : embedded::kFiles) {
+      constexpr std::string_view kPrefix = "queries/";
+      if (path.substr(0, kPrefix.size()) != kPrefix) continue;
+      std::string key(path.substr(kPrefix.size()));
+      key.resize(key.size() - 4);  // ".sql"
+      map->emplace(std::move(key), std::string(text));
+    }
+    return map;
+  }();
+  auto it = statements->find(std::string(name));
+  if (it == statements->end()) {
+    spdlog::critical("unknown SQL statement '{}'", name);
+    std::abort();
+  }
+  return it->second;
+}
+
+std::string WithConnectionDefaults(std::string url) {
+  auto add = [&url](std::string_view key, std::string_view value) {
+    if (url.find(std::string(key) + "=") != std::string::npos) return;
+    url += url.find('?') == std::string::npos ? '?' : '&';
+    url += std::string(key) + "=" + std::string(value);
+  };
+  if (url.rfind("postgres", 0) == 0) {
+    add("connect_timeout", "2");
+    add("keepalives_idle", "10");
+    add("keepalives_interval", "3");
+    add("keepalives_count", "3");
+    add("application_name", "switchboard");
+  }
+  return url;
+}
+
+namespace {
+
+struct Job {
+  std::string name;
+  std::function<void(Session&)> work;
+  std::function<void(std::exception_ptr)> done;
+  Clock::time_point deadline;
+};
+
+bool IsConnectionError(const std::exception& e) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&e)) return true;
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    // 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now,
+    // 08xxx connection exceptions.
+    const std::string& state = sql->sqlstate();
+    return state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03";
+  }
+  return false;
+}
+
+}  // namespace
+
+class Database::Impl {
+ public:
+  explicit Impl(DbOptions options) : options_(std::move(options)) {
+    options_.url = WithConnectionDefaults(options_.url);
+    for (int i = 0; i < options_.pool_size; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+
+  ~Impl() { Stop(); }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  void Enqueue(Job job) {
+    {
+      std::unique_lock lock(mu_);
+      if (!stopping_ && queue_.size() < options_.max_queue) {
+        queue_.push_back(std::move(job));
+        lock.unlock();
+        cv_.notify_one();
+        return;
+      }
+    }
+    job.done(std::make_exception_ptr(Unavailable("database queue is full")));
+  }
+
+  Clock::time_point LastSuccess() const { return Clock::time_point(Clock::duration(last_success_.load())); }
+  std::size_t InUse() const { return in_use_.load(); }
+  std::size_t Queued() const {
+    std::lock_guard lock(mu_);
+    return queue_.size();
+  }
+
+  const DbOptions& options() const { return options_; }
+
+ private:
+  void Loop() {
+    std::unique_ptr<pqxx::connection> conn;
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping and drained
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      if (Clock::now() > job.deadline) {
+        job.done(std::make_exception_ptr(Unavailable("timed out waiting for a database connection")));
+        continue;
+      }
+      ++in_use_;
+      job.done(Execute(conn, job));
+      --in_use_;
+    }
+  }
+
+  std::exception_ptr Execute(std::unique_ptr<pqxx::connection>& conn, Job& job) {
+    try {
+      if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(options_.url);
+      pqxx::work tx(*conn, job.name);
+      tx.exec0("SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout.count()));
+      Session session(tx);
+      job.work(session);
+      tx.commit();
+      last_success_.store(Clock::now().time_since_epoch().count());
+      return nullptr;
+    } catch (const pqxx::unique_violation& e) {
+      return std::make_exception_ptr(Conflict(e.what()));
+    } catch (const std::exception& e) {
+      if (IsConnectionError(e)) {
+        conn.reset();
+        spdlog::warn("database: {} failed: connection lost: {}", job.name, e.what());
+        return std::make_exception_ptr(Unavailable("database connection failed"));
+      }
+      if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e); sql && sql->sqlstate() == "57014") {
+        return std::make_exception_ptr(Unavailable("database statement timed out"));
+      }
+      if (dynamic_cast<const pqxx::failure*>(&e)) {
+        spdlog::error("database: {} failed: {}", job.name, e.what());
+        return std::make_exception_ptr(std::runtime_error(std::string("database error in ") + job.name));
+      }
+      return std::current_exception();  // the work's own exception (HttpError, ...)
+    }
+  }
+
+  DbOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+  std::atomic<Clock::rep> last_success_{0};
+  std::atomic<std::size_t> in_use_{0};
+};
+
+Database::Database(DbOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Database::~Database() = default;
+
+asio::awaitable<void> Database::Run(std::string_view name, std::function<void(Session&)> work) {
+  auto deadline = Clock::now() + impl_->options().queue_timeout;
+  co_await async::AwaitCompletion([&](async::Completion done) {
+    impl_->Enqueue(Job{std::string(name), std::move(work), std::move(done), deadline});
+  });
+}
+
+void Database::RunSync(std::string_view name, const std::function<void(Session&)>& work) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  std::exception_ptr error;
+  impl_->Enqueue(Job{std::string(name), work,
+                     [&](std::exception_ptr e) {
+                       std::lock_guard lock(mu);
+                       error = std::move(e);
+                       finished = true;
+                       cv.notify_one();
+                     },
+                     Clock::now() + impl_->options().queue_timeout});
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return finished; });
+  if (error) std::rethrow_exception(error);
+}
+
+Clock::time_point Database::LastSuccess() const { return impl_->LastSuccess(); }
+std::size_t Database::InUse() const { return impl_->InUse(); }
+std::size_t Database::Queued() const { return impl_->Queued(); }
+void Database::Stop() { impl_->Stop(); }
+
+}  // namespace sb::store

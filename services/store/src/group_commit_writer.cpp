@@ -1,0 +1,303 @@
+#include "sb/store/group_commit_writer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "ingest_batch.hpp"
+#include "sb/common/async_bridge.hpp"
+#include "sb/common/metrics.hpp"
+#include "session.hpp"
+
+namespace sb::store {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Pending {
+  IngestRequest request;
+  std::size_t bytes = 0;
+  IngestOutcome* outcome = nullptr;  // owned by the waiting caller
+  async::Completion done;
+};
+
+enum class Failure { kConnection, kRetryable, kData };
+
+Failure Classify(const std::exception& e) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&e)) return Failure::kConnection;
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    const std::string& state = sql->sqlstate();
+    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state == "57014") return Failure::kConnection;
+    if (state == "40001" || state == "40P01") return Failure::kRetryable;  // serialization, deadlock
+    // A batch planned just before an archive partition was attached routes
+    // rows to the default partition; planned again, it routes them right.
+    if (state == "23514" && std::string_view(sql->what()).find("partition constraint") != std::string_view::npos) {
+      return Failure::kRetryable;
+    }
+    return Failure::kData;
+  }
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) return Failure::kConnection;
+  return Failure::kData;
+}
+
+}  // namespace
+
+class GroupCommitWriter::Impl {
+ public:
+  Impl(Options options, metrics::Registry* registry) : options_(std::move(options)) {
+    options_.database_url = WithConnectionDefaults(options_.database_url);
+    if (registry) {
+      batch_size_ = &registry->GetHistogram("switchboard_ingest_batch_requests", "Webhook requests per group commit",
+                                            {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
+      commit_seconds_ = &registry->GetHistogram("switchboard_ingest_commit_seconds", "Time to commit one ingest batch",
+                                                metrics::LatencyBuckets());
+      failures_ =
+          &registry->GetCounter("switchboard_ingest_batch_failures_total", "Ingest batches that could not commit");
+      registry->AddCallback([this](metrics::Registry& r) {
+        r.GetGauge("switchboard_ingest_backlog_bytes", "Webhook body bytes waiting for a commit")
+            .Set(static_cast<double>(BacklogBytes()));
+      });
+    }
+    for (int i = 0; i < options_.writers; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+
+  ~Impl() { Stop(); }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  void Enqueue(std::unique_ptr<Pending> p) {
+    std::unique_lock lock(mu_);
+    if (stopping_) {
+      lock.unlock();
+      p->done(std::make_exception_ptr(Unavailable("shutting down")));
+      return;
+    }
+    if (backlog_bytes_ + p->bytes > options_.max_backlog_bytes) {
+      lock.unlock();
+      p->done(std::make_exception_ptr(Overloaded("ingest backlog is full")));
+      return;
+    }
+    backlog_bytes_ += p->bytes;
+    queue_.push_back(std::move(p));
+    lock.unlock();
+    cv_.notify_one();
+  }
+
+  std::size_t BacklogBytes() const {
+    std::lock_guard lock(mu_);
+    return backlog_bytes_;
+  }
+
+ private:
+  void Loop() {
+    std::unique_ptr<pqxx::connection> conn;
+    for (;;) {
+      std::vector<std::unique_ptr<Pending>> batch;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        std::size_t bytes = 0;
+        while (!queue_.empty() && batch.size() < options_.max_batch &&
+               (batch.empty() || bytes + queue_.front()->bytes <= options_.max_batch_bytes)) {
+          bytes += queue_.front()->bytes;
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      // A request whose deadline passed has been answered 503 by now in
+      // spirit: Meta will retry, and committing it late is harmless (the
+      // retry deduplicates), but we answer promptly instead of committing.
+      auto now = Clock::now();
+      std::vector<std::unique_ptr<Pending>> live;
+      for (auto& p : batch) {
+        if (now > p->request.deadline) {
+          Finish(*p, std::make_exception_ptr(Unavailable("ingest deadline passed before commit")));
+        } else {
+          live.push_back(std::move(p));
+        }
+      }
+      if (!live.empty()) Commit(conn, live);
+    }
+  }
+
+  void Finish(Pending& p, std::exception_ptr error) {
+    {
+      std::lock_guard lock(mu_);
+      backlog_bytes_ -= p.bytes;
+    }
+    p.done(std::move(error));
+  }
+
+  void Commit(std::unique_ptr<pqxx::connection>& conn, std::vector<std::unique_ptr<Pending>>& items) {
+    std::vector<Pending*> all;
+    for (auto& p : items) all.push_back(p.get());
+    CommitSpan(conn, all, 0);
+  }
+
+  // Commits `items`; on a data error splits the batch in halves so one bad
+  // body cannot fail the others.
+  void CommitSpan(std::unique_ptr<pqxx::connection>& conn, const std::vector<Pending*>& items, int attempt) {
+    auto start = Clock::now();
+    try {
+      Execute(conn, items);
+      if (batch_size_) batch_size_->Observe(static_cast<double>(items.size()));
+      if (commit_seconds_) commit_seconds_->Observe(std::chrono::duration<double>(Clock::now() - start).count());
+      for (Pending* p : items) Finish(*p, nullptr);
+      return;
+    } catch (const std::exception& e) {
+      if (failures_) failures_->Inc();
+      switch (Classify(e)) {
+        case Failure::kConnection: {
+          conn.reset();
+          spdlog::warn("ingest: batch of {} not committed, database unavailable: {}", items.size(), e.what());
+          for (Pending* p : items) Finish(*p, std::make_exception_ptr(Unavailable("database unavailable")));
+          return;
+        }
+        case Failure::kRetryable:
+          if (attempt < 3) return CommitSpan(conn, items, attempt + 1);
+          for (Pending* p : items) Finish(*p, std::make_exception_ptr(Unavailable("database busy")));
+          return;
+        case Failure::kData:
+          if (items.size() == 1) {
+            spdlog::error("ingest: request rejected by the database: {}", e.what());
+            Finish(*items[0], std::make_exception_ptr(std::runtime_error("the database rejected this body")));
+            return;
+          }
+          auto mid = items.begin() + static_cast<std::ptrdiff_t>(items.size() / 2);
+          CommitSpan(conn, std::vector<Pending*>(items.begin(), mid), 0);
+          CommitSpan(conn, std::vector<Pending*>(mid, items.end()), 0);
+          return;
+      }
+    }
+  }
+
+  void Execute(std::unique_ptr<pqxx::connection>& conn, const std::vector<Pending*>& items) {
+    std::vector<const IngestRequest*> requests;
+    requests.reserve(items.size());
+    for (Pending* p : items) requests.push_back(&p->request);
+    IngestBatch batch = BuildIngestBatch(requests);
+
+    if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(options_.database_url);
+    pqxx::work tx(*conn, "ingest");
+    tx.exec0("SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout.count()));
+    Session session(tx);
+    std::unordered_map<std::string, int> inserted;  // message key -> 1
+    if (!batch.messages_param.is_null()) {
+      std::vector<std::string> consumed;
+      nlohmann::json contacts = nlohmann::json::array();
+      for (const auto& row : session.Exec("ingest/ingest_messages", batch.messages_param.dump())) {
+        if (row[0].as<std::string>() == "m") {
+          inserted.emplace(MessageKey(row[1].as<std::int64_t>(), row[2].as<std::int64_t>(), row[3].c_str()), 1);
+        } else {
+          contacts.push_back({{"business_id", row[1].as<std::int64_t>()}, {"contact_id", row[4].as<std::int64_t>()}});
+        }
+      }
+      if (!contacts.empty()) {
+        session.Exec("ingest/consume_pending_referrals", nlohmann::json{{"contacts", contacts}}.dump());
+      }
+    }
+    if (!batch.archive_only_param.is_null()) session.Exec("ingest/archive_bodies", batch.archive_only_param.dump());
+    if (!batch.statuses_param.is_null()) session.Exec("ingest/apply_statuses", batch.statuses_param.dump());
+    if (!batch.watermarks_param.is_null()) session.Exec("ingest/apply_watermarks", batch.watermarks_param.dump());
+    int events = 0;
+    if (!batch.events_param.is_null()) {
+      events = session.Exec("ingest/record_events", batch.events_param.dump())[0][0].as<int>();
+    }
+    tx.commit();
+    (void)events;
+
+    // Map answers back: a message inserted by this batch counts for the
+    // first request that carried it; every other copy is a duplicate.
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      IngestOutcome& out = *items[k]->outcome;
+      out = IngestOutcome{};
+      const auto& r = items[k]->request;
+      for (const auto& m : r.parsed.messages) {
+        const ChannelKey* key = nullptr;
+        for (const auto& [ref, ck] : r.channels) {
+          if (ref == m.channel) key = &ck;
+        }
+        if (!key) continue;
+        auto it = inserted.find(MessageKey(key->business_id, key->channel_id, m.provider_message_id));
+        if (it != inserted.end() && it->second == 1) {
+          it->second = 0;
+          ++out.messages;
+        } else {
+          ++out.duplicates;
+        }
+      }
+      out.statuses = static_cast<int>(r.parsed.statuses.size() + r.parsed.watermarks.size());
+      out.events = static_cast<int>(r.parsed.events.size());
+    }
+  }
+
+  Options options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Pending>> queue_;
+  std::size_t backlog_bytes_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+  metrics::Histogram* batch_size_ = nullptr;
+  metrics::Histogram* commit_seconds_ = nullptr;
+  metrics::Counter* failures_ = nullptr;
+};
+
+GroupCommitWriter::GroupCommitWriter(Options options, metrics::Registry* registry)
+    : impl_(std::make_unique<Impl>(std::move(options), registry)) {}
+GroupCommitWriter::~GroupCommitWriter() = default;
+
+boost::asio::awaitable<IngestOutcome> GroupCommitWriter::Submit(IngestRequest request) {
+  IngestOutcome outcome;
+  auto pending = std::make_unique<Pending>();
+  pending->bytes = request.body.size() + 256;
+  pending->request = std::move(request);
+  pending->outcome = &outcome;
+  co_await async::AwaitCompletion([&](async::Completion done) {
+    pending->done = std::move(done);
+    impl_->Enqueue(std::move(pending));
+  });
+  co_return outcome;
+}
+
+IngestOutcome GroupCommitWriter::SubmitSync(IngestRequest request) {
+  IngestOutcome outcome;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  std::exception_ptr error;
+  auto pending = std::make_unique<Pending>();
+  pending->bytes = request.body.size() + 256;
+  pending->request = std::move(request);
+  pending->outcome = &outcome;
+  pending->done = [&](std::exception_ptr e) {
+    std::lock_guard lock(mu);
+    error = std::move(e);
+    finished = true;
+    cv.notify_one();
+  };
+  impl_->Enqueue(std::move(pending));
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return finished; });
+  if (error) std::rethrow_exception(error);
+  return outcome;
+}
+
+void GroupCommitWriter::Stop() { impl_->Stop(); }
+std::size_t GroupCommitWriter::BacklogBytes() const { return impl_->BacklogBytes(); }
+
+}  // namespace sb::store

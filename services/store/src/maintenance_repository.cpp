@@ -1,0 +1,51 @@
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "sb/store/repositories.hpp"
+#include "session.hpp"
+
+namespace sb::store {
+namespace {
+
+void Housekeeping(Session& s, int retention_days) {
+  int created = s.Exec("maintenance/ensure_archive_partitions")[0][0].as<int>();
+  int dropped = s.Exec("maintenance/drop_archive_partitions", std::to_string(retention_days))[0][0].as<int>();
+  auto pruned = s.Exec("maintenance/prune_pending_statuses").affected_rows();
+  if (created || dropped || pruned) {
+    spdlog::info("housekeeping: archive partitions created={} dropped={}, stale statuses pruned={}", created, dropped,
+                 pruned);
+  }
+}
+
+}  // namespace
+
+boost::asio::awaitable<void> MaintenanceRepository::Ping() {
+  co_await db_.Run("health/ping", [](Session& s) { s.Exec("health/ping"); });
+}
+
+boost::asio::awaitable<void> MaintenanceRepository::RunHousekeeping(int archive_retention_days) {
+  co_await db_.Run("maintenance", [&](Session& s) { Housekeeping(s, archive_retention_days); });
+}
+
+void MaintenanceRepository::RunHousekeepingSync(int archive_retention_days) {
+  db_.RunSync("maintenance", [&](Session& s) { Housekeeping(s, archive_retention_days); });
+}
+
+std::vector<ArchivedBody> MaintenanceRepository::ArchiveSinceSync(const std::string& since,
+                                                                  const std::optional<ArchivedBody>& after, int limit) {
+  nlohmann::json param = {{"since", since}, {"limit", limit}};
+  if (after) {
+    param["after_received_at"] = after->received_at;
+    param["after_id"] = after->id;
+  }
+  std::vector<ArchivedBody> out;
+  db_.RunSync("archive/since", [&](Session& s) {
+    for (const auto& row : s.Exec("archive/since", param.dump())) {
+      out.push_back(ArchivedBody{row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<std::string>(),
+                                 row[3].as<std::string>(), row[4].as<std::string>()});
+    }
+  });
+  return out;
+}
+
+}  // namespace sb::store

@@ -1,0 +1,49 @@
+#include "sb/store/migrator.hpp"
+
+#include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <set>
+
+#include "sb/store/database.hpp"
+#include "sb_sql_files.hpp"
+#include "session.hpp"
+
+namespace sb::store {
+
+MigrationReport Migrate(const std::string& database_url) {
+  std::vector<std::pair<std::string, std::string_view>> migrations;
+  for (const auto& [path, text] : embedded::kFiles) {
+    constexpr std::string_view kPrefix = "migrations/";
+    if (path.substr(0, kPrefix.size()) == kPrefix) migrations.emplace_back(path.substr(kPrefix.size()), text);
+  }
+  std::sort(migrations.begin(), migrations.end());
+
+  MigrationReport report;
+  report.total = static_cast<int>(migrations.size());
+  try {
+    pqxx::connection conn(WithConnectionDefaults(database_url));
+    pqxx::work tx(conn, "migrate");
+    Session session(tx);
+    session.Exec("schema/lock");
+    session.Exec("schema/create_migrations_table");
+    std::set<std::string> done;
+    for (const auto& row : session.Exec("schema/applied")) done.insert(row[0].c_str());
+    for (const auto& [name, text] : migrations) {
+      if (done.count(name)) continue;
+      spdlog::info("migrate: applying {}", name);
+      tx.exec(std::string(text));
+      session.Exec("schema/record", name);
+      report.applied.push_back(name);
+    }
+    tx.commit();
+  } catch (const pqxx::broken_connection& e) {
+    throw Unavailable(std::string("cannot connect to the database: ") + e.what());
+  } catch (const pqxx::sql_error& e) {
+    throw std::runtime_error(std::string("migration failed: ") + e.what());
+  }
+  return report;
+}
+
+}  // namespace sb::store

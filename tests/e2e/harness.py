@@ -1,0 +1,683 @@
+"""End-to-end harness: a real switchboard process, a real PostgreSQL, real sockets.
+
+Standard library only. What it gives a test:
+
+- ``Database``: a fresh database ``sb_e2e_<random>`` on the cluster named by
+  SWITCHBOARD_TEST_DATABASE_URL (created and dropped through ``psql``), with a
+  ``psql(query)`` helper returning rows of strings.
+- ``Server``: ``$SWITCHBOARD_BIN serve --ready-file PATH`` as a subprocess,
+  stdout/stderr to a log file in a temporary directory; ``log_tail()``.
+- ``Http``: a keep-alive ``http.client`` connection returning ``Response``
+  (status, lower-cased headers, body bytes, parsed JSON or None).
+- ``raw_exchange``: a raw socket for requests http.client will not send.
+- ``sign``; body builders for the three channel kinds; ``ServerTestCase``, a
+  TestCase base class with one database and one server per class that prints
+  the server log tail when a test fails.
+
+Every test skips (unittest.SkipTest, with the reason) when
+SWITCHBOARD_TEST_DATABASE_URL or SWITCHBOARD_BIN is unset.
+"""
+
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+ADMIN_TOKEN = "sba_e2e_" + secrets.token_urlsafe(24)
+PUBLIC_URL = "https://switchboard.e2e.test"
+SECRET_KEY = secrets.token_hex(32)  # 64 hex chars
+TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+KINDS = ("messenger", "instagram", "whatsapp")
+WEBHOOK_LIMIT = 4 * 1024 * 1024
+API_LIMIT = 1024 * 1024
+
+
+# --------------------------------------------------------------------------
+# Environment
+
+
+def require_bin():
+    path = os.environ.get("SWITCHBOARD_BIN")
+    if not path:
+        raise unittest.SkipTest("SWITCHBOARD_BIN is unset (path of the built switchboard binary)")
+    if not os.access(path, os.X_OK):
+        raise unittest.SkipTest(f"SWITCHBOARD_BIN={path} is not an executable file")
+    return path
+
+
+def require_env():
+    """(binary path, cluster URL) or SkipTest naming what is missing."""
+    url = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
+    if not url:
+        raise unittest.SkipTest(
+            "SWITCHBOARD_TEST_DATABASE_URL is unset (a superuser libpq URL of a throw-away "
+            "PostgreSQL cluster; `tools/dev test` sets it)")
+    return require_bin(), url
+
+
+def source_dir():
+    d = os.environ.get("SB_SOURCE_DIR")
+    if d:
+        return d
+    return os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def uid(prefix=""):
+    """A short unique id for external ids, message ids, names."""
+    return f"{prefix}{int(time.time() * 1000) % 10**9}{secrets.token_hex(4)}"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------
+# PostgreSQL
+
+
+def with_database(url, dbname):
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + dbname))
+
+
+def sql_literal(value):
+    """A SQL string literal (standard_conforming_strings on)."""
+    if value is None:
+        return "NULL"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+FIELD_SEP = "\x1f"
+RECORD_SEP = "\x1e"
+
+
+def psql(url, query, timeout=30):
+    """Runs one statement; returns a list of rows (lists of strings; NULL is '')."""
+    cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-A", "-t",
+           "-F", FIELD_SEP, "-R", RECORD_SEP, "-d", url, "-c", query]
+    p = subprocess.run(cmd, capture_output=True, timeout=timeout)
+    if p.returncode != 0:
+        raise AssertionError(
+            f"psql failed (exit {p.returncode}) for {query!r}: {p.stderr.decode(errors='replace').strip()}")
+    out = p.stdout.decode("utf-8", errors="replace")
+    out = out.rstrip("\n")
+    if not out:
+        return []
+    return [rec.split(FIELD_SEP) for rec in out.split(RECORD_SEP) if rec.strip("\n") != ""]
+
+
+def psql_value(url, query):
+    rows = psql(url, query)
+    if len(rows) != 1 or len(rows[0]) != 1:
+        raise AssertionError(f"expected one value from {query!r}, got {rows!r}")
+    return rows[0][0]
+
+
+class Database:
+    """A fresh database on the test cluster; ``drop()`` removes it."""
+
+    def __init__(self, cluster_url):
+        self.cluster_url = cluster_url
+        self.name = "sb_e2e_" + secrets.token_hex(6)
+        psql(cluster_url, f'CREATE DATABASE "{self.name}"')
+        self.url = with_database(cluster_url, self.name)
+
+    def psql(self, query):
+        return psql(self.url, query)
+
+    def value(self, query):
+        return psql_value(self.url, query)
+
+    def count(self, query):
+        return int(psql_value(self.url, query))
+
+    def drop(self):
+        try:
+            psql(self.cluster_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        except Exception as e:  # the cluster may already be gone
+            print(f"[harness] could not drop {self.name}: {e}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------
+# The server process
+
+
+class Server:
+    """``switchboard serve`` on 127.0.0.1:0 against ``database_url``."""
+
+    def __init__(self, database_url, extra_env=None, bin_path=None, start_timeout=60):
+        self.bin = bin_path or require_bin()
+        self.dir = tempfile.mkdtemp(prefix="sb-e2e-")
+        self.log_path = os.path.join(self.dir, "server.log")
+        self.ready_path = os.path.join(self.dir, "ready")
+        self.database_url = database_url
+        self.env = dict(os.environ)
+        self.env.update({
+            "SWITCHBOARD_DATABASE_URL": database_url,
+            "SWITCHBOARD_LISTEN": "127.0.0.1:0",
+            "SWITCHBOARD_ADMIN_TOKEN": ADMIN_TOKEN,
+            "SWITCHBOARD_PUBLIC_URL": PUBLIC_URL,
+            "SWITCHBOARD_SECRET_KEY": SECRET_KEY,
+            "SWITCHBOARD_LOG_LEVEL": "info",
+            # Nothing in these tests should reach out; a closed port if it does.
+            "SWITCHBOARD_GRAPH_API_BASE": "http://127.0.0.1:9",
+        })
+        self.env.pop("SWITCHBOARD_LISTEN_DATABASE_URL", None)
+        if extra_env:
+            self.env.update(extra_env)
+        self.start_timeout = start_timeout
+        self.proc = None
+        self.port = None
+        self.stopped = False
+        # The log directory is removed at stop() unless a test failed or
+        # SB_E2E_KEEP_LOGS is set.
+        self.keep_logs = bool(os.environ.get("SB_E2E_KEEP_LOGS"))
+
+    def start(self):
+        if os.path.exists(self.ready_path):
+            os.unlink(self.ready_path)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [self.bin, "serve", "--ready-file", self.ready_path],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=self.dir)
+        self.stopped = False
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"switchboard serve exited with {self.proc.returncode} before writing its ready "
+                    f"file\n{self.log_tail()}")
+            try:
+                with open(self.ready_path) as f:
+                    text = f.read()
+            except FileNotFoundError:
+                text = ""
+            if text.endswith("\n"):
+                m = re.fullmatch(r"127\.0\.0\.1:(\d+)\n", text)
+                if not m:
+                    raise AssertionError(f"ready file holds {text!r}, expected '127.0.0.1:PORT\\n'")
+                self.port = int(m.group(1))
+                return self
+            time.sleep(0.05)
+        self.kill()
+        raise AssertionError(
+            f"switchboard serve wrote no ready file in {self.start_timeout} s\n{self.log_tail()}")
+
+    @property
+    def address(self):
+        return ("127.0.0.1", self.port)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def terminate(self, timeout=10.0):
+        """SIGTERM; returns (exit code or None when still running, seconds waited)."""
+        if not self.alive():
+            return (self.proc.returncode if self.proc else None), 0.0
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.stopped = True
+        return code, time.monotonic() - t0
+
+    def kill(self):
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait(10)
+        self.stopped = True
+
+    def stop(self):
+        """SIGTERM (then SIGKILL after 10 s). Raises when the process had died on its own."""
+        if self.proc is None:
+            return
+        crashed = None
+        if not self.alive() and not self.stopped:
+            crashed = self.proc.returncode
+        else:
+            code, _ = self.terminate(10.0)
+            if code is None:
+                print(f"[harness] switchboard did not exit within 10 s of SIGTERM; killing\n"
+                      f"{self.log_tail()}", file=sys.stderr)
+                self.kill()
+            elif code != 0:
+                print(f"[harness] switchboard exited {code} after SIGTERM", file=sys.stderr)
+        try:
+            self.log.close()
+        except Exception:
+            pass
+        if crashed is None and not self.keep_logs:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        if crashed is not None:
+            raise AssertionError(
+                f"switchboard died during the tests (exit {crashed})\n{self.log_tail()}")
+
+    def log_tail(self, lines=60):
+        try:
+            with open(self.log_path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return "(no server log)"
+        text = data.decode("utf-8", errors="replace").splitlines()[-lines:]
+        return f"--- server log tail ({self.log_path}) ---\n" + "\n".join(text) + "\n--- end of log ---"
+
+
+# --------------------------------------------------------------------------
+# HTTP
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # dict, lower-case names
+        self.body = body
+        self.json = None
+        ctype = headers.get("content-type", "")
+        if body and "json" in ctype:
+            try:
+                self.json = json.loads(body)
+            except ValueError:
+                self.json = None
+
+    def header(self, name, default=None):
+        return self.headers.get(name.lower(), default)
+
+    def __repr__(self):
+        body = self.body[:500].decode("utf-8", errors="replace")
+        return f"<{self.status} {self.headers.get('content-type', '')} {body!r}>"
+
+
+class Http:
+    """A keep-alive HTTP/1.1 client for one server."""
+
+    def __init__(self, host, port, timeout=30):
+        self.host, self.port, self.timeout = host, port, timeout
+        self.conn = None
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def request(self, method, path, body=None, headers=None, token=None, json_body=None,
+                timeout=None):
+        hdrs = dict(headers or {})
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        if isinstance(body, str):
+            body = body.encode()
+        if token is not None:
+            hdrs["Authorization"] = f"Bearer {token}"
+        for attempt in (1, 2):
+            reused = self.conn is not None
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self.conn.timeout = timeout or self.timeout
+            if self.conn.sock is not None:
+                self.conn.sock.settimeout(self.conn.timeout)
+            try:
+                self.conn.request(method, path, body=body, headers=hdrs)
+                r = self.conn.getresponse()
+                data = r.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
+                    http.client.CannotSendRequest, http.client.BadStatusLine):
+                # A keep-alive connection the server closed while idle: retry
+                # once on a new connection (webhook retries are idempotent).
+                self.close()
+                if reused and attempt == 1:
+                    continue
+                raise
+            except Exception:
+                self.close()
+                raise
+            headers_out = {}
+            for k, v in r.getheaders():
+                k = k.lower()
+                headers_out[k] = f"{headers_out[k]}, {v}" if k in headers_out else v
+            if r.will_close:
+                self.close()
+            return Response(r.status, headers_out, data)
+        raise AssertionError("unreachable")
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+
+# --------------------------------------------------------------------------
+# Raw sockets, for requests http.client will not send
+
+
+def parse_raw_response(data):
+    """(status, headers dict lower-case, body bytes) of the first response in data, or None."""
+    head, sep, rest = data.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
+    if not m:
+        return None
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    body = rest
+    if "content-length" in headers:
+        body = rest[: int(headers["content-length"])]
+    elif headers.get("transfer-encoding", "").lower() == "chunked":
+        out, buf = b"", rest
+        while True:
+            size_line, sep, buf = buf.partition(b"\r\n")
+            if not sep:
+                break
+            size = int(size_line.split(b";")[0] or b"0", 16)
+            if size == 0:
+                break
+            out += buf[:size]
+            buf = buf[size + 2:]
+        body = out
+    return int(m.group(1)), headers, body
+
+
+def _response_complete(data):
+    parsed = data.partition(b"\r\n\r\n")
+    if not parsed[1]:
+        return False
+    r = parse_raw_response(data)
+    if r is None:
+        return False
+    _, headers, _ = r
+    if "content-length" in headers:
+        return len(parsed[2]) >= int(headers["content-length"])
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        return parsed[2].endswith(b"0\r\n\r\n")
+    return False  # read to close
+
+
+def raw_exchange(address, head, body_chunks=(), read_timeout=10.0, send_delay=0.0):
+    """Sends ``head`` then each of ``body_chunks`` (from a thread, so a server
+    that answers early and stops reading cannot deadlock us) and reads the
+    first response. Returns (status, headers, body, seconds until the
+    response was complete, raw bytes); status None when none came.
+    """
+    s = socket.create_connection(address, timeout=read_timeout)
+    t0 = time.monotonic()
+    send_errors = []
+
+    def sender():
+        try:
+            s.sendall(head)
+            for c in body_chunks:
+                if send_delay:
+                    time.sleep(send_delay)
+                s.sendall(c)
+        except OSError as e:
+            send_errors.append(e)
+
+    th = threading.Thread(target=sender, daemon=True)
+    th.start()
+    data = b""
+    s.settimeout(read_timeout)
+    deadline = time.monotonic() + read_timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+            if _response_complete(data):
+                break
+    finally:
+        elapsed = time.monotonic() - t0
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        s.close()
+        th.join(5)
+    parsed = parse_raw_response(data)
+    if parsed is None:
+        return None, {}, b"", elapsed, data
+    status, headers, body = parsed
+    return status, headers, body, elapsed, data
+
+
+# --------------------------------------------------------------------------
+# Webhook bodies
+
+
+def sign(body, secret):
+    if isinstance(body, str):
+        body = body.encode()
+    if isinstance(secret, str):
+        secret = secret.encode()
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def messenger_event(page_id, psid, mid, text, ts_ms=None):
+    ts = ts_ms or now_ms()
+    return {"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": ts,
+            "message": {"mid": mid, "text": text}}
+
+
+def page_entry(page_id, events, ts_ms=None):
+    return {"id": page_id, "time": ts_ms or now_ms(), "messaging": events}
+
+
+def whatsapp_message(wa_id, wamid, text, ts_s=None):
+    return {"from": wa_id, "id": wamid, "timestamp": str(ts_s or int(time.time())),
+            "type": "text", "text": {"body": text}}
+
+
+def whatsapp_entry(waba_id, phone_number_id, messages, contacts=None):
+    if contacts is None:
+        seen, contacts = set(), []
+        for m in messages:
+            if m["from"] not in seen:
+                seen.add(m["from"])
+                contacts.append({"profile": {"name": f"Customer {m['from'][-4:]}"}, "wa_id": m["from"]})
+    return {"id": waba_id, "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001111", "phone_number_id": phone_number_id},
+        "contacts": contacts, "messages": messages}}]}
+
+
+OBJECT_OF_KIND = {"messenger": "page", "instagram": "instagram",
+                  "whatsapp": "whatsapp_business_account"}
+
+
+def webhook_body(kind, entries):
+    return {"object": OBJECT_OF_KIND[kind], "entry": entries}
+
+
+def message_body(kind, channel_external_id, contact, mid, text, ts_ms=None):
+    """A one-message body of ``kind`` for the channel, from ``contact``."""
+    ts_ms = ts_ms or now_ms()
+    if kind == "whatsapp":
+        entry = whatsapp_entry("waba-" + channel_external_id, channel_external_id,
+                               [whatsapp_message(contact, mid, text, ts_ms // 1000)])
+    else:
+        entry = page_entry(channel_external_id,
+                           [messenger_event(channel_external_id, contact, mid, text, ts_ms)], ts_ms)
+    return webhook_body(kind, [entry])
+
+
+def dumps(obj):
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# --------------------------------------------------------------------------
+# The API, as a test uses it
+
+
+class Api:
+    """Helpers over one Http connection; every helper asserts what it expects."""
+
+    def __init__(self, http_client):
+        self.http = http_client
+
+    def create_business(self, name=None, timezone=None):
+        body = {"name": name or uid("biz-")}
+        if timezone is not None:
+            body["timezone"] = timezone
+        r = self.http.post("/v1/businesses", json_body=body, token=ADMIN_TOKEN)
+        if r.status != 201 or not isinstance(r.json, dict) or not isinstance(r.json.get("api_key"), str):
+            raise AssertionError(f"POST /v1/businesses {body!r}: expected 201 with an api_key, got {r!r}")
+        return r.json
+
+    def create_channel(self, api_key, kind, external_id=None, app_secret=None, verify_token=None,
+                       account_id=None, access_token=None, name=None, expect=(201,)):
+        body = {"kind": kind, "external_id": external_id or uid("ch"),
+                "app_secret": app_secret or secrets.token_hex(16),
+                "verify_token": verify_token or uid("vt-")}
+        if account_id is not None:
+            body["account_id"] = account_id
+        if access_token is not None:
+            body["access_token"] = access_token
+        if name is not None:
+            body["name"] = name
+        r = self.http.post("/v1/channels", json_body=body, token=api_key)
+        if r.status not in expect:
+            raise AssertionError(
+                f"POST /v1/channels {body['kind']}/{body['external_id']}: expected {expect}, got {r!r}")
+        out = dict(r.json or {})
+        out["_request"] = body
+        out["_status"] = r.status
+        return out
+
+    def post_webhook(self, kind, body, secret=None, signature=None, headers=None):
+        if not isinstance(body, (bytes, bytearray)):
+            body = dumps(body)
+        hdrs = {"Content-Type": "application/json"}
+        if signature is not None:
+            hdrs["X-Hub-Signature-256"] = signature
+        elif secret is not None:
+            hdrs["X-Hub-Signature-256"] = sign(body, secret)
+        hdrs.update(headers or {})
+        return self.http.post(f"/webhooks/{kind}", body=bytes(body), headers=hdrs)
+
+    def list_all(self, path, api_key, limit=None, max_pages=1000):
+        """Walks every page of a list route; returns (items, pages)."""
+        items, pages, cursor = [], [], None
+        for _ in range(max_pages):
+            q = {}
+            if limit is not None:
+                q["limit"] = str(limit)
+            if cursor is not None:
+                q["cursor"] = cursor
+            url = path + ("?" + urllib.parse.urlencode(q) if q else "")
+            r = self.http.get(url, token=api_key)
+            if r.status != 200 or not isinstance(r.json, dict) or "items" not in r.json:
+                raise AssertionError(f"GET {url}: expected 200 with items, got {r!r}")
+            pages.append(r.json["items"])
+            items.extend(r.json["items"])
+            cursor = r.json.get("next_cursor")
+            if cursor is None:
+                return items, pages
+        raise AssertionError(f"GET {path}: still a next_cursor after {max_pages} pages")
+
+    def conversations(self, api_key, **kw):
+        return self.list_all("/v1/conversations", api_key, **kw)[0]
+
+    def messages(self, api_key, conversation_id, **kw):
+        return self.list_all(f"/v1/conversations/{conversation_id}/messages", api_key, **kw)[0]
+
+
+# --------------------------------------------------------------------------
+# TestCase base
+
+
+class ServerTestCase(unittest.TestCase):
+    """One database and one server per class; the server log tail is printed
+    when a test of the class fails."""
+
+    server_env = None
+    maxDiff = 4000
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        bin_path, cluster = require_env()
+        cls.db = Database(cluster)
+        try:
+            cls.server = Server(cls.db.url, extra_env=cls.server_env, bin_path=bin_path).start()
+        except BaseException:
+            cls.db.drop()
+            raise
+        cls.http = Http(*cls.server.address)
+        cls.api = Api(cls.http)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.http.close()
+            cls.server.stop()
+        finally:
+            cls.db.drop()
+            super().tearDownClass()
+
+    def run(self, result=None):
+        before = (len(result.failures), len(result.errors)) if result is not None else None
+        out = super().run(result)
+        if result is not None and (len(result.failures), len(result.errors)) != before:
+            server = getattr(type(self), "server", None)
+            if server is not None:
+                server.keep_logs = True
+                print(f"\n[{self.id()}] failed; server log:\n{server.log_tail()}", file=sys.stderr)
+        return out
+
+    # ---- assertions shared by the suites
+
+    def assertError(self, r, status, code=None, what=""):
+        """``r`` is ``status`` with a JSON error body (of ``code`` when given)."""
+        label = f"{what}: " if what else ""
+        self.assertEqual(r.status, status, f"{label}expected HTTP {status}"
+                         f"{' ' + code if code else ''}, got {r!r}")
+        self.assertIn("application/json", r.header("content-type", ""),
+                      f"{label}error responses must be JSON, got Content-Type "
+                      f"{r.header('content-type')!r}: {r!r}")
+        self.assertIsInstance(r.json, dict, f"{label}error body is not a JSON object: {r!r}")
+        err = r.json.get("error")
+        self.assertIsInstance(err, dict, f"{label}expected {{\"error\":{{code,message}}}}, got {r.json!r}")
+        self.assertIsInstance(err.get("code"), str, f"{label}error.code missing: {r.json!r}")
+        self.assertRegex(err["code"], r"^[a-z][a-z0-9_]*$", f"{label}error.code is not snake_case")
+        self.assertIsInstance(err.get("message"), str, f"{label}error.message missing: {r.json!r}")
+        if code is not None:
+            self.assertEqual(err["code"], code, f"{label}expected error code {code!r}, got {r.json!r}")
+        return err
+
+    def assertHealthy(self, after=""):
+        r = self.http.get("/healthz")
+        self.assertEqual(r.status, 200, f"GET /healthz after {after}: expected 200, got {r!r}"
+                         f"\n{self.server.log_tail(20)}")
+        self.assertTrue(self.server.alive(), f"the server died after {after}")

@@ -1,0 +1,20 @@
+# Script mode: writes OUT, a header of {name, contents} pairs for FILES.
+file(STRINGS "${LIST}" FILES)
+set(body "#pragma once\n// Generated from ${BASE}; do not edit.\n#include <array>\n#include <string_view>\n#include <utility>\nnamespace ${NS} {\n")
+set(entries "")
+set(count 0)
+foreach(f IN LISTS FILES)
+  file(RELATIVE_PATH rel "${BASE}" "${f}")
+  file(READ "${f}" content HEX)
+  string(LENGTH "${content}" hexlen)
+  # Emit as a char array of hex bytes: safe for any content, no raw-string
+  # delimiter clashes.
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${content}")
+  math(EXPR n "${hexlen} / 2")
+  string(APPEND body "inline constexpr char kFile${count}[] = {${bytes} '\\0'};\n")
+  string(APPEND entries "  std::pair<std::string_view, std::string_view>{\"${rel}\", std::string_view(kFile${count}, ${n})},\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND body "inline constexpr std::array<std::pair<std::string_view, std::string_view>, ${count}> kFiles = {{\n${entries}}};\n}\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

@@ -1,0 +1,44 @@
+#pragma once
+/// Command-line options of `sb-loadgen` and the parsed target URL.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sb::loadgen {
+
+/// `http://host[:port]/path` split into what a connection needs.
+struct TargetUrl {
+  std::string host;         // without IPv6 brackets
+  std::string port;         // "80" when the URL names none
+  std::string host_header;  // host[:port] exactly as in the URL
+  std::string target;       // path and query, "/" when empty
+};
+
+/// Parses a plain-HTTP URL; nullopt (with `error` set) for anything else.
+std::optional<TargetUrl> ParseTargetUrl(std::string_view url, std::string& error);
+
+struct LoadOptions {
+  std::string url_text;
+  TargetUrl url;
+  std::string secret;
+  std::string phone_number_id;
+  std::string account_id;
+  std::string run_id;
+  unsigned connections = 64;
+  unsigned threads = 1;
+  std::optional<double> duration_s;  // nullopt: bounded by `requests` only
+  std::optional<std::uint64_t> requests;
+  double rate = 0;  // 0 = closed loop
+  std::uint64_t customers = 100000;
+  std::size_t body_bytes = 1024;
+  bool resend_failed = false;
+  double max_retry_seconds = 60;
+  std::chrono::milliseconds timeout{10000};
+  bool json = false;
+  bool quiet = false;
+  std::string ack_file;
+};
+
+}  // namespace sb::loadgen

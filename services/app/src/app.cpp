@@ -45,11 +45,14 @@ asio::awaitable<void> BackgroundLoop(App::Services& s) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor);
   auto next_housekeeping = std::chrono::steady_clock::now() + 1h;
+  unsigned tick = 0;
   for (;;) {
     try {
       if (std::chrono::steady_clock::now() >= next_housekeeping) {
         co_await s.maintenance.RunHousekeeping(s.config.archive_retention_days);
         next_housekeeping = std::chrono::steady_clock::now() + 1h;
+      } else if (++tick % 2 == 0) {
+        co_await s.maintenance.RefreshStaleStatistics();  // also proves liveness
       } else {
         co_await s.maintenance.Ping();
       }

@@ -192,33 +192,30 @@ class GroupCommitWriter::Impl {
     IngestBatch batch = BuildIngestBatch(requests);
 
     if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(options_.database_url);
-    pqxx::work tx(*conn, "ingest");
-    tx.exec0("SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout.count()));
-    Session session(tx);
-    std::unordered_map<std::string, int> inserted;  // message key -> 1
-    if (!batch.messages_param.is_null()) {
-      std::vector<std::string> consumed;
-      nlohmann::json contacts = nlohmann::json::array();
-      for (const auto& row : session.Exec("ingest/ingest_messages", batch.messages_param.dump())) {
-        if (row[0].as<std::string>() == "m") {
-          inserted.emplace(MessageKey(row[1].as<std::int64_t>(), row[2].as<std::int64_t>(), row[3].c_str()), 1);
-        } else {
-          contacts.push_back({{"business_id", row[1].as<std::int64_t>()}, {"contact_id", row[4].as<std::int64_t>()}});
-        }
+    std::unordered_map<std::string, int> inserted;  // message key -> 1 until counted
+    auto record = [&inserted](const pqxx::result& rows) {
+      for (const auto& row : rows) {
+        inserted.emplace(MessageKey(row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].c_str()), 1);
       }
-      if (!contacts.empty()) {
-        session.Exec("ingest/consume_pending_referrals", nlohmann::json{{"contacts", contacts}}.dump());
-      }
+    };
+    bool only_messages =
+        batch.archive_only.empty() && batch.statuses.empty() && batch.watermarks.empty() && batch.events.empty();
+    if (only_messages) {
+      // The common case: one statement is its own transaction, so the batch
+      // costs one round trip and one commit (the function bounds lock waits).
+      pqxx::nontransaction tx(*conn, "ingest");
+      record(tx.exec_params(Sql("ingest/ingest_messages"), batch.messages));
+    } else {
+      pqxx::work tx(*conn, "ingest");
+      tx.exec0("SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout.count()));
+      Session session(tx);
+      if (!batch.messages.empty()) record(session.Exec("ingest/ingest_messages", batch.messages));
+      if (!batch.archive_only.empty()) session.Exec("ingest/archive_bodies", batch.archive_only);
+      if (!batch.statuses.empty()) session.Exec("ingest/apply_statuses", batch.statuses);
+      if (!batch.watermarks.empty()) session.Exec("ingest/apply_watermarks", batch.watermarks);
+      if (!batch.events.empty()) session.Exec("ingest/record_events", batch.events);
+      tx.commit();
     }
-    if (!batch.archive_only_param.is_null()) session.Exec("ingest/archive_bodies", batch.archive_only_param.dump());
-    if (!batch.statuses_param.is_null()) session.Exec("ingest/apply_statuses", batch.statuses_param.dump());
-    if (!batch.watermarks_param.is_null()) session.Exec("ingest/apply_watermarks", batch.watermarks_param.dump());
-    int events = 0;
-    if (!batch.events_param.is_null()) {
-      events = session.Exec("ingest/record_events", batch.events_param.dump())[0][0].as<int>();
-    }
-    tx.commit();
-    (void)events;
 
     // Map answers back: a message inserted by this batch counts for the
     // first request that carried it; every other copy is a duplicate.

@@ -1,34 +1,63 @@
 #include "ingest_batch.hpp"
 
-#include <optional>
+#include <algorithm>
+
+#include "sb/common/json/writer.hpp"
 
 namespace sb::store {
 namespace {
 
-using nlohmann::json;
+using json::Writer;
 
-json Nullable(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
-json Millis(std::int64_t ms) { return ms > 0 ? json(ms) : json(nullptr); }
-
-json ReferralJson(const gateway::Referral& r) {
-  json out = {{"source", Nullable(r.source)},
-              {"ad_id", Nullable(r.ad_id)},
-              {"ctwa_clid", Nullable(r.ctwa_clid)},
-              {"ref", Nullable(r.ref)}};
-  if (r.headline) out["headline"] = *r.headline;
-  if (r.source_url) out["source_url"] = *r.source_url;
-  return out;
+void WriteMillis(Writer& w, std::int64_t ms) {
+  if (ms > 0) {
+    w.Int(ms);
+  } else {
+    w.Null();
+  }
 }
 
-json OrderJson(const gateway::Order& o) {
-  json items = json::array();
-  for (const auto& item : o.items) {
-    items.push_back({{"sku", item.sku},
-                     {"quantity", item.quantity},
-                     {"price_cents", item.price_cents},
-                     {"currency", item.currency}});
+void WriteReferral(Writer& w, const std::optional<gateway::Referral>& r) {
+  if (!r) {
+    w.Null();
+    return;
   }
-  return {{"catalog_id", Nullable(o.catalog_id)}, {"text", Nullable(o.text)}, {"items", std::move(items)}};
+  w.BeginObject();
+  w.Key("source").OptionalString(r->source).Key("ad_id").OptionalString(r->ad_id);
+  w.Key("ctwa_clid").OptionalString(r->ctwa_clid).Key("ref").OptionalString(r->ref);
+  if (r->headline) w.Key("headline").String(*r->headline);
+  if (r->source_url) w.Key("source_url").String(*r->source_url);
+  w.EndObject();
+}
+
+void WriteOrder(Writer& w, const std::optional<gateway::Order>& o) {
+  if (!o) {
+    w.Null();
+    return;
+  }
+  w.BeginObject()
+      .Key("catalog_id")
+      .OptionalString(o->catalog_id)
+      .Key("text")
+      .OptionalString(o->text)
+      .Key("items")
+      .BeginArray();
+  for (const auto& item : o->items) {
+    w.BeginObject();
+    w.Key("sku").String(item.sku).Key("quantity").Int(item.quantity);
+    w.Key("price_cents").Int(item.price_cents).Key("currency").String(item.currency);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+}
+
+// Event data comes compact from the parser; PostgreSQL's jsonb refuses the
+// \u0000 escape, so it becomes U+FFFD like every other NUL.
+std::string SafeJson(std::string data) {
+  for (auto pos = data.find("\\u0000"); pos != std::string::npos; pos = data.find("\\u0000", pos)) {
+    data.replace(pos, 6, "\\ufffd");
+  }
+  return data.empty() ? "{}" : data;
 }
 
 const ChannelKey* Find(const IngestRequest& r, const gateway::ChannelRef& ref) {
@@ -38,6 +67,36 @@ const ChannelKey* Find(const IngestRequest& r, const gateway::ChannelRef& ref) {
   return nullptr;
 }
 
+// The rows of one array, written as they come: "[{...},{...}]".
+class Rows {
+ public:
+  Rows() : w_(text_) { w_.BeginArray(); }
+  Rows(const Rows&) = delete;
+  Rows& operator=(const Rows&) = delete;
+  Writer& Add() {
+    ++count_;
+    return w_;
+  }
+  int count() const { return count_; }
+  std::string Array() {
+    w_.EndArray();
+    return std::move(text_);
+  }
+
+ private:
+  std::string text_;
+  Writer w_;
+  int count_ = 0;
+};
+
+// {"<name>": [rows]}, or empty when there are none.
+std::string Param(std::string_view name, Rows& rows) {
+  if (rows.count() == 0) return {};
+  std::string out = "{";
+  json::AppendQuoted(out, name);
+  return out + ":" + rows.Array() + "}";
+}
+
 }  // namespace
 
 std::string MessageKey(std::int64_t business_id, std::int64_t channel_id, const std::string& provider_id) {
@@ -45,121 +104,97 @@ std::string MessageKey(std::int64_t business_id, std::int64_t channel_id, const 
 }
 
 IngestBatch BuildIngestBatch(const std::vector<const IngestRequest*>& requests) {
-  IngestBatch b;
-  json archives = json::array();
-  json archive_only = json::array();
-  json messages = json::array();
-  json statuses = json::array();
-  json watermarks = json::array();
-  json events = json::array();
-  int message_index = 0;
-  int event_index = 0;
+  Rows archives, archive_only, messages, statuses, watermarks, events;
+
+  auto write_archive = [](Writer& w, const IngestRequest& r, std::int64_t business, int a) {
+    w.BeginObject().Key("a").Int(a).Key("business_id").Int(business).Key("kind").String(gateway::ToString(r.kind));
+    if (r.archived) {
+      w.Key("id").Int(r.archived->id).Key("received_at").String(r.archived->received_at);
+    } else {
+      w.Key("body").String(r.body);
+    }
+    w.EndObject();
+  };
+
   for (const IngestRequest* r : requests) {
     const auto& p = r->parsed;
-    int count = 0;
-    // One archive row per business the body concerns.
-    std::vector<std::int64_t> businesses;
+    // One archive row per business the body concerns. A business that got
+    // messages from it has its row inserted with them (they refer to it).
+    std::vector<std::pair<std::int64_t, int>> archive_of;  // business -> "a", -1: archive only
     for (const auto& [ref, key] : r->channels) {
-      if (std::find(businesses.begin(), businesses.end(), key.business_id) == businesses.end()) {
-        businesses.push_back(key.business_id);
-      }
+      auto business = key.business_id;
+      if (std::any_of(archive_of.begin(), archive_of.end(), [&](auto& x) { return x.first == business; })) continue;
+      bool has_messages = std::any_of(p.messages.begin(), p.messages.end(), [&](const auto& m) {
+        const ChannelKey* k = Find(*r, m.channel);
+        return k && k->business_id == business;
+      });
+      int a = has_messages ? archives.count() : -1;
+      archive_of.emplace_back(business, a);
+      write_archive(has_messages ? archives.Add() : archive_only.Add(), *r, business, a);
     }
-    std::vector<std::pair<std::int64_t, int>> archive_index;  // business -> "a"
-    for (auto business : businesses) {
-      bool has_messages = false;
-      for (const auto& m : p.messages) {
-        const ChannelKey* key = Find(*r, m.channel);
-        if (key && key->business_id == business) has_messages = true;
-      }
-      json row = {{"business_id", business}, {"kind", gateway::ToString(r->kind)}};
-      if (r->archived) {
-        row["id"] = r->archived->id;
-        row["received_at"] = r->archived->received_at;
-      } else {
-        row["body"] = r->body;
-      }
-      if (has_messages) {
-        int a = static_cast<int>(archives.size());
-        row["a"] = a;
-        archive_index.emplace_back(business, a);
-        archives.push_back(std::move(row));
-      } else {
-        archive_only.push_back(std::move(row));
-      }
-    }
-    auto archive_of = [&](std::int64_t business) {
-      for (auto& [b2, a] : archive_index) {
-        if (b2 == business) return a;
+    auto archive_index_of = [&](std::int64_t business) {
+      for (auto& [b, a] : archive_of) {
+        if (b == business) return a;
       }
       return -1;
     };
     for (const auto& m : p.messages) {
       const ChannelKey* key = Find(*r, m.channel);
       if (!key) continue;
-      ++count;
-      messages.push_back({{"i", message_index++},
-                          {"a", archive_of(key->business_id)},
-                          {"business_id", key->business_id},
-                          {"channel_id", key->channel_id},
-                          {"contact", m.contact_external_id},
-                          {"name", Nullable(m.contact_name)},
-                          {"phone", Nullable(m.contact_phone)},
-                          {"pmid", m.provider_message_id},
-                          {"ts", Millis(m.provider_ts_ms)},
-                          {"type", m.type},
-                          {"text", Nullable(m.text)},
-                          {"payload", Nullable(m.payload)},
-                          {"media_id", Nullable(m.media_id)},
-                          {"media_url", Nullable(m.media_url)},
-                          {"referral", m.referral ? ReferralJson(*m.referral) : json(nullptr)},
-                          {"order", m.order ? OrderJson(*m.order) : json(nullptr)},
-                          {"reply_to", Nullable(m.reply_to)}});
+      auto& w = messages.Add();
+      w.BeginObject().Key("i").Int(messages.count()).Key("a").Int(archive_index_of(key->business_id));
+      w.Key("business_id").Int(key->business_id).Key("channel_id").Int(key->channel_id);
+      w.Key("contact").String(m.contact_external_id).Key("name").OptionalString(m.contact_name);
+      w.Key("phone").OptionalString(m.contact_phone).Key("pmid").String(m.provider_message_id).Key("ts");
+      WriteMillis(w, m.provider_ts_ms);
+      w.Key("type").String(m.type).Key("text").OptionalString(m.text).Key("payload").OptionalString(m.payload);
+      w.Key("media_id").OptionalString(m.media_id).Key("media_url").OptionalString(m.media_url).Key("referral");
+      WriteReferral(w, m.referral);
+      w.Key("order");
+      WriteOrder(w, m.order);
+      w.Key("reply_to").OptionalString(m.reply_to).EndObject();
     }
-    b.message_counts.push_back(count);
     for (const auto& s : p.statuses) {
       const ChannelKey* key = Find(*r, s.channel);
       if (!key) continue;
-      statuses.push_back({{"business_id", key->business_id},
-                          {"channel_id", key->channel_id},
-                          {"pmid", s.provider_message_id},
-                          {"status", s.status},
-                          {"ts", Millis(s.ts_ms)},
-                          {"error", Nullable(s.error)}});
+      auto& w = statuses.Add();
+      w.BeginObject().Key("business_id").Int(key->business_id).Key("channel_id").Int(key->channel_id);
+      w.Key("pmid").String(s.provider_message_id).Key("status").String(s.status).Key("ts");
+      WriteMillis(w, s.ts_ms);
+      w.Key("error").OptionalString(s.error).EndObject();
     }
-    for (const auto& w : p.watermarks) {
-      const ChannelKey* key = Find(*r, w.channel);
+    for (const auto& wm : p.watermarks) {
+      const ChannelKey* key = Find(*r, wm.channel);
       if (!key) continue;
-      watermarks.push_back({{"business_id", key->business_id},
-                            {"channel_id", key->channel_id},
-                            {"contact", w.contact_external_id},
-                            {"wm", w.watermark_ms}});
+      auto& w = watermarks.Add();
+      w.BeginObject().Key("business_id").Int(key->business_id).Key("channel_id").Int(key->channel_id);
+      w.Key("contact").String(wm.contact_external_id).Key("wm").Int(wm.watermark_ms).EndObject();
     }
     for (const auto& e : p.events) {
       const ChannelKey* key = Find(*r, e.channel);
       if (!key) continue;
-      json data = json::parse(e.data_json, nullptr, false);
-      if (data.is_discarded()) data = json::object();
-      events.push_back({{"i", event_index++},
-                        {"business_id", key->business_id},
-                        {"channel_id", key->channel_id},
-                        {"contact", e.contact_external_id},
-                        {"kind", e.kind},
-                        {"ts", Millis(e.ts_ms)},
-                        {"data", std::move(data)},
-                        {"referral", e.referral ? ReferralJson(*e.referral) : json(nullptr)}});
+      auto& w = events.Add();
+      w.BeginObject().Key("i").Int(events.count()).Key("business_id").Int(key->business_id);
+      w.Key("channel_id").Int(key->channel_id).Key("contact").String(e.contact_external_id);
+      w.Key("kind").String(e.kind).Key("ts");
+      WriteMillis(w, e.ts_ms);
+      w.Key("data").Raw(SafeJson(e.data_json)).Key("referral");
+      WriteReferral(w, e.referral);
+      w.EndObject();
     }
   }
-  if (!messages.empty()) b.messages_param = {{"archives", std::move(archives)}, {"messages", std::move(messages)}};
-  // Bodies whose business got no message still need their archive row; when
-  // a batch has no messages at all, every archive row goes this way.
-  if (b.messages_param.is_null()) {
-    for (auto& row : archives) archive_only.push_back(std::move(row));
+
+  IngestBatch batch;
+  // Every archive row in `archives` belongs to a business that has a
+  // message here, so the two are empty together.
+  if (messages.count() > 0) {
+    batch.messages = "{\"archives\":" + archives.Array() + ",\"messages\":" + messages.Array() + "}";
   }
-  if (!archive_only.empty()) b.archive_only_param = {{"archives", std::move(archive_only)}};
-  if (!statuses.empty()) b.statuses_param = {{"statuses", std::move(statuses)}};
-  if (!watermarks.empty()) b.watermarks_param = {{"watermarks", std::move(watermarks)}};
-  if (!events.empty()) b.events_param = {{"events", std::move(events)}};
-  return b;
+  batch.archive_only = Param("archives", archive_only);
+  batch.statuses = Param("statuses", statuses);
+  batch.watermarks = Param("watermarks", watermarks);
+  batch.events = Param("events", events);
+  return batch;
 }
 
 }  // namespace sb::store

@@ -1,8 +1,6 @@
 #pragma once
 // Turns queued ingest requests into the JSON parameters of the ingest
-// statements, and maps the statements' answers back to each request.
-#include <nlohmann/json.hpp>
-
+// statements. Written directly as text: this runs for every webhook.
 #include <string>
 #include <vector>
 
@@ -10,13 +8,13 @@
 
 namespace sb::store {
 
+/// Each parameter is empty when the batch has nothing of that kind.
 struct IngestBatch {
-  nlohmann::json messages_param;      // {"archives": [...], "messages": [...]}
-  nlohmann::json archive_only_param;  // {"archives": [...]} for bodies without messages
-  nlohmann::json statuses_param;      // {"statuses": [...]}
-  nlohmann::json watermarks_param;    // {"watermarks": [...]}
-  nlohmann::json events_param;        // {"events": [...]}
-  std::vector<int> message_counts;    // per request
+  std::string messages;      // {"archives": [...], "messages": [...]}
+  std::string archive_only;  // {"archives": [...]}: bodies of a business that carried no message
+  std::string statuses;      // {"statuses": [...]}
+  std::string watermarks;    // {"watermarks": [...]}
+  std::string events;        // {"events": [...]}
 };
 
 IngestBatch BuildIngestBatch(const std::vector<const IngestRequest*>& requests);

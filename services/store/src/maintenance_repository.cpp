@@ -23,6 +23,17 @@ boost::asio::awaitable<void> MaintenanceRepository::Ping() {
   co_await db_.Run("health/ping", [](Session& s) { s.Exec("health/ping"); });
 }
 
+boost::asio::awaitable<void> MaintenanceRepository::RefreshStaleStatistics() {
+  co_await db_.Run("maintenance/stale_statistics", [](Session& s) {
+    for (const auto& row : s.Exec("maintenance/stale_statistics")) {
+      // ANALYZE takes a table name, not a parameter; the name comes quoted
+      // from the catalog.
+      s.tx().exec0("ANALYZE " + row[0].as<std::string>());
+      spdlog::debug("analyzed {}", row[0].as<std::string>());
+    }
+  });
+}
+
 boost::asio::awaitable<void> MaintenanceRepository::RunHousekeeping(int archive_retention_days) {
   co_await db_.Run("maintenance", [&](Session& s) { Housekeeping(s, archive_retention_days); });
 }

@@ -33,7 +33,7 @@ class BusinessRepository {
   /// returns the business as JSON, or nullopt when PostgreSQL knows no time
   /// zone of that name.
   boost::asio::awaitable<std::optional<std::string>> Create(const std::string& name, const std::string& timezone,
-                                             const std::string& token_hash_hex);
+                                                            const std::string& token_hash_hex);
   boost::asio::awaitable<std::optional<TokenOwner>> FindToken(const std::string& token_hash_hex);
 
  private:
@@ -114,6 +114,9 @@ class MaintenanceRepository {
  public:
   explicit MaintenanceRepository(Database& db) : db_(db) {}
   boost::asio::awaitable<void> Ping();
+  /// ANALYZE the hot tables whose statistics lag far behind (a young
+  /// database, before autovacuum's first pass).
+  boost::asio::awaitable<void> RefreshStaleStatistics();
   boost::asio::awaitable<void> RunHousekeeping(int archive_retention_days);
   void RunHousekeepingSync(int archive_retention_days);
   /// Archived bodies received at or after `since` (a timestamp PostgreSQL

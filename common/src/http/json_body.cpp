@@ -20,7 +20,7 @@ std::optional<std::int64_t> ParseInt(std::string_view text) {
   return v;
 }
 
-// Control characters other than tab and newline have no business in names
+// Control characters other than tab, CR and LF have no business in names
 // and ids; NUL cannot be stored at all.
 bool HasControl(const std::string& s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
@@ -87,7 +87,11 @@ std::optional<std::int64_t> JsonBody::OptionalInt(std::string_view field, std::i
   std::int64_t v = 0;
   if (it->is_number_unsigned()) {
     auto u = it->get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(max)) throw Invalid(field, "must be at most " + std::to_string(max));
+    // Compare before converting: a value past INT64_MAX (or any when max is
+    // negative) must not wrap around into the range.
+    if (max < 0 || u > static_cast<std::uint64_t>(max)) {
+      throw Invalid(field, "must be from " + std::to_string(min) + " to " + std::to_string(max));
+    }
     v = static_cast<std::int64_t>(u);
   } else if (it->is_number_integer()) {
     v = it->get<std::int64_t>();

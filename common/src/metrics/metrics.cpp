@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 namespace sb::metrics {
 namespace {
@@ -37,6 +39,21 @@ std::string RenderLabels(const Labels& labels, const std::string& extra = {}) {
     out += extra;
   }
   return out + "}";
+}
+
+// HELP text escapes backslash and newline only (exposition format 0.0.4).
+std::string EscapeHelp(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 std::string Number(double v) {
@@ -73,6 +90,12 @@ Registry::Family& Registry::GetFamily(const std::string& name, const std::string
   if (family.type.empty()) {
     family.help = help;
     family.type = type;
+  }
+  // One name, one type: anything else is a programming error that would
+  // render samples under the wrong TYPE line.
+  if (family.type != type) {
+    std::fprintf(stderr, "metric %s registered as %s and as %s\n", name.c_str(), family.type.c_str(), type);
+    std::abort();
   }
   return family;
 }
@@ -115,7 +138,7 @@ std::string Registry::Render() {
   std::lock_guard lock(mu_);
   std::string out;
   for (const auto& [name, family] : families_) {
-    out += "# HELP " + name + " " + family.help + "\n# TYPE " + name + " " + family.type + "\n";
+    out += "# HELP " + name + " " + EscapeHelp(family.help) + "\n# TYPE " + name + " " + family.type + "\n";
     for (const auto& [labels, c] : family.counters) out += name + labels + " " + Number(c->Value()) + "\n";
     for (const auto& [labels, g] : family.gauges) out += name + labels + " " + Number(g->Value()) + "\n";
     for (const auto& [labels, h] : family.histograms) {

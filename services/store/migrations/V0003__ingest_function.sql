@@ -7,24 +7,24 @@
 -- The cached plan must stay right as tables grow from empty (a new
 -- database, or the minute before autovacuum first analyzes them): every table
 -- access here is by key, and the joins are between CTEs of one batch, so the
--- function plans without sequential scans or nested loops (its joins are
--- between CTEs of one batch), and the duplicate check is a correlated probe
+-- function plans without sequential scans or nested loops, and the duplicate check is a correlated probe
 -- of messages_provider_id rather than a join over `messages`. Statistics of
 -- an empty table still cannot tell that index from others leading with
 -- business_id; housekeeping analyzes the hot tables while they are young
 -- (maintenance/stale_statistics.sql), which also re-plans this statement.
+-- Retention drops archive partitions and reprocess prunes by partition.
 DROP INDEX webhook_archive_received;
 
 -- The referral a contact's latest message took from pending_referral (for
 -- the conversation it opened), so the upsert's RETURNING carries it.
-ALTER TABLE contacts ADD COLUMN taken_referral jsonb;  -- retention drops partitions; reprocess prunes by partition
+ALTER TABLE contacts ADD COLUMN taken_referral jsonb;
 
 CREATE FUNCTION sb_ingest_messages(batch json)
 RETURNS TABLE (business_id bigint, channel_id bigint, provider_message_id text)
 LANGUAGE plpgsql
 SET enable_seqscan = off
 SET enable_nestloop = off
-SET lock_timeout = '3s' 
+SET lock_timeout = '3s'
 AS $fn$
 #variable_conflict use_column
 BEGIN

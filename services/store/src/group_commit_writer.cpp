@@ -32,7 +32,11 @@ Failure Classify(const std::exception& e) {
   if (dynamic_cast<const pqxx::broken_connection*>(&e)) return Failure::kConnection;
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string& state = sql->sqlstate();
-    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state == "57014") return Failure::kConnection;
+    // Connection lost, server shutting down, statement or lock wait timed
+    // out: the database cannot take the batch now, whatever its content.
+    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state == "57014" || state == "55P03") {
+      return Failure::kConnection;
+    }
     if (state == "40001" || state == "40P01") return Failure::kRetryable;  // serialization, deadlock
     // A batch planned just before an archive partition was attached routes
     // rows to the default partition; planned again, it routes them right.
@@ -198,24 +202,19 @@ class GroupCommitWriter::Impl {
         inserted.emplace(MessageKey(row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].c_str()), 1);
       }
     };
-    bool only_messages =
-        batch.archive_only.empty() && batch.statuses.empty() && batch.watermarks.empty() && batch.events.empty();
-    if (only_messages) {
-      // The common case: one statement is its own transaction, so the batch
-      // costs one round trip and one commit (the function bounds lock waits).
-      pqxx::nontransaction tx(*conn, "ingest");
-      record(tx.exec_params(Sql("ingest/ingest_messages"), batch.messages));
-    } else {
-      pqxx::work tx(*conn, "ingest");
-      tx.exec0("SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout.count()));
-      Session session(tx);
-      if (!batch.messages.empty()) record(session.Exec("ingest/ingest_messages", batch.messages));
-      if (!batch.archive_only.empty()) session.Exec("ingest/archive_bodies", batch.archive_only);
-      if (!batch.statuses.empty()) session.Exec("ingest/apply_statuses", batch.statuses);
-      if (!batch.watermarks.empty()) session.Exec("ingest/apply_watermarks", batch.watermarks);
-      if (!batch.events.empty()) session.Exec("ingest/record_events", batch.events);
-      tx.commit();
+    pqxx::work tx(*conn, "ingest");
+    tx.exec0("SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout.count()));
+    Session session(tx);
+    if (!batch.messages.empty()) {
+      record(session.Exec("ingest/ingest_messages", batch.messages, pqxx::binarystring(batch.bodies)));
     }
+    if (!batch.archive_only.empty()) {
+      session.Exec("ingest/archive_bodies", batch.archive_only, pqxx::binarystring(batch.bodies));
+    }
+    if (!batch.statuses.empty()) session.Exec("ingest/apply_statuses", batch.statuses);
+    if (!batch.watermarks.empty()) session.Exec("ingest/apply_watermarks", batch.watermarks);
+    if (!batch.events.empty()) session.Exec("ingest/record_events", batch.events);
+    tx.commit();
 
     // Map answers back: a message inserted by this batch counts for the
     // first request that carried it; every other copy is a duplicate.

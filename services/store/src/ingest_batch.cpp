@@ -54,8 +54,12 @@ void WriteOrder(Writer& w, const std::optional<gateway::Order>& o) {
 // Event data comes compact from the parser; PostgreSQL's jsonb refuses the
 // \u0000 escape, so it becomes U+FFFD like every other NUL.
 std::string SafeJson(std::string data) {
-  for (auto pos = data.find("\\u0000"); pos != std::string::npos; pos = data.find("\\u0000", pos)) {
-    data.replace(pos, 6, "\\ufffd");
+  for (auto pos = data.find("\\u0000"); pos != std::string::npos; pos = data.find("\\u0000", pos + 1)) {
+    // An escape only when the backslash is not itself escaped: count the
+    // run of backslashes ending at `pos`.
+    std::size_t run = 0;
+    while (run < pos && data[pos - run - 1] == '\\') ++run;
+    if (run % 2 == 0) data.replace(pos, 6, "\\ufffd");
   }
   return data.empty() ? "{}" : data;
 }
@@ -106,18 +110,24 @@ std::string MessageKey(std::int64_t business_id, std::int64_t channel_id, const 
 IngestBatch BuildIngestBatch(const std::vector<const IngestRequest*>& requests) {
   Rows archives, archive_only, messages, statuses, watermarks, events;
 
-  auto write_archive = [](Writer& w, const IngestRequest& r, std::int64_t business, int a) {
+  std::string bodies;
+  std::int64_t body_offset = 0, body_length = 0;  // of the request being written
+  auto write_archive = [&](Writer& w, const IngestRequest& r, std::int64_t business, int a) {
     w.BeginObject().Key("a").Int(a).Key("business_id").Int(business).Key("kind").String(gateway::ToString(r.kind));
     if (r.archived) {
       w.Key("id").Int(r.archived->id).Key("received_at").String(r.archived->received_at);
     } else {
-      w.Key("body").String(r.body);
+      w.Key("off").Int(body_offset).Key("len").Int(body_length);
     }
     w.EndObject();
   };
 
   for (const IngestRequest* r : requests) {
     const auto& p = r->parsed;
+    // The body travels once, raw, however many businesses' rows name it.
+    body_offset = static_cast<std::int64_t>(bodies.size());
+    body_length = r->archived ? 0 : static_cast<std::int64_t>(r->body.size());
+    if (!r->archived) bodies += r->body;
     // One archive row per business the body concerns. A business that got
     // messages from it has its row inserted with them (they refer to it).
     std::vector<std::pair<std::int64_t, int>> archive_of;  // business -> "a", -1: archive only
@@ -185,6 +195,7 @@ IngestBatch BuildIngestBatch(const std::vector<const IngestRequest*>& requests) 
   }
 
   IngestBatch batch;
+  batch.bodies = std::move(bodies);
   // Every archive row in `archives` belongs to a business that has a
   // message here, so the two are empty together.
   if (messages.count() > 0) {

@@ -12,6 +12,7 @@ namespace sb::store {
 struct IngestBatch {
   std::string messages;      // {"archives": [...], "messages": [...]}
   std::string archive_only;  // {"archives": [...]}: bodies of a business that carried no message
+  std::string bodies;        // raw bodies, concatenated; archive rows name off/len
   std::string statuses;      // {"statuses": [...]}
   std::string watermarks;    // {"watermarks": [...]}
   std::string events;        // {"events": [...]}

@@ -167,5 +167,19 @@ TEST_F(ConversationEventsTest, EventOfAnUnknownContactIsKeptWithoutConversation)
       << "expected an opt-in not to open a conversation";
 }
 
+TEST_F(ConversationEventsTest, EventDataWithANulEscapeIsStored) {
+  // jsonb cannot hold U+0000; the event is kept all the same.
+  SubmitEvent(Event(messenger_, "psid-nul", "optin", R"({"ref":"a\u0000b"})"));
+  EXPECT_EQ(Count("SELECT count(*) FROM conversation_events WHERE business_id = " + B() + " AND kind = 'optin'"), 1)
+      << "expected an event whose data has a \\u0000 escape stored, not rejected";
+}
+
+TEST_F(ConversationEventsTest, EventDataKeepsAnEscapedBackslash) {
+  // The JSON text "a\\u0000b" is the eight characters a \ u 0 0 0 0 b: no NUL.
+  SubmitEvent(Event(messenger_, "psid-backslash", "optin", R"({"ref":"a\\u0000b"})"));
+  EXPECT_EQ(Value("SELECT data ->> 'ref' FROM conversation_events WHERE business_id = " + B()), "a\\u0000b")
+      << "expected an escaped backslash followed by u0000 kept as text";
+}
+
 }  // namespace
 }  // namespace sb::pgtest

@@ -1,6 +1,7 @@
 // When the database cannot take a request in time the writer says so at
 // once (Unavailable, answered 503) and stores nothing.
 #include <future>
+#include <typeinfo>
 
 #include "pg_fixture.hpp"
 
@@ -85,6 +86,113 @@ TEST_F(IngestUnavailableTest, DeadlinePassingWhileQueuedThrowsUnavailable) {
   EXPECT_THROW(queued.get(), store::Unavailable) << "expected Unavailable once the deadline passed in the queue";
   EXPECT_EQ(Count("SELECT count(*) FROM messages WHERE provider_message_id = 'wamid.expires'"), 0)
       << "expected the expired request not stored";
+}
+
+TEST_F(IngestUnavailableTest, LockHeldTooLongThrowsUnavailable) {
+  // Housekeeping (attaching an archive partition) or a long transaction can
+  // hold a lock the batch needs; that is "cannot commit in time" (503), not
+  // a body the database rejects.
+  ArchiveLock lock(url_);
+  auto start = Clock::now();
+  auto submitted = std::async(std::launch::async,
+                              [&] { return writer_->SubmitSync(OneMessage(whatsapp_, "15555005", "wamid.locked")); });
+  bool answered = submitted.wait_for(8s) == std::future_status::ready;
+  auto elapsed = Clock::now() - start;
+  lock.Release();
+  EXPECT_TRUE(answered) << "expected an answer while the lock is still held";
+  EXPECT_LT(elapsed, 5s) << "expected the answer within Meta's 5 s";
+  try {
+    submitted.get();
+    ADD_FAILURE() << "expected Unavailable while the archive is locked; the request was stored";
+  } catch (const store::Unavailable&) {
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected store::Unavailable (503, retry) while a lock is held past the lock timeout; got "
+                  << typeid(e).name() << ": " << e.what();
+  }
+}
+
+/// Makes inserting a message whose provider id starts with "slow." take
+/// `seconds` (a trigger in the throw-away database), until destroyed.
+class SlowInsert {
+ public:
+  SlowInsert(pqxx::connection& conn, double seconds) : conn_(conn) {
+    pqxx::work tx(conn_);
+    tx.exec0("CREATE FUNCTION pgtest_slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(" +
+             std::to_string(seconds) + "); RETURN NEW; END $$");
+    tx.exec0(
+        "CREATE TRIGGER pgtest_slow_insert BEFORE INSERT ON messages FOR EACH ROW "
+        "WHEN (NEW.provider_message_id LIKE 'slow.%') EXECUTE FUNCTION pgtest_slow_insert()");
+    tx.commit();
+  }
+  ~SlowInsert() {
+    pqxx::work tx(conn_);
+    tx.exec0("DROP TRIGGER pgtest_slow_insert ON messages");
+    tx.exec0("DROP FUNCTION pgtest_slow_insert()");
+    tx.commit();
+  }
+
+ private:
+  pqxx::connection& conn_;
+};
+
+TEST_F(IngestUnavailableTest, SlowBatchIsCutAtTheStatementTimeout) {
+  SlowInsert slow(*conn_, 2.5);
+  store::GroupCommitWriter::Options options;
+  options.database_url = url_;
+  options.statement_timeout = 500ms;
+  store::GroupCommitWriter writer(options, nullptr);
+
+  // A body with a status too: the batch runs as a transaction.
+  IngestRequest mixed = OneMessage(whatsapp_, "15555006", "slow.mixed");
+  mixed.parsed.statuses.push_back(Status(whatsapp_, "wamid.any", "read"));
+  auto start = Clock::now();
+  EXPECT_THROW(writer.SubmitSync(std::move(mixed)), store::Unavailable)
+      << "expected Unavailable when a batch with statuses outlives statement_timeout (500 ms)";
+  EXPECT_LT(Clock::now() - start, 2s) << "expected the batch with statuses cut at statement_timeout (500 ms)";
+
+  // Messages only: the common path, one statement.
+  start = Clock::now();
+  try {
+    writer.SubmitSync(OneMessage(whatsapp_, "15555006", "slow.only"));
+    ADD_FAILURE() << "expected Unavailable when a messages-only batch outlives statement_timeout (500 ms); it "
+                     "committed after "
+                  << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count() << " ms";
+  } catch (const store::Unavailable&) {
+    EXPECT_LT(Clock::now() - start, 2s) << "expected the messages-only batch cut at statement_timeout (500 ms)";
+  }
+  writer.Stop();
+}
+
+TEST_F(IngestUnavailableTest, OneRejectedBodyDoesNotFailItsBatch) {
+  writer_ = MakeWriter(1);
+  ArchiveLock lock(url_);
+  auto blocker = std::async(std::launch::async,
+                            [&] { return writer_->SubmitSync(OneMessage(whatsapp_, "15555007", "wamid.head")); });
+  ASSERT_TRUE(WaitForBlockedSession()) << "expected the first batch to wait for the archive lock";
+
+  // A channel id that is not registered breaks a foreign key: the database
+  // rejects this one body.
+  TestChannel unregistered{whatsapp_.ref, ChannelKey{business_, whatsapp_.key.channel_id + 100000}};
+  std::vector<IngestRequest> requests;
+  requests.push_back(OneMessage(whatsapp_, "15555008", "wamid.good1"));
+  requests.push_back(OneMessage(unregistered, "15555009", "wamid.bad"));
+  requests.push_back(OneMessage(whatsapp_, "15555010", "wamid.good2"));
+  std::size_t backlog = writer_->BacklogBytes();
+  std::vector<std::future<store::IngestOutcome>> outs;
+  for (auto& r : requests) {
+    backlog += BacklogBytesOf(r);
+    outs.push_back(
+        std::async(std::launch::async, [&, r = std::move(r)]() mutable { return writer_->SubmitSync(std::move(r)); }));
+  }
+  ASSERT_TRUE(WaitForBacklog(backlog)) << "expected the three requests queued behind the blocked batch";
+  lock.Release();
+
+  EXPECT_EQ(blocker.get().messages, 1);
+  EXPECT_EQ(outs[0].get().messages, 1) << "expected the good body before the bad one stored";
+  EXPECT_ANY_THROW(outs[1].get()) << "expected the body the database rejects to fail";
+  EXPECT_EQ(outs[2].get().messages, 1) << "expected the good body after the bad one stored";
+  EXPECT_EQ(Count("SELECT count(*) FROM messages WHERE business_id = " + std::to_string(business_)), 3)
+      << "expected the three good messages stored and the bad one not";
 }
 
 TEST_F(IngestUnavailableTest, FullBacklogThrowsOverloaded) {

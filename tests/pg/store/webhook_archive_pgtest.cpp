@@ -117,6 +117,27 @@ TEST_F(WebhookArchiveTest, BusinessWithOnlyStatusesInAMessageBodyIsArchived) {
   EXPECT_EQ(BodyOfMessage("wamid.mixed"), body);
 }
 
+TEST_F(WebhookArchiveTest, ReprocessedBodyRefersToItsExistingArchiveRow) {
+  std::string body = R"({"entry":["first seen with a status only"]})";
+  IngestRequest first = Request(ChannelKind::kWhatsapp, body, {whatsapp_});
+  first.parsed.statuses.push_back(Status(whatsapp_, "wamid.some-out", "sent"));
+  writer_->SubmitSync(std::move(first));
+  pqxx::result row = Sql("SELECT id, received_at::text FROM webhook_archive WHERE business_id = " + B());
+  ASSERT_EQ(row.size(), 1u);
+
+  // `switchboard reprocess`: a newer parser finds a message in it.
+  IngestRequest again = Request(ChannelKind::kWhatsapp, body, {whatsapp_});
+  again.archived = IngestRequest::ArchiveRef{row[0][0].as<std::int64_t>(), row[0][1].as<std::string>()};
+  again.parsed.messages.push_back(Text(whatsapp_, "15552007", "wamid.reprocessed"));
+  again.parsed.statuses.push_back(Status(whatsapp_, "wamid.some-out", "delivered"));
+  EXPECT_EQ(writer_->SubmitSync(std::move(again)).messages, 1);
+
+  EXPECT_EQ(Archived(business_), 1) << "expected re-processing not to archive the body a second time";
+  EXPECT_EQ(Count("SELECT archive_id FROM messages WHERE business_id = " + B()), row[0][0].as<std::int64_t>())
+      << "expected the message to refer to the existing archive row";
+  EXPECT_EQ(BodyOfMessage("wamid.reprocessed"), body);
+}
+
 TEST_F(WebhookArchiveTest, EveryBodyOfOneBatchIsArchivedOnce) {
   // One writer; the first request blocks on the archive lock while the
   // others queue, so they are committed in one batch.

@@ -1,0 +1,244 @@
+// Configuration from SWITCHBOARD_* environment variables.
+#include "sb/common/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+extern char** environ;
+
+namespace sb {
+namespace {
+
+constexpr std::string_view kPrefix = "SWITCHBOARD_";
+
+/// Names of the SWITCHBOARD_* variables currently set, with their values.
+std::vector<std::pair<std::string, std::string>> SwitchboardVariables() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    if (entry.substr(0, kPrefix.size()) != kPrefix) continue;
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    out.emplace_back(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return out;
+}
+
+void UnsetAllSwitchboardVariables() {
+  for (const auto& [name, value] : SwitchboardVariables()) unsetenv(name.c_str());
+}
+
+/// Every test starts with no SWITCHBOARD_* variable set and leaves the
+/// environment as it found it.
+class ConfigTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    saved_ = SwitchboardVariables();
+    UnsetAllSwitchboardVariables();
+  }
+  void TearDown() override {
+    UnsetAllSwitchboardVariables();
+    for (const auto& [name, value] : saved_) setenv(name.c_str(), value.c_str(), 1);
+  }
+  static void Set(const char* name, const char* value) { ASSERT_EQ(setenv(name, value, 1), 0) << name; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> saved_;
+};
+
+TEST_F(ConfigTest, DefaultsWhenNothingIsSet) {
+  Config c = Config::FromEnvironment();
+  EXPECT_EQ(c.database_url, "postgresql:///switchboard");
+  EXPECT_EQ(c.listen_database_url, "postgresql:///switchboard") << "defaults to database_url";
+  EXPECT_EQ(c.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.admin_token, "");
+  EXPECT_EQ(c.graph_api_base, "https://graph.facebook.com/v21.0");
+  EXPECT_EQ(c.public_url, "http://127.0.0.1:8080") << "defaults to http://<listen>";
+  EXPECT_EQ(c.secret_key_hex, "");
+  EXPECT_EQ(c.secret_key_file, "var/secret.key");
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.log_format, "text");
+  EXPECT_EQ(c.io_threads, 2);
+  EXPECT_EQ(c.db_pool_size, 4);
+  EXPECT_EQ(c.ingest_writers, 2);
+  EXPECT_EQ(c.ingest_max_batch, 512u);
+  EXPECT_EQ(c.ingest_max_backlog_bytes, 64u << 20);
+  EXPECT_EQ(c.ingest_deadline, std::chrono::milliseconds(4000));
+  EXPECT_EQ(c.archive_retention_days, 30);
+}
+
+TEST_F(ConfigTest, EmptyVariablesMeanDefault) {
+  Set("SWITCHBOARD_IO_THREADS", "");
+  Set("SWITCHBOARD_LISTEN", "");
+  Set("SWITCHBOARD_LOG_FORMAT", "");
+  Config c = Config::FromEnvironment();
+  EXPECT_EQ(c.io_threads, 2);
+  EXPECT_EQ(c.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.log_format, "text");
+}
+
+TEST_F(ConfigTest, ReadsEveryVariable) {
+  Set("SWITCHBOARD_DATABASE_URL", "postgresql://db/sb");
+  Set("SWITCHBOARD_LISTEN_DATABASE_URL", "postgresql://direct/sb");
+  Set("SWITCHBOARD_LISTEN", "0.0.0.0:9000");
+  Set("SWITCHBOARD_ADMIN_TOKEN", "adm");
+  Set("SWITCHBOARD_GRAPH_API_BASE", "http://127.0.0.1:1234");
+  Set("SWITCHBOARD_PUBLIC_URL", "https://sb.example.com");
+  Set("SWITCHBOARD_SECRET_KEY", std::string(64, 'a').c_str());
+  Set("SWITCHBOARD_SECRET_KEY_FILE", "/etc/sb.key");
+  Set("SWITCHBOARD_LOG_LEVEL", "debug");
+  Set("SWITCHBOARD_LOG_FORMAT", "json");
+  Set("SWITCHBOARD_IO_THREADS", "8");
+  Set("SWITCHBOARD_DB_POOL_SIZE", "16");
+  Set("SWITCHBOARD_INGEST_WRITERS", "3");
+  Set("SWITCHBOARD_INGEST_MAX_BATCH", "1000");
+  Set("SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "2097152");
+  Set("SWITCHBOARD_INGEST_DEADLINE_MS", "250");
+  Set("SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "7");
+  Config c = Config::FromEnvironment();
+  EXPECT_EQ(c.database_url, "postgresql://db/sb");
+  EXPECT_EQ(c.listen_database_url, "postgresql://direct/sb");
+  EXPECT_EQ(c.listen, "0.0.0.0:9000");
+  EXPECT_EQ(c.admin_token, "adm");
+  EXPECT_EQ(c.graph_api_base, "http://127.0.0.1:1234");
+  EXPECT_EQ(c.public_url, "https://sb.example.com");
+  EXPECT_EQ(c.secret_key_hex, std::string(64, 'a'));
+  EXPECT_EQ(c.secret_key_file, "/etc/sb.key");
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.log_format, "json");
+  EXPECT_EQ(c.io_threads, 8);
+  EXPECT_EQ(c.db_pool_size, 16);
+  EXPECT_EQ(c.ingest_writers, 3);
+  EXPECT_EQ(c.ingest_max_batch, 1000u);
+  EXPECT_EQ(c.ingest_max_backlog_bytes, 2097152u);
+  EXPECT_EQ(c.ingest_deadline, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.archive_retention_days, 7);
+}
+
+TEST_F(ConfigTest, ListenDatabaseUrlFollowsDatabaseUrl) {
+  Set("SWITCHBOARD_DATABASE_URL", "postgresql://db/sb");
+  EXPECT_EQ(Config::FromEnvironment().listen_database_url, "postgresql://db/sb");
+}
+
+TEST_F(ConfigTest, PublicUrlFollowsListen) {
+  Set("SWITCHBOARD_LISTEN", "0.0.0.0:9000");
+  EXPECT_EQ(Config::FromEnvironment().public_url, "http://0.0.0.0:9000");
+}
+
+struct PublicUrlCase {
+  const char* value;
+  const char* expected;
+};
+
+class ConfigPublicUrl : public ConfigTest, public testing::WithParamInterface<PublicUrlCase> {};
+
+TEST_P(ConfigPublicUrl, TrailingSlashesAreRemoved) {
+  Set("SWITCHBOARD_PUBLIC_URL", GetParam().value);
+  EXPECT_EQ(Config::FromEnvironment().public_url, GetParam().expected) << "SWITCHBOARD_PUBLIC_URL=" << GetParam().value;
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ConfigPublicUrl,
+                         testing::Values(PublicUrlCase{"https://sb.example.com/", "https://sb.example.com"},
+                                         PublicUrlCase{"https://sb.example.com///", "https://sb.example.com"},
+                                         PublicUrlCase{"https://sb.example.com/base/", "https://sb.example.com/base"},
+                                         PublicUrlCase{"https://sb.example.com", "https://sb.example.com"}));
+
+struct BadNumberCase {
+  const char* variable;
+  const char* value;
+};
+
+class ConfigBadNumber : public ConfigTest, public testing::WithParamInterface<BadNumberCase> {};
+
+TEST_P(ConfigBadNumber, ThrowsNamingTheVariable) {
+  const auto& c = GetParam();
+  Set(c.variable, c.value);
+  try {
+    Config::FromEnvironment();
+    ADD_FAILURE() << "expected std::invalid_argument for " << c.variable << "='" << c.value << "'";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(c.variable), std::string::npos)
+        << "the message must name " << c.variable << ", got: " << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ConfigBadNumber,
+    testing::Values(
+        BadNumberCase{"SWITCHBOARD_IO_THREADS", "abc"}, BadNumberCase{"SWITCHBOARD_IO_THREADS", "0"},
+        BadNumberCase{"SWITCHBOARD_IO_THREADS", "-1"}, BadNumberCase{"SWITCHBOARD_IO_THREADS", "65"},
+        BadNumberCase{"SWITCHBOARD_IO_THREADS", "4x"}, BadNumberCase{"SWITCHBOARD_IO_THREADS", " 4"},
+        BadNumberCase{"SWITCHBOARD_IO_THREADS", "4 "}, BadNumberCase{"SWITCHBOARD_IO_THREADS", "+4"},
+        BadNumberCase{"SWITCHBOARD_IO_THREADS", "2.5"}, BadNumberCase{"SWITCHBOARD_IO_THREADS", "99999999999999999999"},
+        BadNumberCase{"SWITCHBOARD_DB_POOL_SIZE", "0"}, BadNumberCase{"SWITCHBOARD_DB_POOL_SIZE", "257"},
+        BadNumberCase{"SWITCHBOARD_INGEST_WRITERS", "17"}, BadNumberCase{"SWITCHBOARD_INGEST_MAX_BATCH", "0"},
+        BadNumberCase{"SWITCHBOARD_INGEST_MAX_BATCH", "-5"},
+        BadNumberCase{"SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "1024"},
+        BadNumberCase{"SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "18446744073709551616"},
+        BadNumberCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "99"}, BadNumberCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "60001"},
+        BadNumberCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "1s"}, BadNumberCase{"SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "0"},
+        BadNumberCase{"SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "3651"}),
+    [](const testing::TestParamInfo<BadNumberCase>& info) {
+      std::string name = std::string(info.param.variable).substr(kPrefix.size()) + "_" + std::to_string(info.index);
+      return name;
+    });
+
+struct BoundaryCase {
+  const char* variable;
+  const char* value;
+};
+
+class ConfigNumberBoundary : public ConfigTest, public testing::WithParamInterface<BoundaryCase> {};
+
+TEST_P(ConfigNumberBoundary, IsAccepted) {
+  Set(GetParam().variable, GetParam().value);
+  EXPECT_NO_THROW(Config::FromEnvironment()) << GetParam().variable << "=" << GetParam().value << " is in range";
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ConfigNumberBoundary,
+                         testing::Values(BoundaryCase{"SWITCHBOARD_IO_THREADS", "1"},
+                                         BoundaryCase{"SWITCHBOARD_IO_THREADS", "64"},
+                                         BoundaryCase{"SWITCHBOARD_DB_POOL_SIZE", "256"},
+                                         BoundaryCase{"SWITCHBOARD_INGEST_WRITERS", "16"},
+                                         BoundaryCase{"SWITCHBOARD_INGEST_MAX_BATCH", "100000"},
+                                         BoundaryCase{"SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "1048576"},
+                                         BoundaryCase{"SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "17179869184"},
+                                         BoundaryCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "100"},
+                                         BoundaryCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "60000"},
+                                         BoundaryCase{"SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "3650"}));
+
+TEST_F(ConfigTest, IoThreadsAbcMessageQuotesTheValue) {
+  Set("SWITCHBOARD_IO_THREADS", "abc");
+  try {
+    Config::FromEnvironment();
+    ADD_FAILURE() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "SWITCHBOARD_IO_THREADS must be a whole number from 1 to 64, got 'abc'");
+  }
+}
+
+TEST_F(ConfigTest, UnknownLogFormatThrows) {
+  for (const char* format : {"xml", "JSON", "Text", " json"}) {
+    Set("SWITCHBOARD_LOG_FORMAT", format);
+    try {
+      Config::FromEnvironment();
+      ADD_FAILURE() << "expected std::invalid_argument for SWITCHBOARD_LOG_FORMAT=" << format;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("SWITCHBOARD_LOG_FORMAT"), std::string::npos)
+          << "the message must name the variable, got: " << e.what();
+    }
+  }
+}
+
+TEST_F(ConfigTest, EnvironmentIsCleanInsideEachTest) {
+  // SetUp removed every SWITCHBOARD_* variable, whatever the caller had set.
+  EXPECT_TRUE(SwitchboardVariables().empty());
+}
+
+}  // namespace
+}  // namespace sb

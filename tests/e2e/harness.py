@@ -364,6 +364,9 @@ class Http:
     def post(self, path, **kw):
         return self.request("POST", path, **kw)
 
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
 
 # --------------------------------------------------------------------------
 # Raw sockets, for requests http.client will not send

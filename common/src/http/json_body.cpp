@@ -117,6 +117,53 @@ std::optional<bool> JsonBody::OptionalBool(std::string_view field) {
   return it->get<bool>();
 }
 
+std::vector<std::int64_t> JsonBody::RequiredIdArray(std::string_view field, std::size_t max_items) {
+  auto it = body_->find(field);
+  if (it == body_->end() || it->is_null()) {
+    throw HttpError(400, "missing_field", "'" + std::string(field) + "' is required");
+  }
+  if (!it->is_array()) throw Invalid(field, "must be an array of ids");
+  if (it->size() > max_items) throw Invalid(field, "must have at most " + std::to_string(max_items) + " items");
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const auto& v = (*it)[i];
+    std::string path = std::string(field) + "[" + std::to_string(i) + "]";
+    if (!v.is_number_integer() ||
+        (v.is_number_unsigned() ? v.get<std::uint64_t>() > INT64_MAX : v.get<std::int64_t>() <= 0)) {
+      throw Invalid(path, "must be a positive integer id");
+    }
+    out.push_back(v.get<std::int64_t>());
+  }
+  return out;
+}
+
+std::vector<std::string> JsonBody::OptionalStringArray(std::string_view field, std::size_t max_items,
+                                                       std::size_t max_len) {
+  auto it = body_->find(field);
+  if (it == body_->end() || it->is_null()) return {};
+  if (!it->is_array()) throw Invalid(field, "must be an array of strings");
+  if (it->size() > max_items) throw Invalid(field, "must have at most " + std::to_string(max_items) + " items");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const auto& v = (*it)[i];
+    std::string path = std::string(field) + "[" + std::to_string(i) + "]";
+    if (!v.is_string() || v.get<std::string>().empty()) throw Invalid(path, "must be a non-empty string");
+    if (v.get<std::string>().size() > max_len)
+      throw Invalid(path, "must be at most " + std::to_string(max_len) + " bytes");
+    if (HasControl(v.get<std::string>())) throw Invalid(path, "must not contain control characters");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+std::string JsonBody::RequiredCurrency(std::string_view field) {
+  auto code = RequiredString(field, 3);
+  if (code.size() != 3 || !std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    throw Invalid(field, "must be an ISO 4217 code such as USD");
+  }
+  return code;
+}
+
 std::optional<std::int64_t> QueryInt(const Request& req, std::string_view name, std::int64_t min, std::int64_t max) {
   auto text = req.Query(name);
   if (!text || text->empty()) return std::nullopt;

@@ -28,6 +28,18 @@ void Router::Add(std::string method, std::string pattern, Handler handler, std::
   routes_.push_back(std::move(route));
 }
 
+void Router::AddWebSocket(std::string pattern, WebSocketHandler handler) {
+  Route route;
+  for (auto segment : SplitPath(pattern)) route.segments.emplace_back(segment);
+  route.info = RouteInfo{"GET", std::move(pattern), kApiBodyLimit};
+  route.websocket = std::move(handler);
+  route.handler = [](Request& req) -> boost::asio::awaitable<Response> {
+    co_return ErrorResponse(426, "upgrade_required",
+                            req.path + " is a WebSocket endpoint: connect with Upgrade: websocket");
+  };
+  routes_.push_back(std::move(route));
+}
+
 Router::Match Router::Find(std::string_view method, std::string_view path) const {
   Match match;
   auto parts = SplitPath(path);
@@ -50,6 +62,7 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
       continue;
     }
     match.handler = &route.handler;
+    if (route.websocket) match.websocket = &route.websocket;
     match.body_limit = route.info.body_limit;
     match.pattern = route.info.pattern;
     match.params = std::move(params);

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "sb/common/crypto.hpp"
+#include "websocket_impl.hpp"
 
 namespace sb::http {
 
@@ -78,7 +79,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       for (auto& [id, state] : self->connections_) {
         auto strand = state.second;
         asio::post(strand, [st = state.first] {
-          if (st->alive && st->idle) st->stream->socket().cancel();
+          if (st->alive && st->idle && st->stream) st->stream->socket().cancel();
         });
       }
       self->MaybeDrainedLocked();
@@ -254,6 +255,16 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
         if (rec) break;
       }
       req.body = std::move(parser.get().body());
+      if (match.websocket && boost::beast::websocket::is_upgrade(parser.get())) {
+        // The connection becomes the handler's; it no longer counts as idle
+        // HTTP for a graceful stop (the application closes its sockets).
+        state->stream = nullptr;
+        req.params = std::move(match.params);
+        co_await RunWebSocket(*match.websocket, req, std::move(stream), parser.release());
+        state->alive = false;
+        Unregister(id);
+        co_return;
+      }
       bool keep_alive = parser.keep_alive();
       stream.expires_never();
       Response res = co_await Dispatch(match, req);
@@ -267,6 +278,29 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     state->alive = false;
     Unregister(id);
+  }
+
+  asio::awaitable<void> RunWebSocket(const WebSocketHandler& handler, Request& req, beast::tcp_stream stream,
+                                     bhttp::request<bhttp::string_body> upgrade) {
+    auto impl = std::make_unique<WebSocket::Impl>(std::move(stream), std::move(upgrade));
+    auto* raw = impl.get();
+    WebSocket socket(std::move(impl));
+    std::optional<Response> refusal;
+    try {
+      co_await handler(req, socket);
+    } catch (const HttpError& e) {
+      if (!raw->accepted) refusal = e.ToResponse();
+    } catch (const std::exception& e) {
+      spdlog::error("request_id={} websocket {} failed: {}", req.request_id, req.path, e.what());
+      if (!raw->accepted) refusal = ErrorResponse(500, "internal_error", "internal error");
+    }
+    if (refusal) {
+      int status = refusal->status;
+      co_await Write(raw->ws.next_layer(), std::move(*refusal), req, false);
+      Observe(req, req.path, status);
+    }
+    boost::system::error_code ignored;
+    raw->ws.next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
 
   static Response PayloadTooLarge(std::size_t limit) {

@@ -44,9 +44,22 @@ boost::asio::awaitable<http::Response> ConversationApi::List(http::Request& req)
   co_return PageResponse(co_await conversations_.List(q));
 }
 
+boost::asio::awaitable<std::int64_t> ConversationApi::ReaderBusiness(const http::Request& req, std::int64_t id) {
+  Principal who = co_await auth_.Authenticate(req);
+  if (who.role == Principal::Role::kBusiness) co_return who.business_id;
+  if (who.role == Principal::Role::kAgent && agents_ && who.agent_id) {
+    if (!co_await agents_->Access(who.business_id, *who.agent_id, id)) {
+      throw http::HttpError(404, "not_found", "no such conversation");
+    }
+    co_return who.business_id;
+  }
+  throw http::HttpError(403, "forbidden", "this operation needs a business API key or an agent token");
+}
+
 boost::asio::awaitable<http::Response> ConversationApi::Get(http::Request& req) {
-  Principal who = co_await auth_.RequireBusiness(req);
-  auto found = co_await conversations_.Get(who.business_id, http::PathId(req, "id"));
+  auto id = http::PathId(req, "id");
+  auto business = co_await ReaderBusiness(req, id);
+  auto found = co_await conversations_.Get(business, id);
   if (!found) throw http::HttpError(404, "not_found", "no such conversation");
   http::Response res;
   res.body = std::move(*found);
@@ -54,10 +67,9 @@ boost::asio::awaitable<http::Response> ConversationApi::Get(http::Request& req) 
 }
 
 boost::asio::awaitable<http::Response> ConversationApi::Messages(http::Request& req) {
-  Principal who = co_await auth_.RequireBusiness(req);
   store::MessageQuery q;
-  q.business_id = who.business_id;
   q.conversation_id = http::PathId(req, "id");
+  q.business_id = co_await ReaderBusiness(req, q.conversation_id);
   q.after = http::QueryInt(req, "cursor", 1, kMaxId);
   q.limit = Limit(req);
   auto page = co_await conversations_.Messages(q);

@@ -97,8 +97,9 @@ int App::Serve(bool migrate, const std::string& ready_file) {
     std::filesystem::rename(ready_file + ".tmp", ready_file);
   }
 
-  asio::steady_timer background_stop(io);
   asio::co_spawn(io, BackgroundLoop(s), asio::detached);
+  s.router.Start();
+  s.listener.Start();
 
   // Shutdown: stop accepting, let requests in flight get their commit or a
   // 503, then stop; whatever is still running after 9 s is cut off so the
@@ -108,6 +109,7 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: draining", signo);
+    s.stream.CloseAll();  // agents reconnect elsewhere with ?after
     server.Stop([&io] {
       spdlog::info("drained; stopping");
       io.stop();
@@ -125,6 +127,7 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   for (int i = 1; i < config_.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  s.router.Stop();
   s.writer.Stop();
   s.db.Stop();
   spdlog::info("stopped");

@@ -10,7 +10,9 @@ namespace asio = boost::asio;
 
 boost::asio::awaitable<gateway::IngestOutcome> WriterSink::Ingest(gateway::IngestRequest request) {
   try {
-    co_return co_await writer_.Submit(std::move(request));
+    auto outcome = co_await writer_.Submit(std::move(request));
+    if (outcome.messages > 0 && committed_) committed_();
+    co_return outcome;
   } catch (const store::Overloaded&) {
     throw http::HttpError(503, "overloaded", "too many webhooks are waiting to be stored; retry shortly")
         .WithRetryAfter(1);
@@ -30,8 +32,21 @@ App::Services::Services(const Config& c)
       channels(db, c.public_url),
       auth(businesses, c.admin_token),
       directory(channels, secrets),
+      router(router_store, registry,
+             router::RouterWorker::Hooks{nullptr,
+                                         [this](const std::vector<store::AgentEventRef>& events) {
+                                           std::vector<std::int64_t> ids;
+                                           for (const auto& e : events) ids.push_back(e.agent_id);
+                                           stream.Wake(ids);
+                                         }}),
+      sink(writer, [this] { router.Wake(); }),
       webhooks(directory, sink, registry, c.ingest_deadline),
-      setup(auth, businesses, channels, secrets, [this](const std::string&) { directory.Invalidate(); }) {
+      setup(auth, businesses, channels, secrets, [this](const std::string&) { directory.Invalidate(); }),
+      routing_setup(auth, setup_store, [this](std::int64_t business) { router.ForgetRules(business); }),
+      agent_api(auth, agents, setup_store, agent_api::AgentApi::Hooks{[this] { router.Wake(); }, nullptr}),
+      listener(
+          c.listen_database_url, "sb_agent_events", [this](const std::string& payload) { OnAgentEvents(payload); },
+          [this] { stream.WakeAll(); }) {
   registry.AddCallback([this](metrics::Registry& r) {
     r.GetGauge("switchboard_db_pool_in_use", "Pooled database connections running a statement")
         .Set(static_cast<double>(db.InUse()));
@@ -42,7 +57,20 @@ App::Services::Services(const Config& c)
   });
 }
 
+void App::Services::OnAgentEvents(const std::string& payload) {
+  // [[business_id, agent_id, seq], ...] from any process.
+  auto ids = nlohmann::json::parse(payload, nullptr, false);
+  if (!ids.is_array()) return;
+  std::vector<std::int64_t> agents_to_wake;
+  for (const auto& e : ids) {
+    if (e.is_array() && e.size() == 3 && e[1].is_number_integer()) agents_to_wake.push_back(e[1].get<std::int64_t>());
+  }
+  stream.Wake(agents_to_wake);
+}
+
 App::Services::~Services() {
+  listener.Stop();
+  router.Stop();
   writer.Stop();
   db.Stop();
 }
@@ -77,6 +105,8 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   auto* webhooks = s ? &s->webhooks : nullptr;
   auto* setup = s ? &s->setup : nullptr;
   auto* conversations = s ? &s->conversation_api : nullptr;
+  auto* routing = s ? &s->routing_setup : nullptr;
+  auto* agent = s ? &s->agent_api : nullptr;
 
   r.Add("GET", "/healthz", [](http::Request&) -> asio::awaitable<http::Response> {
     co_return http::Response::Json(200, {{"status", "ok"}});
@@ -102,6 +132,29 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   r.Add("GET", "/v1/conversations", Bind(conversations, &admin::ConversationApi::List));
   r.Add("GET", "/v1/conversations/{id}", Bind(conversations, &admin::ConversationApi::Get));
   r.Add("GET", "/v1/conversations/{id}/messages", Bind(conversations, &admin::ConversationApi::Messages));
+
+  r.Add("POST", "/v1/queues", Bind(routing, &admin::RoutingSetupApi::CreateQueue));
+  r.Add("POST", "/v1/agents", Bind(routing, &admin::RoutingSetupApi::CreateAgent));
+  r.Add("PUT", "/v1/routing", Bind(routing, &admin::RoutingSetupApi::PutRouting));
+  r.Add("PUT", "/v1/orders/{order_ref}", Bind(routing, &admin::RoutingSetupApi::PutOrder));
+  r.Add("PUT", "/v1/products/{sku}", Bind(routing, &admin::RoutingSetupApi::PutProduct));
+
+  r.Add("POST", "/v1/agent/status", Bind(agent, &agent_api::AgentApi::SetStatus));
+  r.Add("GET", "/v1/agent/conversations", Bind(agent, &agent_api::AgentApi::Conversations));
+  r.Add("POST", "/v1/agent/claim", Bind(agent, &agent_api::AgentApi::Claim));
+  r.Add("POST", "/v1/conversations/{id}/accept", Bind(agent, &agent_api::AgentApi::Accept));
+  r.Add("POST", "/v1/conversations/{id}/reject", Bind(agent, &agent_api::AgentApi::Reject));
+  r.Add("POST", "/v1/conversations/{id}/messages", Bind(agent, &agent_api::AgentApi::SendMessage));
+  r.Add("POST", "/v1/conversations/{id}/transfer", Bind(agent, &agent_api::AgentApi::Transfer));
+  r.Add("POST", "/v1/conversations/{id}/resolve", Bind(agent, &agent_api::AgentApi::Resolve));
+  r.AddWebSocket("/v1/agent/stream", [s](http::Request& req, http::WebSocket& socket) -> asio::awaitable<void> {
+    try {
+      co_await s->stream.Serve(req, socket);
+    } catch (const store::Unavailable&) {
+      throw http::HttpError(503, "database_unavailable", "the database is unavailable; retry shortly")
+          .WithRetryAfter(2);
+    }
+  });
 }
 
 }  // namespace sb::app

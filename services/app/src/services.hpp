@@ -8,14 +8,22 @@
 #include "cached_channel_directory.hpp"
 #include "sb/admin/authenticator.hpp"
 #include "sb/admin/conversation_api.hpp"
+#include "sb/admin/routing_setup_api.hpp"
 #include "sb/admin/setup_api.hpp"
+#include "sb/agent_api/agent_api.hpp"
+#include "sb/agent_api/agent_stream.hpp"
 #include "sb/app/app.hpp"
 #include "sb/common/crypto.hpp"
 #include "sb/common/metrics.hpp"
 #include "sb/gateway/webhook_handler.hpp"
+#include "sb/router/router_worker.hpp"
+#include "sb/store/agent_repository.hpp"
 #include "sb/store/database.hpp"
+#include "sb/store/event_listener.hpp"
 #include "sb/store/group_commit_writer.hpp"
 #include "sb/store/repositories.hpp"
+#include "sb/store/router_repository.hpp"
+#include "sb/store/setup_repository.hpp"
 
 namespace sb::app {
 
@@ -23,11 +31,15 @@ namespace sb::app {
 /// commit" into the 503 Meta retries.
 class WriterSink : public gateway::IngestSink {
  public:
-  explicit WriterSink(store::GroupCommitWriter& writer) : writer_(writer) {}
+  /// `committed` runs after every commit that stored messages (the router
+  /// then looks at new conversations at once).
+  WriterSink(store::GroupCommitWriter& writer, std::function<void()> committed)
+      : writer_(writer), committed_(std::move(committed)) {}
   boost::asio::awaitable<gateway::IngestOutcome> Ingest(gateway::IngestRequest request) override;
 
  private:
   store::GroupCommitWriter& writer_;
+  std::function<void()> committed_;
 };
 
 struct App::Services {
@@ -43,15 +55,25 @@ struct App::Services {
   store::ChannelRepository channels;
   store::ConversationRepository conversations{db};
   store::MaintenanceRepository maintenance{db};
+  store::SetupRepository setup_store{db};
+  store::AgentRepository agents{db};
+  store::RouterRepository router_store{db};
   admin::Authenticator auth;
   CachedChannelDirectory directory;
-  WriterSink sink{writer};
+  router::RouterWorker router;
+  WriterSink sink;
   gateway::WebhookHandler webhooks;
   admin::SetupApi setup;
-  admin::ConversationApi conversation_api{auth, conversations};
+  admin::RoutingSetupApi routing_setup;
+  admin::ConversationApi conversation_api{auth, conversations, &agents};
+  agent_api::AgentApi agent_api;
+  agent_api::AgentStream stream{auth, agents};
+  store::EventListener listener;
 
   /// True while a statement succeeded in the last 2 s.
   bool DatabaseReady() const;
+  /// A NOTIFY on sb_agent_events arrived (from this or another process).
+  void OnAgentEvents(const std::string& payload);
 };
 
 /// Declares every route. `s` may be null when only the table is wanted.

@@ -29,6 +29,13 @@ class JsonBody {
   std::int64_t RequiredInt(std::string_view field, std::int64_t min, std::int64_t max);
   std::optional<std::int64_t> OptionalInt(std::string_view field, std::int64_t min, std::int64_t max);
   std::optional<bool> OptionalBool(std::string_view field);
+  /// An array of positive integer ids (may be empty), at most `max_items`.
+  std::vector<std::int64_t> RequiredIdArray(std::string_view field, std::size_t max_items = 1000);
+  /// An array of non-empty strings, or empty when absent.
+  std::vector<std::string> OptionalStringArray(std::string_view field, std::size_t max_items = 100,
+                                               std::size_t max_len = 100);
+  /// An ISO 4217 code: three upper-case letters.
+  std::string RequiredCurrency(std::string_view field);
   bool Has(std::string_view field) const;
   const nlohmann::json& json() const;
 

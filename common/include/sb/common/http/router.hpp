@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sb/common/http/message.hpp"
+#include "sb/common/http/websocket.hpp"
 
 namespace sb::http {
 
@@ -27,10 +28,13 @@ struct RouteInfo {
 class Router {
  public:
   void Add(std::string method, std::string pattern, Handler handler, std::size_t body_limit = kApiBodyLimit);
+  /// A GET route that upgrades to a WebSocket.
+  void AddWebSocket(std::string pattern, WebSocketHandler handler);
 
   struct Match {
     const Handler* handler = nullptr;  // null: no route
-    bool path_known = false;           // the path exists with another method
+    const WebSocketHandler* websocket = nullptr;
+    bool path_known = false;  // the path exists with another method
     std::size_t body_limit = kApiBodyLimit;
     std::string pattern;
     std::vector<std::pair<std::string, std::string>> params;
@@ -44,6 +48,7 @@ class Router {
     RouteInfo info;
     std::vector<std::string> segments;  // "{name}" marks a parameter
     Handler handler;
+    WebSocketHandler websocket;
   };
   std::vector<Route> routes_;
 };

@@ -1,0 +1,48 @@
+#pragma once
+/// GET /v1/agent/stream: a WebSocket per agent connection that replays the
+/// agent's events after `?after=N` and then pushes new ones as they are
+/// recorded ({"seq", "type", "conversation"|"message"}). Events are read
+/// from the outbox (agent_events) at the socket's own pace, so a slow
+/// client costs no memory; sockets are woken by local events, NOTIFY from
+/// other processes, and a poll every second. Thread-safe.
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "sb/admin/authenticator.hpp"
+#include "sb/common/http/websocket.hpp"
+#include "sb/store/agent_repository.hpp"
+
+namespace sb::agent_api {
+
+class AgentStream {
+ public:
+  AgentStream(admin::Authenticator& auth, store::AgentRepository& agents);
+
+  boost::asio::awaitable<void> Serve(http::Request& req, http::WebSocket& socket);
+
+  /// Wake the sockets of these agents (any thread).
+  void Wake(const std::vector<std::int64_t>& agent_ids);
+  /// Wake every socket (after a reconnect of the listener, or new messages).
+  void WakeAll();
+  /// Close every socket with 1012 (service restart); new ones are refused.
+  void CloseAll();
+  std::size_t Connected() const;
+
+  struct Session;
+
+ private:
+  static void Signal(const std::shared_ptr<Session>& s);
+  admin::Authenticator& auth_;
+  store::AgentRepository& agents_;
+  mutable std::mutex mu_;
+  std::multimap<std::int64_t, std::shared_ptr<Session>> sessions_;  // by agent id
+  std::atomic<bool> closing_{false};
+};
+
+}  // namespace sb::agent_api

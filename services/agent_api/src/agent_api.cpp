@@ -1,0 +1,177 @@
+#include "sb/agent_api/agent_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "sb/common/http/json_body.hpp"
+
+namespace sb::agent_api {
+
+namespace {
+
+// Customers can be written to within 24 hours of their last message.
+constexpr double kWindowHours = 24;
+
+http::Response Rendered(int status, std::string body) {
+  http::Response res;
+  res.status = status;
+  res.body = std::move(body);
+  return res;
+}
+
+http::HttpError NotFound() { return http::HttpError(404, "not_found", "no such conversation"); }
+
+// Claim has an optional body: empty means {}.
+http::Request WithObjectBody(const http::Request& req) {
+  http::Request copy = req;
+  if (copy.body.find_first_not_of(" \t\r\n") == std::string::npos) copy.body = "{}";
+  return copy;
+}
+
+}  // namespace
+
+AgentApi::AgentApi(admin::Authenticator& auth, store::AgentRepository& agents, store::SetupRepository& setup,
+                   Hooks hooks)
+    : auth_(auth), agents_(agents), setup_(setup), hooks_(std::move(hooks)) {}
+
+boost::asio::awaitable<admin::Principal> AgentApi::RequireAgent(const http::Request& req) {
+  auto who = co_await auth_.Authenticate(req);
+  if (who.role != admin::Principal::Role::kAgent || !who.agent_id) {
+    throw http::HttpError(403, "forbidden", "this operation needs an agent token");
+  }
+  co_return who;
+}
+
+boost::asio::awaitable<std::optional<std::int64_t>> AgentApi::RequireActor(const admin::Principal& who,
+                                                                           std::int64_t conversation) {
+  if (who.role == admin::Principal::Role::kBusiness) {
+    if (!co_await agents_.BusinessOwns(who.business_id, conversation)) throw NotFound();
+    co_return std::nullopt;
+  }
+  if (who.role != admin::Principal::Role::kAgent || !who.agent_id) {
+    throw http::HttpError(403, "forbidden", "this operation needs an agent token or a business key");
+  }
+  auto access = co_await agents_.Access(who.business_id, *who.agent_id, conversation);
+  if (!access) throw NotFound();
+  if (access->status != "assigned" || access->agent_id != who.agent_id) {
+    throw http::HttpError(409, "not_assigned", "the conversation is " + access->status + ", not assigned to you");
+  }
+  co_return who.agent_id;
+}
+
+boost::asio::awaitable<http::Response> AgentApi::SetStatus(http::Request& req) {
+  auto who = co_await RequireAgent(req);
+  http::JsonBody body(req, {"status"});
+  auto status = body.RequiredEnum("status", {"online", "away", "offline"});
+  auto out = co_await agents_.SetStatus(who.business_id, *who.agent_id, status);
+  if (!out) throw http::HttpError(404, "not_found", "this agent is deactivated");
+  if (status == "online" && hooks_.assignment_needed) hooks_.assignment_needed();
+  co_return Rendered(200, std::move(*out));
+}
+
+boost::asio::awaitable<http::Response> AgentApi::Conversations(http::Request& req) {
+  auto who = co_await RequireAgent(req);
+  auto items = co_await agents_.Conversations(who.business_id, *who.agent_id);
+  co_return Rendered(200, R"({"items":)" + items + R"(,"next_cursor":null})");
+}
+
+boost::asio::awaitable<http::Response> AgentApi::Claim(http::Request& req) {
+  auto who = co_await RequireAgent(req);
+  http::JsonBody body(WithObjectBody(req), {"queue_id"});
+  auto queue = body.OptionalInt("queue_id", 1, std::numeric_limits<std::int64_t>::max());
+  auto [result, conversation] = co_await agents_.ClaimNext(who.business_id, *who.agent_id, queue);
+  switch (result) {
+    case store::AgentRepository::Claim::kClaimed:
+      co_return Rendered(200, std::move(conversation));
+    case store::AgentRepository::Claim::kAtCapacity:
+      throw http::HttpError(409, "at_capacity", "you are at your capacity; resolve or transfer a conversation first");
+    case store::AgentRepository::Claim::kNoneWaiting:
+      break;
+  }
+  co_return http::Response::Empty(204);
+}
+
+boost::asio::awaitable<http::Response> AgentApi::Accept(http::Request& req) {
+  auto who = co_await RequireAgent(req);
+  auto out = co_await agents_.Accept(who.business_id, *who.agent_id, http::PathId(req, "id"));
+  if (!out) throw http::HttpError(404, "not_found", "no conversation is offered to you with this id");
+  co_return Rendered(200, std::move(*out));
+}
+
+boost::asio::awaitable<http::Response> AgentApi::Reject(http::Request& req) {
+  auto who = co_await RequireAgent(req);
+  auto out = co_await agents_.Reject(who.business_id, *who.agent_id, http::PathId(req, "id"));
+  if (!out) throw http::HttpError(404, "not_found", "no conversation is offered to you with this id");
+  if (hooks_.assignment_needed) hooks_.assignment_needed();
+  co_return Rendered(200, std::move(*out));
+}
+
+boost::asio::awaitable<http::Response> AgentApi::SendMessage(http::Request& req) {
+  auto who = co_await RequireAgent(req);
+  auto conversation = http::PathId(req, "id");
+  http::JsonBody body(req, {"text"});
+  auto text = body.RequiredString("text", 4096);
+  auto access = co_await agents_.Access(who.business_id, *who.agent_id, conversation);
+  if (!access) throw NotFound();
+  if (access->status != "assigned" || access->agent_id != who.agent_id) {
+    throw http::HttpError(409, "not_assigned", "the conversation is " + access->status + ", not assigned to you");
+  }
+  if (!access->hours_since_inbound || *access->hours_since_inbound > kWindowHours) {
+    throw http::HttpError(409, "outside_messaging_window",
+                          "the customer's last message is more than 24 hours old; " + access->channel_kind +
+                              " only allows replies within 24 hours of it");
+  }
+  std::optional<std::string> no_tag;
+  auto message =
+      nlohmann::json::parse(co_await agents_.Reply(who.business_id, *who.agent_id, conversation, text, no_tag));
+  if (hooks_.reply_queued) hooks_.reply_queued();
+  co_return http::Response::Json(202, message);
+}
+
+boost::asio::awaitable<http::Response> AgentApi::Transfer(http::Request& req) {
+  auto who = co_await auth_.Authenticate(req);
+  auto conversation = http::PathId(req, "id");
+  http::JsonBody body(req, {"queue_id", "agent_id"});
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  auto queue = body.OptionalInt("queue_id", 1, kMax);
+  auto agent = body.OptionalInt("agent_id", 1, kMax);
+  if (queue.has_value() == agent.has_value()) {
+    throw http::HttpError(400, "invalid_field", "give exactly one of 'queue_id' and 'agent_id'");
+  }
+  auto actor = co_await RequireActor(who, conversation);
+  std::optional<std::string> out;
+  if (queue) {
+    std::vector<std::int64_t> wanted{*queue};  // g++ 12: no braced lists in co_await
+    if ((co_await setup_.ExistingQueues(who.business_id, wanted)).empty()) {
+      throw http::HttpError(400, "invalid_field", "'queue_id' names no queue of this business");
+    }
+    out = co_await agents_.TransferToQueue(who.business_id, conversation, *queue, actor);
+    if (hooks_.assignment_needed) hooks_.assignment_needed();
+  } else {
+    out = co_await agents_.TransferToAgent(who.business_id, conversation, *agent, actor);
+    if (!out) throw http::HttpError(400, "invalid_field", "'agent_id' names no active agent of this business");
+  }
+  if (!out) throw NotFound();
+  co_return Rendered(200, std::move(*out));
+}
+
+boost::asio::awaitable<http::Response> AgentApi::Resolve(http::Request& req) {
+  auto who = co_await auth_.Authenticate(req);
+  auto conversation = http::PathId(req, "id");
+  http::JsonBody body(req, {"outcome", "amount_cents", "currency"});
+  auto outcome = body.RequiredEnum("outcome", {"sale", "no_sale", "resolved"});
+  auto amount = body.OptionalInt("amount_cents", 0, 1'000'000'000'000);
+  std::optional<std::string> currency;
+  if (body.Has("currency")) currency = body.RequiredCurrency("currency");
+  if (outcome == "sale" && (!amount || !currency)) {
+    throw http::HttpError(400, "missing_field", "a sale needs 'amount_cents' and 'currency'");
+  }
+  if (amount.has_value() != currency.has_value()) {
+    throw http::HttpError(400, "invalid_field", "'amount_cents' and 'currency' go together");
+  }
+  auto actor = co_await RequireActor(who, conversation);
+  auto out = co_await agents_.Resolve(who.business_id, conversation, outcome, amount, currency, actor);
+  if (!out) throw http::HttpError(404, "not_found", "no open conversation with this id");
+  co_return Rendered(200, std::move(*out));
+}
+
+}  // namespace sb::agent_api

@@ -1,0 +1,173 @@
+#include "sb/agent_api/agent_stream.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "sb/common/http/json_body.hpp"
+
+namespace sb::agent_api {
+
+namespace asio = boost::asio;
+
+struct AgentStream::Session {
+  std::int64_t business_id = 0;
+  std::int64_t agent_id = 0;
+  asio::any_io_executor executor;
+  asio::steady_timer* wake = nullptr;
+  // The fields below are touched on the session's executor only; `wake`
+  // is cleared before the timer it points to goes away.
+  bool closing = false;
+  bool open = true;
+  bool reading = true;
+};
+
+namespace {
+
+constexpr int kBatch = 100;
+constexpr auto kPoll = std::chrono::seconds(1);
+
+// Browsers cannot set headers on a WebSocket: they may offer the token as a
+// subprotocol "bearer.<token>" instead.
+std::string ProtocolToken(const http::Request& req) {
+  std::string_view offered = req.Header("sec-websocket-protocol");
+  while (!offered.empty()) {
+    auto comma = offered.find(',');
+    auto item = offered.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.substr(0, 7) == "bearer.") return std::string(item);
+    if (comma == std::string_view::npos) break;
+    offered.remove_prefix(comma + 1);
+  }
+  return {};
+}
+
+std::string Frame(const store::AgentEvent& e) {
+  const char* key = e.type == "message.created" ? "message" : "conversation";
+  return "{\"seq\":" + std::to_string(e.seq) + ",\"type\":\"" + e.type + "\",\"" + key + "\":" + e.payload_json + "}";
+}
+
+}  // namespace
+
+AgentStream::AgentStream(admin::Authenticator& auth, store::AgentRepository& agents) : auth_(auth), agents_(agents) {}
+
+std::size_t AgentStream::Connected() const {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
+void AgentStream::Signal(const std::shared_ptr<Session>& s) {
+  asio::post(s->executor, [s] {
+    if (s->wake) s->wake->cancel();
+  });
+}
+
+void AgentStream::Wake(const std::vector<std::int64_t>& agent_ids) {
+  std::lock_guard lock(mu_);
+  for (auto id : agent_ids) {
+    auto [from, to] = sessions_.equal_range(id);
+    for (auto it = from; it != to; ++it) Signal(it->second);
+  }
+}
+
+void AgentStream::WakeAll() {
+  std::lock_guard lock(mu_);
+  for (auto& [id, s] : sessions_) Signal(s);
+}
+
+void AgentStream::CloseAll() {
+  closing_ = true;
+  std::lock_guard lock(mu_);
+  for (auto& [id, s] : sessions_) {
+    asio::post(s->executor, [s = s] {
+      s->closing = true;
+      if (s->wake) s->wake->cancel();
+    });
+  }
+}
+
+asio::awaitable<void> AgentStream::Serve(http::Request& req, http::WebSocket& socket) {
+  if (closing_) throw http::HttpError(503, "shutting_down", "this process is restarting; reconnect").WithRetryAfter(1);
+  std::string subprotocol = ProtocolToken(req);
+  if (req.BearerToken().empty() && !subprotocol.empty()) {
+    req.headers.emplace_back("authorization", "Bearer " + subprotocol.substr(7));
+  }
+  auto who = co_await auth_.Authenticate(req);
+  if (who.role != admin::Principal::Role::kAgent || !who.agent_id) {
+    throw http::HttpError(403, "forbidden", "the agent stream needs an agent token");
+  }
+  auto after = http::QueryInt(req, "after", 0, std::numeric_limits<std::int64_t>::max());
+  std::int64_t last = after ? *after : co_await agents_.LastEventSeq(who.business_id, *who.agent_id);
+  co_await socket.Accept(subprotocol);
+
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer wake(executor);
+  auto session = std::make_shared<Session>();
+  session->business_id = who.business_id;
+  session->agent_id = *who.agent_id;
+  session->executor = executor;
+  session->wake = &wake;
+  {
+    std::lock_guard lock(mu_);
+    sessions_.emplace(session->agent_id, session);
+  }
+  // The client speaks only to close; its frames are read and dropped.
+  asio::co_spawn(
+      executor,
+      [&socket, session]() -> asio::awaitable<void> {
+        while (co_await socket.Read()) {
+        }
+        session->open = false;
+        session->reading = false;
+        if (session->wake) session->wake->cancel();
+      },
+      asio::detached);
+
+  try {
+    while (session->open && !session->closing) {
+      auto events = co_await agents_.EventsAfter(session->business_id, session->agent_id, last, kBatch);
+      for (const auto& e : events) {
+        if (!co_await socket.Send(Frame(e))) {
+          session->open = false;
+          break;
+        }
+        last = e.seq;
+      }
+      if (static_cast<int>(events.size()) == kBatch || !session->open || session->closing) continue;
+      wake.expires_after(kPoll);
+      co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  } catch (const std::exception& e) {
+    // The database is away: the client reconnects with ?after and loses nothing.
+    spdlog::warn("agent_id={} stream stopped: {}", session->agent_id, e.what());
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto [from, to] = sessions_.equal_range(session->agent_id);
+    for (auto it = from; it != to; ++it) {
+      if (it->second == session) {
+        sessions_.erase(it);
+        break;
+      }
+    }
+  }
+  if (session->closing) {
+    co_await socket.Close(1012, "service restart");
+  } else if (socket.is_open()) {
+    co_await socket.Close(1011, "event delivery stopped; reconnect with ?after");
+  }
+  // The reader holds a reference to `socket`: end it before returning.
+  socket.Abort();
+  while (session->reading) {
+    wake.expires_after(std::chrono::milliseconds(10));
+    co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  session->wake = nullptr;
+}
+
+}  // namespace sb::agent_api

@@ -1,0 +1,175 @@
+#include "sb/router/router_worker.hpp"
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "sb/common/metrics.hpp"
+#include "sb/router/bot_replies.hpp"
+#include "sb/router/intent.hpp"
+#include "sb/router/rules.hpp"
+
+namespace sb::router {
+
+namespace {
+
+OrderInfo ToOrder(const store::OrderRow& o) {
+  return OrderInfo{o.order_ref, o.status, o.carrier, o.tracking_url, o.eta};
+}
+
+std::vector<ProductInfo> ToProducts(const std::vector<store::ProductRow>& rows) {
+  std::vector<ProductInfo> out;
+  out.reserve(rows.size());
+  for (const auto& p : rows) out.push_back(ProductInfo{p.sku, p.name, p.stock, p.price_cents, p.currency});
+  return out;
+}
+
+}  // namespace
+
+RouterWorker::RouterWorker(store::RouterRepository& repository, metrics::Registry& registry, Hooks hooks,
+                           std::chrono::milliseconds poll)
+    : repository_(repository), registry_(registry), hooks_(std::move(hooks)), poll_(poll) {}
+
+RouterWorker::~RouterWorker() { Stop(); }
+
+void RouterWorker::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void RouterWorker::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RouterWorker::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void RouterWorker::ForgetRules(std::int64_t business_id) {
+  std::lock_guard lock(rules_mu_);
+  rules_.erase(business_id);
+}
+
+std::shared_ptr<const RuleSet> RouterWorker::Rules(std::int64_t business_id, const store::RoutingRulesRow& row) {
+  std::lock_guard lock(rules_mu_);
+  auto it = rules_.find(business_id);
+  if (it != rules_.end() && it->second.first == row.version) return it->second.second;
+  auto body = nlohmann::json{{"default_queue_id", row.default_queue_id},
+                             {"rules", nlohmann::json::parse(row.rules_json, nullptr, false)}};
+  auto compiled = RuleSet::Compile(body);
+  if (!compiled) {
+    // Stored rules were valid when PUT; a failure here is a broken invariant
+    // of ours, but routing to the default queue keeps customers served.
+    spdlog::error("business_id={} routing rules v{} no longer compile: {}", business_id, row.version,
+                  compiled.error().message);
+    return nullptr;
+  }
+  rules_[business_id] = {row.version, compiled.value()};
+  return compiled.value();
+}
+
+store::RoutingDecision RouterWorker::Decide(const store::RoutingCandidate& c,
+                                            const std::optional<store::RoutingRulesRow>& rules,
+                                            store::RoutingLookups& lookups) {
+  Detection detected = DetectIntent(c.text, c.payload);
+  store::RoutingDecision d;
+  d.intent = std::string(ToString(detected.intent));
+  std::optional<std::int64_t> default_queue = rules ? std::optional(rules->default_queue_id) : std::nullopt;
+
+  auto handover = [&](std::optional<std::int64_t> queue, const char* why) {
+    d.bot.reset();
+    d.status = "waiting";
+    d.queue_id = queue ? queue : default_queue;
+    d.event = "handover";
+    d.detail_json = nlohmann::json{{"reason", why}}.dump();
+    d.reply_text = HandoverReply(detected.language);
+  };
+
+  auto run_bot = [&](const std::string& bot) {
+    d.bot = bot;
+    d.status = "bot";
+    d.event = "bot_answered";
+    if (bot == "order_status") {
+      auto order = lookups.FindOrder(c.business_id, detected.order_ref, c.contact_external_id, c.contact_phone);
+      if (!order) {
+        handover(c.queue_id, "order_not_found");
+        d.reply_text = OrderNotFoundReply(detected.language) + " " + HandoverReply(detected.language);
+        return;
+      }
+      d.reply_text = OrderStatusReply(ToOrder(*order), detected.language);
+      d.detail_json = nlohmann::json{{"order_ref", order->order_ref}}.dump();
+    } else {
+      auto products = ToProducts(lookups.Products(c.business_id));
+      auto found = FindProduct(c.text, products);
+      if (!found) {
+        handover(c.queue_id, "product_not_found");
+        return;
+      }
+      d.reply_text = StockReply(products[*found], detected.language);
+      d.detail_json = nlohmann::json{{"sku", products[*found].sku}}.dump();
+    }
+  };
+
+  // A bot conversation got another message: the bot answers again, or hands
+  // over when asked for a person.
+  if (c.status == "bot" && c.bot) {
+    if (detected.wants_human) {
+      handover(c.queue_id, "customer_asked_for_a_person");
+    } else {
+      run_bot(*c.bot);
+    }
+    return d;
+  }
+
+  d.status = "waiting";
+  d.event = "routed";
+  if (!rules) return d;  // no routing set up: waits unqueued
+  auto set = Rules(c.business_id, *rules);
+  RuleTarget target = set ? set->Match(MessageFacts{c.channel_kind, d.intent, c.text, c.ad_id})
+                          : RuleTarget{rules->default_queue_id, std::nullopt};
+  if (target.bot && !detected.wants_human) {
+    d.queue_id = default_queue;  // where a handover goes
+    run_bot(*target.bot);
+    return d;
+  }
+  d.queue_id = target.queue_id ? target.queue_id : default_queue;
+  return d;
+}
+
+void RouterWorker::Loop() {
+  auto& routed = registry_.GetCounter("switchboard_router_decisions_total", "Conversations routed");
+  auto& assignments = registry_.GetCounter("switchboard_assignments_total", "Conversations assigned or offered");
+  auto& failures = registry_.GetCounter("switchboard_router_failures_total", "Router ticks that failed");
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, poll_, [&] { return stopping_ || woken_; });
+      if (stopping_) return;
+      woken_ = false;
+    }
+    try {
+      for (int round = 0; round < 10; ++round) {
+        auto [count, replies] = repository_.RouteBatch(
+            200, [this](const auto& c, const auto& rules, auto& lookups) { return Decide(c, rules, lookups); });
+        routed.Inc(count);
+        if (replies > 0 && hooks_.replies_queued) hooks_.replies_queued();
+        if (count < 200) break;
+      }
+      auto events = repository_.AssignWaiting(200);
+      assignments.Inc(static_cast<double>(events.size()));
+      if (!events.empty() && hooks_.events_recorded) hooks_.events_recorded(events);
+    } catch (const std::exception& e) {
+      failures.Inc();
+      spdlog::warn("router tick failed: {}", e.what());
+    }
+  }
+}
+
+}  // namespace sb::router

@@ -1,0 +1,73 @@
+#pragma once
+/// What agents do to conversations, one transaction each, with the agent
+/// events each change produces (numbered, NOTIFY'd at commit).
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sb/store/database.hpp"
+
+namespace sb::store {
+
+struct AgentEvent {
+  std::int64_t seq = 0;
+  std::string type;
+  std::string payload_json;
+};
+
+struct ConversationAccess {
+  std::string status;
+  std::optional<std::int64_t> agent_id;
+  std::string channel_kind;
+  std::optional<double> hours_since_inbound;  // nullopt: the customer never wrote
+};
+
+class AgentRepository {
+ public:
+  explicit AgentRepository(Database& db) : db_(db) {}
+
+  /// nullopt: no such active agent.
+  boost::asio::awaitable<std::optional<std::string>> SetStatus(std::int64_t business, std::int64_t agent,
+                                                               const std::string& status);
+  boost::asio::awaitable<std::string> Conversations(std::int64_t business, std::int64_t agent);
+
+  enum class Claim { kClaimed, kNoneWaiting, kAtCapacity };
+  boost::asio::awaitable<std::pair<Claim, std::string>> ClaimNext(std::int64_t business, std::int64_t agent,
+                                                                  std::optional<std::int64_t> queue_id);
+  /// nullopt: not offered to this agent.
+  boost::asio::awaitable<std::optional<std::string>> Accept(std::int64_t business, std::int64_t agent,
+                                                            std::int64_t conversation);
+  boost::asio::awaitable<std::optional<std::string>> Reject(std::int64_t business, std::int64_t agent,
+                                                            std::int64_t conversation);
+  /// nullopt: the agent may not see the conversation.
+  boost::asio::awaitable<std::optional<ConversationAccess>> Access(std::int64_t business, std::int64_t agent,
+                                                                   std::int64_t conversation);
+  /// Is the conversation the business's?
+  boost::asio::awaitable<bool> BusinessOwns(std::int64_t business, std::int64_t conversation);
+  /// Queues an agent reply; returns the message JSON.
+  boost::asio::awaitable<std::string> Reply(std::int64_t business, std::int64_t agent, std::int64_t conversation,
+                                            const std::string& text, const std::optional<std::string>& tag);
+  boost::asio::awaitable<std::optional<std::string>> TransferToQueue(std::int64_t business, std::int64_t conversation,
+                                                                     std::int64_t queue_id,
+                                                                     std::optional<std::int64_t> from_agent);
+  /// nullopt: no such conversation, or no such agent in the business.
+  boost::asio::awaitable<std::optional<std::string>> TransferToAgent(std::int64_t business, std::int64_t conversation,
+                                                                     std::int64_t to_agent,
+                                                                     std::optional<std::int64_t> from_agent);
+  boost::asio::awaitable<std::optional<std::string>> Resolve(std::int64_t business, std::int64_t conversation,
+                                                             const std::string& outcome,
+                                                             std::optional<std::int64_t> amount_cents,
+                                                             const std::optional<std::string>& currency,
+                                                             std::optional<std::int64_t> agent);
+  boost::asio::awaitable<std::int64_t> LastEventSeq(std::int64_t business, std::int64_t agent);
+  boost::asio::awaitable<std::vector<AgentEvent>> EventsAfter(std::int64_t business, std::int64_t agent,
+                                                              std::int64_t after, int limit);
+
+ private:
+  Database& db_;
+};
+
+}  // namespace sb::store

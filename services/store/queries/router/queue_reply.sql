@@ -1,0 +1,20 @@
+-- Queues an outbound message (bot or agent) and counts it as the
+-- conversation's first response when it is one. $1: {business_id, conversation_id, sender, agent_id, text,
+-- tag}. Returns the message as JSON.
+WITH p AS (SELECT $1::json AS j),
+v AS (
+  UPDATE conversations v
+  SET first_response_at = COALESCE(v.first_response_at, now()), sla_due_at = NULL, last_message_at = now()
+  FROM p
+  WHERE v.business_id = (j ->> 'business_id')::bigint AND v.id = (j ->> 'conversation_id')::bigint
+  RETURNING v.business_id, v.id, v.channel_id, v.contact_id
+),
+m AS (
+  INSERT INTO messages (business_id, conversation_id, channel_id, contact_id, direction, sender, agent_id, type, text,
+                        status, tag, next_attempt_at)
+  SELECT v.business_id, v.id, v.channel_id, v.contact_id, 'out', j ->> 'sender', (j ->> 'agent_id')::bigint, 'text',
+         j ->> 'text', 'queued', j ->> 'tag', now()
+  FROM v, p
+  RETURNING *
+)
+SELECT sb_message_json(m)::text FROM m

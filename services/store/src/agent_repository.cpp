@@ -1,0 +1,197 @@
+#include "sb/store/agent_repository.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "session.hpp"
+
+namespace sb::store {
+
+namespace {
+
+std::string Id(std::int64_t v) { return std::to_string(v); }
+
+// Records `type` for `agent` about `conversation` and announces it at commit.
+void Emit(Session& s, std::int64_t business, std::int64_t agent, std::int64_t conversation, const char* type) {
+  auto seq =
+      s.Exec("agent/event", Id(business), Id(agent), Id(conversation), std::string(type))[0][0].as<std::int64_t>();
+  s.Exec("router/notify", nlohmann::json::array({nlohmann::json::array({business, agent, seq})}).dump());
+}
+
+std::string Render(Session& s, std::int64_t business, std::int64_t conversation) {
+  return s.Exec("conversations/get", Id(business), Id(conversation))[0][0].as<std::string>();
+}
+
+std::optional<std::int64_t> CurrentAgent(Session& s, std::int64_t business, std::int64_t conversation) {
+  auto rows = s.Exec("agent/current_agent", Id(business), Id(conversation));
+  if (rows.empty() || rows[0][0].is_null()) return std::nullopt;
+  return rows[0][0].as<std::int64_t>();
+}
+
+}  // namespace
+
+boost::asio::awaitable<std::optional<std::string>> AgentRepository::SetStatus(std::int64_t business, std::int64_t agent,
+                                                                              const std::string& status) {
+  std::optional<std::string> out;
+  co_await db_.Run("agent/set_status", [&](Session& s) {
+    auto rows = s.Exec("agent/set_status", Id(business), Id(agent), status);
+    if (!rows.empty()) out = rows[0][0].as<std::string>();
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::string> AgentRepository::Conversations(std::int64_t business, std::int64_t agent) {
+  std::string out;
+  co_await db_.Run("agent/conversations", [&](Session& s) {
+    out = s.Exec("agent/conversations", Id(business), Id(agent))[0][0].as<std::string>();
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::pair<AgentRepository::Claim, std::string>> AgentRepository::ClaimNext(
+    std::int64_t business, std::int64_t agent, std::optional<std::int64_t> queue_id) {
+  std::pair<Claim, std::string> out{Claim::kNoneWaiting, {}};
+  co_await db_.Run("agent/claim", [&](Session& s) {
+    auto me = s.Exec("agent/lock_self", Id(business), Id(agent));
+    if (me.empty()) return;
+    if (me[0][0].as<int>() >= me[0][1].as<int>()) {
+      out.first = Claim::kAtCapacity;
+      return;
+    }
+    std::optional<std::string> queue = queue_id ? std::optional(Id(*queue_id)) : std::nullopt;
+    auto rows = s.Exec("agent/claim", Id(business), Id(agent), queue);
+    if (rows.empty()) return;
+    auto conversation = rows[0][0].as<std::int64_t>();
+    Emit(s, business, agent, conversation, "conversation.assigned");
+    out = {Claim::kClaimed, Render(s, business, conversation)};
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::optional<std::string>> AgentRepository::Accept(std::int64_t business, std::int64_t agent,
+                                                                           std::int64_t conversation) {
+  std::optional<std::string> out;
+  co_await db_.Run("agent/accept", [&](Session& s) {
+    if (s.Exec("agent/accept", Id(business), Id(agent), Id(conversation)).empty()) return;
+    Emit(s, business, agent, conversation, "conversation.updated");
+    out = Render(s, business, conversation);
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::optional<std::string>> AgentRepository::Reject(std::int64_t business, std::int64_t agent,
+                                                                           std::int64_t conversation) {
+  std::optional<std::string> out;
+  co_await db_.Run("agent/reject", [&](Session& s) {
+    if (s.Exec("agent/reject", Id(business), Id(agent), Id(conversation)).empty()) return;
+    Emit(s, business, agent, conversation, "conversation.updated");
+    out = Render(s, business, conversation);
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::optional<ConversationAccess>> AgentRepository::Access(std::int64_t business,
+                                                                                  std::int64_t agent,
+                                                                                  std::int64_t conversation) {
+  std::optional<ConversationAccess> out;
+  co_await db_.Run("agent/visible", [&](Session& s) {
+    auto rows = s.Exec("agent/visible", Id(business), Id(agent), Id(conversation));
+    if (rows.empty()) return;
+    ConversationAccess a;
+    a.status = rows[0][0].as<std::string>();
+    if (!rows[0][1].is_null()) a.agent_id = rows[0][1].as<std::int64_t>();
+    a.channel_kind = rows[0][2].as<std::string>();
+    if (!rows[0][3].is_null()) a.hours_since_inbound = rows[0][3].as<double>();
+    out = a;
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<bool> AgentRepository::BusinessOwns(std::int64_t business, std::int64_t conversation) {
+  bool owns = false;
+  co_await db_.Run("agent/business_sees", [&](Session& s) {
+    owns = !s.Exec("agent/business_sees", Id(business), Id(conversation)).empty();
+  });
+  co_return owns;
+}
+
+boost::asio::awaitable<std::string> AgentRepository::Reply(std::int64_t business, std::int64_t agent,
+                                                           std::int64_t conversation, const std::string& text,
+                                                           const std::optional<std::string>& tag) {
+  std::string out;
+  nlohmann::json p = {{"business_id", business},
+                      {"conversation_id", conversation},
+                      {"sender", "agent"},
+                      {"agent_id", agent},
+                      {"text", text},
+                      {"tag", tag ? nlohmann::json(*tag) : nlohmann::json()}};
+  co_await db_.Run("router/queue_reply", [&](Session& s) {
+    out = s.Exec("router/queue_reply", p.dump())[0][0].as<std::string>();
+    auto seq = s.Exec("agent/message_event", Id(business), Id(agent), out)[0][0].as<std::int64_t>();
+    s.Exec("router/notify", nlohmann::json::array({nlohmann::json::array({business, agent, seq})}).dump());
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::optional<std::string>> AgentRepository::TransferToQueue(
+    std::int64_t business, std::int64_t conversation, std::int64_t queue_id, std::optional<std::int64_t> from_agent) {
+  std::optional<std::string> out;
+  co_await db_.Run("agent/transfer_queue", [&](Session& s) {
+    auto previous = CurrentAgent(s, business, conversation);
+    if (s.Exec("agent/transfer_queue", Id(business), Id(conversation), Id(queue_id)).empty()) return;
+    if (auto who = previous ? previous : from_agent) Emit(s, business, *who, conversation, "conversation.updated");
+    out = Render(s, business, conversation);
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::optional<std::string>> AgentRepository::TransferToAgent(
+    std::int64_t business, std::int64_t conversation, std::int64_t to_agent, std::optional<std::int64_t> from_agent) {
+  std::optional<std::string> out;
+  co_await db_.Run("agent/transfer_agent", [&](Session& s) {
+    auto previous = CurrentAgent(s, business, conversation);
+    if (s.Exec("agent/transfer_agent", Id(business), Id(conversation), Id(to_agent)).empty()) return;
+    auto who = previous ? previous : from_agent;
+    if (who && *who != to_agent) Emit(s, business, *who, conversation, "conversation.updated");
+    Emit(s, business, to_agent, conversation, "conversation.assigned");
+    out = Render(s, business, conversation);
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::optional<std::string>> AgentRepository::Resolve(std::int64_t business,
+                                                                            std::int64_t conversation,
+                                                                            const std::string& outcome,
+                                                                            std::optional<std::int64_t> amount_cents,
+                                                                            const std::optional<std::string>& currency,
+                                                                            std::optional<std::int64_t> agent) {
+  std::optional<std::string> out;
+  co_await db_.Run("agent/resolve", [&](Session& s) {
+    auto previous = CurrentAgent(s, business, conversation);
+    std::optional<std::string> amount = amount_cents ? std::optional(Id(*amount_cents)) : std::nullopt;
+    if (s.Exec("agent/resolve", Id(business), Id(conversation), outcome, amount, currency).empty()) return;
+    if (auto who = previous ? previous : agent) Emit(s, business, *who, conversation, "conversation.updated");
+    out = Render(s, business, conversation);
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::int64_t> AgentRepository::LastEventSeq(std::int64_t business, std::int64_t agent) {
+  std::int64_t out = 0;
+  co_await db_.Run("agent/last_event", [&](Session& s) {
+    out = s.Exec("agent/last_event", Id(business), Id(agent))[0][0].as<std::int64_t>();
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::vector<AgentEvent>> AgentRepository::EventsAfter(std::int64_t business, std::int64_t agent,
+                                                                             std::int64_t after, int limit) {
+  std::vector<AgentEvent> out;
+  co_await db_.Run("agent/events_after", [&](Session& s) {
+    for (const auto& r : s.Exec("agent/events_after", Id(business), Id(agent), Id(after), std::to_string(limit))) {
+      out.push_back(AgentEvent{r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>()});
+    }
+  });
+  co_return out;
+}
+
+}  // namespace sb::store

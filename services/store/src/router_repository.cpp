@@ -1,0 +1,134 @@
+#include "sb/store/router_repository.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <unordered_map>
+
+#include "session.hpp"
+
+namespace sb::store {
+
+namespace {
+
+std::optional<std::string> Opt(const pqxx::field& f) {
+  return f.is_null() ? std::nullopt : std::optional<std::string>(f.as<std::string>());
+}
+
+class SessionLookups : public RoutingLookups {
+ public:
+  explicit SessionLookups(Session& s) : s_(s) {}
+
+  std::optional<OrderRow> FindOrder(std::int64_t business_id, const std::optional<std::string>& order_ref,
+                                    const std::string& contact_external_id,
+                                    const std::optional<std::string>& contact_phone) override {
+    auto rows =
+        s_.Exec("router/find_order", std::to_string(business_id), order_ref, contact_external_id, contact_phone);
+    if (rows.empty()) return std::nullopt;
+    const auto& r = rows[0];
+    return OrderRow{r[0].as<std::string>(), r[1].as<std::string>(), Opt(r[2]), Opt(r[3]), Opt(r[4])};
+  }
+
+  const std::vector<ProductRow>& Products(std::int64_t business_id) override {
+    auto it = products_.find(business_id);
+    if (it != products_.end()) return it->second;
+    auto& list = products_[business_id];
+    for (const auto& r : s_.Exec("router/products", std::to_string(business_id))) {
+      list.push_back(ProductRow{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::int64_t>(),
+                                r[3].as<std::int64_t>(), r[4].as<std::string>()});
+    }
+    return list;
+  }
+
+ private:
+  Session& s_;
+  std::unordered_map<std::int64_t, std::vector<ProductRow>> products_;
+};
+
+}  // namespace
+
+std::pair<int, int> RouterRepository::RouteBatch(int limit, const Decide& decide) {
+  int routed = 0, replies = 0;
+  db_.RunSync("router/route", [&](Session& s) {
+    std::vector<RoutingCandidate> candidates;
+    for (const auto& r : s.Exec("router/claim_unrouted", std::to_string(limit))) {
+      RoutingCandidate c;
+      c.business_id = r[0].as<std::int64_t>();
+      c.conversation_id = r[1].as<std::int64_t>();
+      c.channel_kind = r[2].as<std::string>();
+      c.text = r[3].as<std::string>();
+      c.payload = r[4].as<std::string>();
+      c.ad_id = Opt(r[5]);
+      c.contact_external_id = r[6].as<std::string>();
+      c.contact_phone = Opt(r[7]);
+      c.status = r[8].as<std::string>();
+      c.bot = Opt(r[9]);
+      if (!r[10].is_null()) c.queue_id = r[10].as<std::int64_t>();
+      candidates.push_back(std::move(c));
+    }
+    if (candidates.empty()) return;
+
+    nlohmann::json businesses = nlohmann::json::array();
+    for (const auto& c : candidates) businesses.push_back(c.business_id);
+    std::unordered_map<std::int64_t, RoutingRulesRow> rules;
+    for (const auto& r : s.Exec("router/rules", businesses.dump())) {
+      rules[r[0].as<std::int64_t>()] =
+          RoutingRulesRow{r[1].as<std::int64_t>(), r[2].as<std::int64_t>(), r[3].as<std::string>()};
+    }
+
+    SessionLookups lookups(s);
+    nlohmann::json decisions = nlohmann::json::array();
+    for (const auto& c : candidates) {
+      auto it = rules.find(c.business_id);
+      std::optional<RoutingRulesRow> business_rules;
+      if (it != rules.end()) business_rules = it->second;
+      RoutingDecision d = decide(c, business_rules, lookups);
+      decisions.push_back({{"business_id", c.business_id},
+                           {"id", c.conversation_id},
+                           {"intent", d.intent},
+                           {"queue_id", d.queue_id ? nlohmann::json(*d.queue_id) : nlohmann::json()},
+                           {"bot", d.bot ? nlohmann::json(*d.bot) : nlohmann::json()},
+                           {"status", d.status},
+                           {"event", d.event},
+                           {"detail", nlohmann::json::parse(d.detail_json, nullptr, false)}});
+      if (d.reply_text) {
+        nlohmann::json reply = {{"business_id", c.business_id},
+                                {"conversation_id", c.conversation_id},
+                                {"sender", "bot"},
+                                {"agent_id", nullptr},
+                                {"text", *d.reply_text},
+                                {"tag", nullptr}};
+        s.Exec("router/queue_reply", reply.dump());
+        ++replies;
+      }
+      ++routed;
+    }
+    s.Exec("router/apply_decisions", decisions.dump());
+  });
+  return {routed, replies};
+}
+
+std::vector<AgentEventRef> RouterRepository::AssignWaiting(int per_business) {
+  std::vector<std::int64_t> businesses;
+  db_.RunSync("router/waiting_businesses", [&](Session& s) {
+    for (const auto& r : s.Exec("router/waiting_businesses")) businesses.push_back(r[0].as<std::int64_t>());
+  });
+  std::vector<AgentEventRef> events;
+  for (auto business : businesses) {
+    db_.RunSync("router/assign", [&](Session& s) {
+      std::vector<AgentEventRef> mine;
+      for (const auto& r : s.Exec("router/assign", std::to_string(business), std::to_string(per_business))) {
+        mine.push_back(AgentEventRef{business, r[0].as<std::int64_t>(), r[2].as<std::int64_t>()});
+      }
+      if (!mine.empty()) {
+        nlohmann::json ids = nlohmann::json::array();
+        for (const auto& e : mine) ids.push_back({e.business_id, e.agent_id, e.seq});
+        // Sent at commit, with the rows it names.
+        s.Exec("router/notify", ids.dump());
+      }
+      events.insert(events.end(), mine.begin(), mine.end());
+    });
+  }
+  return events;
+}
+
+}  // namespace sb::store

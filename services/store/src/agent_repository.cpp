@@ -108,9 +108,8 @@ boost::asio::awaitable<std::optional<ConversationAccess>> AgentRepository::Acces
 
 boost::asio::awaitable<bool> AgentRepository::BusinessOwns(std::int64_t business, std::int64_t conversation) {
   bool owns = false;
-  co_await db_.Run("agent/business_sees", [&](Session& s) {
-    owns = !s.Exec("agent/business_sees", Id(business), Id(conversation)).empty();
-  });
+  co_await db_.Run("agent/business_sees",
+                   [&](Session& s) { owns = !s.Exec("agent/business_sees", Id(business), Id(conversation)).empty(); });
   co_return owns;
 }
 

@@ -1,6 +1,7 @@
 #include "intent_cues.hpp"
 
 #include <algorithm>
+#include <span>
 #include <string>
 
 #include "intent_cue_table.hpp"
@@ -88,7 +89,7 @@ const std::vector<Pattern>& Patterns() {
   return patterns;
 }
 
-bool MatchAt(const Pattern& p, std::size_t e, const std::vector<Word>& words, std::size_t i) {
+bool MatchAt(const Pattern& p, std::size_t e, std::span<const Word> words, std::size_t i) {
   if (e == p.elements.size()) return !p.anchored_end || i == words.size();
   const Element& el = p.elements[e];
   if (el.gap) {
@@ -104,7 +105,7 @@ bool MatchAt(const Pattern& p, std::size_t e, const std::vector<Word>& words, st
 }  // namespace
 
 std::vector<CueHit> FindCues(const std::vector<Word>& all_words) {
-  std::vector<Word> words(all_words.begin(), all_words.begin() + std::min(all_words.size(), kMaxWords));
+  std::span<const Word> words(all_words.data(), std::min(all_words.size(), kMaxWords));
   std::vector<CueHit> hits;
   for (const Pattern& p : Patterns()) {
     std::size_t last_start = p.anchored_start ? 0 : words.size();

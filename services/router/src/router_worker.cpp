@@ -155,6 +155,8 @@ void RouterWorker::Loop() {
       woken_ = false;
     }
     try {
+      auto timer_events = repository_.RunTimers(200);
+      if (!timer_events.empty() && hooks_.events_recorded) hooks_.events_recorded(timer_events);
       for (int round = 0; round < 10; ++round) {
         auto [count, replies] = repository_.RouteBatch(
             200, [this](const auto& c, const auto& rules, auto& lookups) { return Decide(c, rules, lookups); });

@@ -49,16 +49,10 @@ struct Invalid {
   throw Invalid{Error{std::string(code), path + ": " + what}};
 }
 
-std::string Join(std::initializer_list<std::string_view> items) {
+template <class Names>
+std::string Join(const Names& names) {
   std::string out;
-  for (auto item : items) out += (out.empty() ? "" : ", ") + std::string(item);
-  return out;
-}
-
-template <std::size_t N>
-std::string Join(const std::array<std::string_view, N>& items) {
-  std::string out;
-  for (auto item : items) out += (out.empty() ? "" : ", ") + std::string(item);
+  for (std::string_view name : names) out += (out.empty() ? "" : ", ") + std::string(name);
   return out;
 }
 
@@ -72,9 +66,9 @@ void RequireObject(const nlohmann::json& value, const std::string& path) {
 
 void RejectUnknown(const nlohmann::json& object, const std::string& path,
                    std::initializer_list<std::string_view> allowed) {
-  for (const auto& [key, value] : object.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      Fail("unknown_field", Child(path, key), "unknown field; allowed: " + Join(allowed));
+  for (const auto& item : object.items()) {
+    if (std::find(allowed.begin(), allowed.end(), item.key()) == allowed.end()) {
+      Fail("unknown_field", Child(path, item.key()), "unknown field; allowed: " + Join(allowed));
     }
   }
 }

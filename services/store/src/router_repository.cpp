@@ -131,4 +131,19 @@ std::vector<AgentEventRef> RouterRepository::AssignWaiting(int per_business) {
   return events;
 }
 
+std::vector<AgentEventRef> RouterRepository::RunTimers(int limit) {
+  std::vector<AgentEventRef> events;
+  db_.RunSync("router/timers", [&](Session& s) {
+    for (const auto& r : s.Exec("router/timers", std::to_string(limit))) {
+      events.push_back(AgentEventRef{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>()});
+    }
+    if (!events.empty()) {
+      nlohmann::json ids = nlohmann::json::array();
+      for (const auto& e : events) ids.push_back({e.business_id, e.agent_id, e.seq});
+      s.Exec("router/notify", ids.dump());
+    }
+  });
+  return events;
+}
+
 }  // namespace sb::store

@@ -82,6 +82,9 @@ class RouterRepository {
   /// Assigns waiting conversations of every business, one transaction per
   /// business; one NOTIFY for all the events. Returns the events.
   std::vector<AgentEventRef> AssignWaiting(int per_business);
+  /// Expired offers, breached first-response SLAs, queue overflow: one
+  /// transaction, one NOTIFY. Returns the agent events recorded.
+  std::vector<AgentEventRef> RunTimers(int limit);
 
  private:
   Database& db_;

@@ -3,13 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include "sb/common/http/json_body.hpp"
+#include "sb/outbound/messaging_window.hpp"
 
 namespace sb::agent_api {
 
 namespace {
-
-// Customers can be written to within 24 hours of their last message.
-constexpr double kWindowHours = 24;
 
 http::Response Rendered(int status, std::string body) {
   http::Response res;
@@ -115,14 +113,22 @@ boost::asio::awaitable<http::Response> AgentApi::SendMessage(http::Request& req)
   if (access->status != "assigned" || access->agent_id != who.agent_id) {
     throw http::HttpError(409, "not_assigned", "the conversation is " + access->status + ", not assigned to you");
   }
-  if (!access->hours_since_inbound || *access->hours_since_inbound > kWindowHours) {
-    throw http::HttpError(409, "outside_messaging_window",
-                          "the customer's last message is more than 24 hours old; " + access->channel_kind +
-                              " only allows replies within 24 hours of it");
+  auto now = std::chrono::system_clock::now();
+  std::optional<std::chrono::system_clock::time_point> last_inbound;
+  if (access->hours_since_inbound) {
+    last_inbound = now - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                             std::chrono::duration<double, std::ratio<3600>>(*access->hours_since_inbound));
   }
-  std::optional<std::string> no_tag;
+  auto kind = gateway::ChannelKindFromString(access->channel_kind).value_or(gateway::ChannelKind::kWhatsapp);
+  auto window = outbound::MessagingWindow(kind, last_inbound, now, access->human_agent_enabled);
+  if (!window.allowed) {
+    throw http::HttpError(409, "outside_messaging_window",
+                          "the customer's last message is more than " +
+                              std::string(access->human_agent_enabled ? "7 days" : "24 hours") + " old; " +
+                              access->channel_kind + " allows replies only within that window of it");
+  }
   auto message =
-      nlohmann::json::parse(co_await agents_.Reply(who.business_id, *who.agent_id, conversation, text, no_tag));
+      nlohmann::json::parse(co_await agents_.Reply(who.business_id, *who.agent_id, conversation, text, window.tag));
   if (hooks_.reply_queued) hooks_.reply_queued();
   co_return http::Response::Json(202, message);
 }

@@ -100,6 +100,7 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   asio::co_spawn(io, BackgroundLoop(s), asio::detached);
   s.router.Start();
   s.listener.Start();
+  s.outbound.Start();
 
   // Shutdown: stop accepting, let requests in flight get their commit or a
   // 503, then stop; whatever is still running after 9 s is cut off so the
@@ -128,6 +129,7 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   io.run();
   for (auto& t : threads) t.join();
   s.router.Stop();
+  s.outbound.Stop();
   s.writer.Stop();
   s.db.Stop();
   spdlog::info("stopped");

@@ -8,6 +8,14 @@ namespace sb::app {
 
 namespace asio = boost::asio;
 
+namespace {
+outbound::SenderOptions SenderOptionsFor(const Config& c) {
+  outbound::SenderOptions options;
+  options.graph_api_base = c.graph_api_base;
+  return options;
+}
+}  // namespace
+
 boost::asio::awaitable<gateway::IngestOutcome> WriterSink::Ingest(gateway::IngestRequest request) {
   try {
     auto outcome = co_await writer_.Submit(std::move(request));
@@ -29,11 +37,12 @@ App::Services::Services(const Config& c)
       writer(store::GroupCommitWriter::Options{c.database_url, c.ingest_writers, c.ingest_max_batch, 16u << 20,
                                                c.ingest_max_backlog_bytes, c.ingest_deadline},
              &registry),
+      outbound(db, secrets, registry, SenderOptionsFor(c)),
       channels(db, c.public_url),
       auth(businesses, c.admin_token),
       directory(channels, secrets),
       router(router_store, registry,
-             router::RouterWorker::Hooks{nullptr,
+             router::RouterWorker::Hooks{[this] { outbound.Notify(); },
                                          [this](const std::vector<store::AgentEventRef>& events) {
                                            std::vector<std::int64_t> ids;
                                            for (const auto& e : events) ids.push_back(e.agent_id);
@@ -43,7 +52,8 @@ App::Services::Services(const Config& c)
       webhooks(directory, sink, registry, c.ingest_deadline),
       setup(auth, businesses, channels, secrets, [this](const std::string&) { directory.Invalidate(); }),
       routing_setup(auth, setup_store, [this](std::int64_t business) { router.ForgetRules(business); }),
-      agent_api(auth, agents, setup_store, agent_api::AgentApi::Hooks{[this] { router.Wake(); }, nullptr}),
+      agent_api(auth, agents, setup_store,
+                agent_api::AgentApi::Hooks{[this] { router.Wake(); }, [this] { outbound.Notify(); }}),
       listener(
           c.listen_database_url, "sb_agent_events", [this](const std::string& payload) { OnAgentEvents(payload); },
           [this] { stream.WakeAll(); }) {
@@ -71,6 +81,7 @@ void App::Services::OnAgentEvents(const std::string& payload) {
 App::Services::~Services() {
   listener.Stop();
   router.Stop();
+  outbound.Stop();
   writer.Stop();
   db.Stop();
 }

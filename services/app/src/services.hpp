@@ -16,6 +16,7 @@
 #include "sb/common/crypto.hpp"
 #include "sb/common/metrics.hpp"
 #include "sb/gateway/webhook_handler.hpp"
+#include "sb/outbound/outbound_sender.hpp"
 #include "sb/router/router_worker.hpp"
 #include "sb/store/agent_repository.hpp"
 #include "sb/store/database.hpp"
@@ -51,6 +52,7 @@ struct App::Services {
   crypto::SecretBox secrets;
   store::Database db;
   store::GroupCommitWriter writer;
+  outbound::OutboundSender outbound;
   store::BusinessRepository businesses{db};
   store::ChannelRepository channels;
   store::ConversationRepository conversations{db};

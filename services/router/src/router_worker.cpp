@@ -164,9 +164,14 @@ void RouterWorker::Loop() {
         if (replies > 0 && hooks_.replies_queued) hooks_.replies_queued();
         if (count < 200) break;
       }
-      auto events = repository_.AssignWaiting(200);
-      assignments.Inc(static_cast<double>(events.size()));
-      if (!events.empty() && hooks_.events_recorded) hooks_.events_recorded(events);
+      // Keep assigning while batches come back full: at a burst, waiting
+      // conversations must not wait for the next tick.
+      for (int round = 0; round < 50; ++round) {
+        auto events = repository_.AssignWaiting(200);
+        assignments.Inc(static_cast<double>(events.size()));
+        if (!events.empty() && hooks_.events_recorded) hooks_.events_recorded(events);
+        if (events.size() < 200) break;
+      }
     } catch (const std::exception& e) {
       failures.Inc();
       spdlog::warn("router tick failed: {}", e.what());

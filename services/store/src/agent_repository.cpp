@@ -101,6 +101,7 @@ boost::asio::awaitable<std::optional<ConversationAccess>> AgentRepository::Acces
     if (!rows[0][1].is_null()) a.agent_id = rows[0][1].as<std::int64_t>();
     a.channel_kind = rows[0][2].as<std::string>();
     if (!rows[0][3].is_null()) a.hours_since_inbound = rows[0][3].as<double>();
+    a.human_agent_enabled = rows[0][4].as<bool>();
     out = a;
   });
   co_return out;

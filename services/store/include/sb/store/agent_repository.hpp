@@ -23,6 +23,7 @@ struct ConversationAccess {
   std::optional<std::int64_t> agent_id;
   std::string channel_kind;
   std::optional<double> hours_since_inbound;  // nullopt: the customer never wrote
+  bool human_agent_enabled = false;
 };
 
 class AgentRepository {

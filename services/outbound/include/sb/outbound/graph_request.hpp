@@ -1,0 +1,54 @@
+#pragma once
+/// The Graph API send call for a text reply, and how to read its answer.
+/// Pure functions of their arguments; thread-safe.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sb/gateway/envelope.hpp"
+
+namespace sb::outbound {
+
+/// A POST to the Graph API: target (path below the host) and JSON body.
+struct GraphRequest {
+  std::string target;
+  std::string body;
+};
+
+/// What one send attempt came to.
+struct SendResult {
+  int http_status = 0;              // 0: no HTTP answer (connection error, timeout)
+  std::string provider_message_id;  // the provider's id for the message, on success
+  std::string error;                // "(#100) message", "HTTP 503", "timed out", ...
+  /// The provider's Retry-After, as a delay from when the answer came.
+  std::optional<std::chrono::milliseconds> retry_after;
+  /// The provider marked the error temporary (`error.is_transient`, or a
+  /// Graph throttling code such as 4, 613, 130429), whatever the HTTP status.
+  bool transient = false;
+
+  bool Accepted() const { return http_status >= 200 && http_status < 300 && !provider_message_id.empty(); }
+};
+
+/// The send call for a text reply on a channel.
+/// WhatsApp: POST {base}/{phone_number_id}/messages with
+///   {"messaging_product":"whatsapp","recipient_type":"individual","to":wa_id,"type":"text","text":{"body":text}}.
+/// Messenger / Instagram: POST {base}/{page_or_ig_id}/messages with
+///   {"recipient":{"id":psid},"messaging_type":"RESPONSE","message":{"text":text}}, or with a tag
+///   (HUMAN_AGENT) "messaging_type":"MESSAGE_TAG","tag":tag.
+/// `base_path` is the path of SWITCHBOARD_GRAPH_API_BASE ("/v21.0"); the
+/// channel id is percent-encoded into the path.
+GraphRequest BuildTextMessage(gateway::ChannelKind kind, std::string_view base_path,
+                              std::string_view channel_external_id, std::string_view recipient, std::string_view text,
+                              const std::optional<std::string>& tag);
+
+/// Reads the answer to a send on a `kind` channel: the message id on 2xx
+/// (WhatsApp `messages[0].id`, Messenger/Instagram `message_id`), else the error as
+/// "(#code) message" from the Graph error object (or "HTTP <status>"), and
+/// Retry-After (`retry_after_header`, relative to `now` for an HTTP date).
+/// Never throws: the body is untrusted.
+SendResult ParseSendAnswer(gateway::ChannelKind kind, int http_status, std::string_view body,
+                           std::optional<std::string_view> retry_after_header,
+                           std::chrono::system_clock::time_point now);
+
+}  // namespace sb::outbound

@@ -1,0 +1,372 @@
+#include "sb/outbound/outbound_sender.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "sb/common/crypto.hpp"
+#include "sb/common/metrics.hpp"
+#include "sb/outbound/graph_client.hpp"
+#include "sb/outbound/graph_request.hpp"
+#include "sb/store/database.hpp"
+#include "sb/store/outbound_repository.hpp"
+
+namespace sb::outbound {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using namespace std::chrono_literals;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// Time a claim must still have left when a send starts: the send itself
+// (request_timeout) plus recording its outcome.
+constexpr milliseconds kMarkMargin = 10s;
+// Statuses parked while their send committed are looked for this often,
+// this far back.
+constexpr milliseconds kLateStatusInterval = 15s;
+constexpr milliseconds kLateStatusWindow = 2min;
+constexpr const char* kResults[] = {"sent", "retry", "failed"};
+constexpr const char* kKinds[] = {"messenger", "instagram", "whatsapp"};
+
+const char* ResultName(RetryDecision::Action a) {
+  switch (a) {
+    case RetryDecision::Action::kSent:
+      return "sent";
+    case RetryDecision::Action::kRetry:
+      return "retry";
+    case RetryDecision::Action::kFail:
+      return "failed";
+  }
+  return "failed";
+}
+
+}  // namespace
+
+class OutboundSender::Impl {
+ public:
+  Impl(store::Database& db, const crypto::SecretBox& secrets, metrics::Registry& registry, SenderOptions options)
+      : repo_(db), secrets_(secrets), registry_(registry), options_(std::move(options)), rng_(std::random_device{}()) {
+    if (auto base = ParseBaseUrl(options_.graph_api_base); !base) throw std::invalid_argument(base.error().message);
+    if (options_.connections < 1 || options_.batch < 1) {
+      throw std::invalid_argument("outbound sender: connections and batch must be at least 1");
+    }
+    if (options_.lease < options_.request_timeout + kMarkMargin + 1s) {
+      throw std::invalid_argument("outbound sender: the lease must exceed the request timeout by more than 10 s");
+    }
+    for (const char* kind : kKinds) {
+      for (const char* result : kResults) Sends(kind, result);
+    }
+  }
+
+  ~Impl() { Stop(); }
+
+  void Start() {
+    if (started_) return;
+    started_ = true;
+    guard_.emplace(asio::make_work_guard(io_));
+    running_ = options_.connections + 1;
+    for (int i = 0; i < options_.connections; ++i) Spawn(Worker());
+    Spawn(LateStatusSweeper());
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void Stop() {
+    if (!thread_.joinable()) return;
+    asio::post(io_, [this] { BeginStop(); });
+    thread_.join();
+  }
+
+  void Notify() {
+    asio::post(io_, [this] { WakeOne(); });
+  }
+
+ private:
+  void Spawn(asio::awaitable<void> task) {
+    asio::co_spawn(io_, std::move(task), [this](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("outbound: a sender task ended: {}", ex.what());
+        } catch (...) {
+          spdlog::error("outbound: a sender task ended with an unknown exception");
+        }
+      }
+      if (--running_ == 0) {
+        grace_.cancel();
+        sweep_timer_.cancel();
+        guard_.reset();  // the thread returns once the last handler ran
+      }
+    });
+  }
+
+  void BeginStop() {
+    if (stopping_) return;
+    stopping_ = true;
+    for (auto* timer : sleepers_) timer->cancel();
+    sleepers_.clear();
+    sweep_timer_.cancel();
+    grace_.expires_after(options_.stop_grace);
+    grace_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      spdlog::warn("outbound: sends still in flight after {} ms; cutting them off (their replies are retried)",
+                   options_.stop_grace.count());
+      for (auto* client : clients_) client->Shutdown();
+    });
+  }
+
+  // Hands work to one sleeping worker; a busy one sees the count change and
+  // claims again before it sleeps.
+  void WakeOne() {
+    ++wakes_;
+    if (sleepers_.empty()) return;
+    auto* timer = sleepers_.back();
+    sleepers_.pop_back();
+    timer->cancel();
+  }
+
+  asio::awaitable<void> Sleep(asio::steady_timer& timer, milliseconds d) {
+    if (stopping_) co_return;
+    timer.expires_after(d);
+    sleepers_.push_back(&timer);
+    co_await timer.async_wait(kTuple);
+    std::erase(sleepers_, &timer);
+  }
+
+  asio::awaitable<void> Worker() {
+    GraphClient client(io_.get_executor(), options_.graph_api_base, options_.request_timeout);
+    clients_.push_back(&client);
+    struct Unlist {
+      std::vector<GraphClient*>& clients;
+      GraphClient* client;
+      ~Unlist() { std::erase(clients, client); }
+    } unlist{clients_, &client};
+    asio::steady_timer timer(io_);
+    bool db_down = false;
+    while (!stopping_) {
+      std::uint64_t wakes_seen = wakes_;
+      std::vector<store::OutboundClaim> claims;
+      bool claimed = false;
+      try {
+        claims = co_await repo_.ClaimDue(options_.batch, options_.lease);
+        claimed = true;
+      } catch (const std::exception& e) {
+        if (!db_down) spdlog::warn("outbound: claiming replies failed (retrying): {}", e.what());
+      }
+      db_down = !claimed;
+      if (!claimed) {
+        co_await Sleep(timer, std::max(options_.poll_interval, milliseconds(1s)));
+        continue;
+      }
+      auto claimed_at = Clock::now();
+      for (std::size_t i = 0; i < claims.size(); ++i) {
+        if (stopping_ || Clock::now() - claimed_at + options_.request_timeout + kMarkMargin > options_.lease) {
+          co_await Release(claims, i);
+          break;
+        }
+        try {
+          co_await SendOne(client, claims[i]);
+        } catch (const std::exception& e) {
+          spdlog::error("outbound: sending message {} of business {} failed unexpectedly (its lease will retry it): {}",
+                        claims[i].id, claims[i].business_id, e.what());
+        }
+      }
+      if (static_cast<int>(claims.size()) == options_.batch) {
+        WakeOne();  // more may be due: get help
+        continue;
+      }
+      if (wakes_seen != wakes_) continue;
+      co_await Sleep(timer, options_.poll_interval);
+    }
+  }
+
+  asio::awaitable<void> Release(const std::vector<store::OutboundClaim>& claims, std::size_t from) {
+    for (std::size_t i = from; i < claims.size(); ++i) {
+      try {
+        co_await repo_.Release(claims[i].business_id, claims[i].id);
+      } catch (const std::exception& e) {
+        spdlog::warn("outbound: releasing message {} of business {} failed (its lease will): {}", claims[i].id,
+                     claims[i].business_id, e.what());
+      }
+    }
+  }
+
+  // Why a claimed reply cannot be sent at all, or "".
+  std::string Unsendable(const store::OutboundClaim& c, const std::optional<gateway::ChannelKind>& kind) const {
+    if (!kind) return "the message's channel no longer exists";
+    if (!c.channel_active) return "the channel is deactivated";
+    if (c.contact_external_id.empty()) return "the message's contact no longer exists";
+    if (c.text.empty()) return "the message has no text to send";
+    if (!c.access_token_enc_hex) return "the channel has no access token";
+    // Earlier attempts that died with their sender count too.
+    if (c.attempts > options_.retry.max_attempts) {
+      return "gave up after " + std::to_string(c.attempts - 1) + " attempts";
+    }
+    if (c.age >= options_.retry.give_up_after) return "gave up: the message waited too long to be sent";
+    return "";
+  }
+
+  std::optional<std::string> AccessToken(const store::OutboundClaim& c) const {
+    if (!c.access_token_enc_hex) return std::nullopt;
+    auto sealed = crypto::HexDecode(*c.access_token_enc_hex);
+    if (!sealed) return std::nullopt;
+    auto token = secrets_.Open(*sealed);
+    if (!token || token->empty()) return std::nullopt;
+    return token;
+  }
+
+  asio::awaitable<void> SendOne(GraphClient& client, const store::OutboundClaim& c) {
+    auto kind = gateway::ChannelKindFromString(c.channel_kind);
+    std::string kind_label = kind ? c.channel_kind : "unknown";
+    // Arguments of co_await calls are named locals, never temporaries: GCC 12
+    // destroys some temporaries of a co_await expression twice.
+    const std::string no_provider_id;
+    auto token = AccessToken(c);
+    RetryDecision refusal;  // kFail
+    refusal.error = Unsendable(c, kind);
+    if (refusal.error.empty() && !token) refusal.error = "the channel's access token cannot be decrypted";
+    if (!refusal.error.empty()) {
+      co_await Record(c, kind_label, refusal, no_provider_id);
+      co_return;
+    }
+    auto request =
+        BuildTextMessage(*kind, client.BasePath(), c.channel_external_id, c.contact_external_id, c.text, c.tag);
+    auto started = Clock::now();
+    GraphAnswer answer = co_await client.Post(request.target, request.body, *token);
+    auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
+    registry_
+        .GetHistogram("switchboard_outbound_send_seconds", "Graph API send call latency", metrics::LatencyBuckets(),
+                      {{"kind", kind_label}})
+        .Observe(std::chrono::duration<double>(took).count());
+    SendResult result;
+    if (answer.status == 0) {
+      result.error = std::move(answer.error);
+    } else {
+      std::optional<std::string_view> retry_after;
+      if (answer.retry_after) retry_after = *answer.retry_after;
+      result = ParseSendAnswer(*kind, answer.status, answer.body, retry_after, std::chrono::system_clock::now());
+    }
+    auto decision = DecideRetry(result, c.attempts, c.age + took, Random01(), options_.retry);
+    co_await Record(c, kind_label, decision, result.provider_message_id);
+  }
+
+  asio::awaitable<void> Record(const store::OutboundClaim& c, const std::string& kind, const RetryDecision& decision,
+                               const std::string& provider_id) {
+    Sends(kind, ResultName(decision.action)).Inc();
+    try {
+      switch (decision.action) {
+        case RetryDecision::Action::kSent:
+          co_await RecordSent(c, provider_id);
+          break;
+        case RetryDecision::Action::kRetry:
+          spdlog::info("outbound: business {} conversation {} message {}: attempt {} failed, retry in {} ms: {}",
+                       c.business_id, c.conversation_id, c.id, c.attempts, decision.delay.count(), decision.error);
+          co_await repo_.MarkRetry(c.business_id, c.id, decision.delay, decision.error);
+          break;
+        case RetryDecision::Action::kFail:
+          spdlog::warn("outbound: business {} conversation {} message {}: failed after {} attempt(s): {}",
+                       c.business_id, c.conversation_id, c.id, c.attempts, decision.error);
+          co_await repo_.MarkFailed(c.business_id, c.id, decision.error);
+          break;
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("outbound: recording the outcome of message {} of business {} failed (its lease will retry it): {}",
+                   c.id, c.business_id, e.what());
+    }
+  }
+
+  // The provider has the message now: recording that is worth a few tries,
+  // since a lost mark means the lease sends it a second time.
+  asio::awaitable<void> RecordSent(const store::OutboundClaim& c, const std::string& provider_id) {
+    asio::steady_timer pause(io_);
+    for (int attempt = 1;; ++attempt) {
+      bool conflict = false;
+      try {
+        auto status = co_await repo_.MarkSent(c.business_id, c.id, provider_id);
+        if (!status) {
+          spdlog::warn("outbound: business {} message {} was sent as {} but was no longer queued", c.business_id, c.id,
+                       provider_id);
+        }
+        co_return;
+      } catch (const store::Conflict&) {
+        conflict = true;
+      } catch (const store::Unavailable&) {
+        if (attempt == 3) throw;
+      }
+      if (conflict) {
+        std::string error = "the send API answered with a message id this channel already has: " + provider_id;
+        co_await repo_.MarkFailed(c.business_id, c.id, error);
+        co_return;
+      }
+      pause.expires_after(1s);
+      co_await pause.async_wait(kTuple);
+    }
+  }
+
+  asio::awaitable<void> LateStatusSweeper() {
+    while (!stopping_) {
+      sweep_timer_.expires_after(kLateStatusInterval);
+      co_await sweep_timer_.async_wait(kTuple);
+      if (stopping_) break;
+      try {
+        if (int n = co_await repo_.ApplyLateStatuses(kLateStatusWindow); n > 0) {
+          spdlog::info("outbound: applied {} delivery status(es) that arrived while their send was recorded", n);
+        }
+      } catch (const std::exception& e) {
+        spdlog::debug("outbound: applying late statuses failed: {}", e.what());
+      }
+    }
+  }
+
+  metrics::Counter& Sends(const std::string& kind, const char* result) {
+    return registry_.GetCounter("switchboard_outbound_sends_total", "Outbound send attempts by channel kind and result",
+                                {{"kind", kind}, {"result", result}});
+  }
+
+  double Random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
+
+  store::OutboundRepository repo_;
+  const crypto::SecretBox& secrets_;
+  metrics::Registry& registry_;
+  SenderOptions options_;
+  std::mt19937_64 rng_;  // used on the sender's thread only
+
+  asio::io_context io_{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
+  std::thread thread_;
+  bool started_ = false;
+  // Touched only on the sender's thread:
+  bool stopping_ = false;
+  int running_ = 0;
+  std::uint64_t wakes_ = 0;
+  std::vector<asio::steady_timer*> sleepers_;
+  std::vector<GraphClient*> clients_;
+  asio::steady_timer grace_{io_};
+  asio::steady_timer sweep_timer_{io_};
+};
+
+OutboundSender::OutboundSender(store::Database& db, const crypto::SecretBox& secrets, metrics::Registry& registry,
+                               SenderOptions options)
+    : impl_(std::make_unique<Impl>(db, secrets, registry, std::move(options))) {}
+
+OutboundSender::~OutboundSender() = default;
+
+void OutboundSender::Start() { impl_->Start(); }
+void OutboundSender::Stop() { impl_->Stop(); }
+void OutboundSender::Notify() { impl_->Notify(); }
+
+}  // namespace sb::outbound

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""A small fake of the Graph API's send endpoints, for tests.
+
+Listens on 127.0.0.1 (port 0 unless --port; HTTPS with --tls-cert and
+--tls-key) and prints the port as the first
+line of stdout. Exits at once when stdin reaches end of file (so it dies with
+the test that started it through a pipe) or on SIGTERM/SIGINT.
+
+Every request other than the control endpoints below is recorded and
+answered: with the next scripted response if any is left, else with a
+success carrying both answer shapes (WhatsApp and Messenger/Instagram):
+  {"messaging_product": "whatsapp", "contacts": [...], "messages": [{"id": "wamid.fake.N"}],
+   "recipient_id": "...", "message_id": "m_fake.N"}
+
+Control endpoints:
+  GET  /_requests  -> {"requests": [{"seq", "time", "method", "path", "headers",
+                                     "body", "client_port"}, ...]}
+                      ("body" is the parsed JSON, or the raw text when not JSON)
+  POST /_script    {"responses": [{"status": 429, "headers": {"Retry-After": "1"},
+                                   "body": {...} or "text", "delay_ms": 0,
+                                   "close": false, "drop": false}, ...]}
+                   appends responses, consumed in order by the next requests;
+                   "delay_ms" waits before answering, "close" closes the
+                   connection after the answer (saying so: Connection: close),
+                   "drop" closes it without saying so (as an idle keep-alive
+                   connection is dropped).
+  POST /_reset     forgets requests and scripted responses.
+"""
+
+import argparse
+import json
+import os
+import signal
+import ssl
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class State:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.requests = []
+        self.script = []
+        self.counter = 0
+
+    def reset(self):
+        with self.lock:
+            self.requests.clear()
+            self.script.clear()
+
+
+STATE = State()
+
+
+def success_body(seq, body):
+    recipient = ""
+    if isinstance(body, dict):
+        to = body.get("to")
+        rec = body.get("recipient")
+        if isinstance(to, str):
+            recipient = to
+        elif isinstance(rec, dict) and isinstance(rec.get("id"), str):
+            recipient = rec["id"]
+    return {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": recipient, "wa_id": recipient}],
+        "messages": [{"id": f"wamid.fake.{seq}"}],
+        "recipient_id": recipient,
+        "message_id": f"m_fake.{seq}",
+    }
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the Graph API
+    server_version = "FakeGraph/1.0"
+
+    def log_message(self, fmt, *args):  # quiet: tests read requests from /_requests
+        pass
+
+    def _read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _answer(self, status, body, headers=None, close=False, drop=False):
+        data = body if isinstance(body, bytes) else (
+            body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        self.send_response(status)
+        content_type = "application/json"
+        for name, value in (headers or {}).items():
+            if name.lower() == "content-type":
+                content_type = value
+            else:
+                self.send_header(name, str(value))
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        if close:
+            self.send_header("Connection", "close")
+        if close or drop:
+            self.close_connection = True
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a timeout test)
+
+    def do_GET(self):
+        self._read_body()
+        if self.path == "/_requests":
+            with STATE.lock:
+                snapshot = list(STATE.requests)
+            self._answer(200, {"requests": snapshot})
+            return
+        self._handle("GET", b"")
+
+    def do_POST(self):
+        raw = self._read_body()
+        if self.path == "/_script":
+            try:
+                responses = json.loads(raw or b"{}").get("responses", [])
+            except ValueError:
+                self._answer(400, {"error": "the script must be JSON"})
+                return
+            with STATE.lock:
+                STATE.script.extend(responses)
+            self._answer(200, {"scripted": len(responses)})
+            return
+        if self.path == "/_reset":
+            STATE.reset()
+            self._answer(200, {})
+            return
+        self._handle("POST", raw)
+
+    def do_DELETE(self):
+        self._handle("DELETE", self._read_body())
+
+    def _handle(self, method, raw):
+        text = raw.decode("utf-8", "replace")
+        try:
+            body = json.loads(text) if text else None
+        except ValueError:
+            body = text
+        with STATE.lock:
+            STATE.counter += 1
+            seq = STATE.counter
+            STATE.requests.append({
+                "seq": seq,
+                "time": time.time(),
+                "method": method,
+                "path": self.path,
+                "headers": {k: v for k, v in self.headers.items()},
+                "body": body,
+                "client_port": self.client_address[1],
+            })
+            scripted = STATE.script.pop(0) if STATE.script else None
+        if scripted is None:
+            self._answer(200, success_body(seq, body))
+            return
+        delay = scripted.get("delay_ms", 0)
+        if delay:
+            time.sleep(delay / 1000.0)
+        status = int(scripted.get("status", 200))
+        answer = scripted.get("body")
+        if answer is None:
+            answer = success_body(seq, body) if 200 <= status < 300 else {}
+        self._answer(status, answer, scripted.get("headers"), bool(scripted.get("close", False)),
+                     bool(scripted.get("drop", False)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="the certificate's PEM private key")
+    args = parser.parse_args()
+
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    print(server.server_address[1], flush=True)
+
+    def stop(*_):
+        # Nothing to flush or finish: a fake ends at once (tests start and
+        # stop one per test).
+        sys.stdout.flush()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def watch_stdin():
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except (OSError, ValueError):
+            pass
+        stop()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+#pragma once
+/// Command-line options of `sb-agents`.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "../loadgen/load_options.hpp"
+
+namespace sb::agents {
+
+using loadgen::TargetUrl;
+
+struct AgentOptions {
+  std::string url_text;
+  TargetUrl url;            // base URL of one switchboard process on this machine
+  std::string path_prefix;  // the URL's path without a trailing '/', usually empty
+  std::string tokens_file;
+  std::vector<std::string> tokens;  // one agent (one WebSocket) per token
+  double duration_s = 60;
+  bool resolve = false;
+  std::chrono::milliseconds hold{200};
+  std::chrono::milliseconds timeout{5000};  // connect, handshake, one resolve request
+  std::chrono::milliseconds stop_grace{3000};
+  std::string ready_file;
+  bool json = false;
+  bool quiet = false;
+};
+
+}  // namespace sb::agents

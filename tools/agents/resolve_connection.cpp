@@ -1,0 +1,108 @@
+#include "resolve_connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
+
+namespace sb::agents {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kResponseBodyLimit = 1 << 20;
+
+// Errors that mean "the server had already closed this idle connection".
+bool IsStaleConnectionError(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::connection_aborted;
+}
+
+PostResult Failure(const boost::system::error_code& ec) {
+  PostResult out;
+  out.timed_out = ec == beast::error::timeout;
+  out.error = ec.message();
+  return out;
+}
+
+}  // namespace
+
+ResolveConnection::ResolveConnection(asio::any_io_executor executor, asio::ip::tcp::endpoint endpoint,
+                                     std::string host_header, std::string bearer_token)
+    : stream_(std::move(executor)),
+      endpoint_(std::move(endpoint)),
+      host_header_(std::move(host_header)),
+      authorization_("Bearer " + std::move(bearer_token)) {}
+
+void ResolveConnection::Close() {
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
+  buffer_.clear();
+  open_ = false;
+  answered_on_connection_ = 0;
+}
+
+asio::awaitable<PostResult> ResolveConnection::Post(const std::string& target, const std::string& body,
+                                                    std::chrono::steady_clock::time_point deadline) {
+  bool may_retry = false;
+  PostResult result = co_await PostOnce(target, body, deadline, may_retry);
+  if (may_retry && std::chrono::steady_clock::now() < deadline) {
+    result = co_await PostOnce(target, body, deadline, may_retry);
+  }
+  co_return result;
+}
+
+asio::awaitable<PostResult> ResolveConnection::PostOnce(const std::string& target, const std::string& body,
+                                                        std::chrono::steady_clock::time_point deadline,
+                                                        bool& may_retry) {
+  may_retry = false;
+  if (!open_) {
+    stream_.expires_at(deadline);
+    auto [ec] = co_await stream_.async_connect(endpoint_, kUseTuple);
+    if (ec) {
+      Close();
+      co_return Failure(ec);
+    }
+    stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+    open_ = true;
+  }
+  const bool reused = answered_on_connection_ > 0;
+
+  http::request<http::string_body> request{http::verb::post, target, 11};
+  request.set(http::field::host, host_header_);
+  request.set(http::field::user_agent, "sb-agents");
+  request.set(http::field::authorization, authorization_);
+  request.set(http::field::content_type, "application/json");
+  request.keep_alive(true);
+  request.body() = body;
+  request.prepare_payload();
+
+  stream_.expires_at(deadline);
+  auto [write_ec, written] = co_await http::async_write(stream_, request, kUseTuple);
+  boost::system::error_code ec = write_ec;
+  http::response_parser<http::string_body> parser;
+  if (!ec) {
+    parser.body_limit(kResponseBodyLimit);
+    stream_.expires_at(deadline);
+    auto [read_ec, read] = co_await http::async_read(stream_, buffer_, parser, kUseTuple);
+    ec = read_ec;
+  }
+  if (ec) {
+    may_retry = reused && !parser.got_some() && IsStaleConnectionError(ec);
+    Close();
+    co_return Failure(ec);
+  }
+
+  ++answered_on_connection_;
+  stream_.expires_never();
+  const auto& response = parser.get();
+  PostResult out;
+  out.status = static_cast<int>(response.result_int());
+  if (!response.keep_alive()) Close();
+  co_return out;
+}
+
+}  // namespace sb::agents

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "blocking.hpp"
+#include "sb/common/blocking.hpp"
 #include "sb/common/json/limited_parse.hpp"
 #include "sb/gateway/webhook_parser.hpp"
 #include "sb/store/migrator.hpp"

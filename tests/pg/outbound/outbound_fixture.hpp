@@ -10,6 +10,9 @@
 #include <boost/asio/io_context.hpp>
 #include <pqxx/pqxx>
 
+#include "pg_database.hpp"
+#include "sb/common/blocking.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -32,41 +35,12 @@ namespace sb::pgtest {
 
 using namespace std::chrono_literals;
 
-inline constexpr const char* kSkipReason = "SWITCHBOARD_TEST_DATABASE_URL not set (tools/dev test sets it)";
+inline constexpr const char* kSkipReason = test::kNoDatabaseReason;
 inline const std::string kTestKey = "0123456789abcdef0123456789abcdef";  // 32 bytes
+using test::AdminUrl;
+using test::WithDatabase;
 
-inline std::optional<std::string> AdminUrl() {
-  const char* url = std::getenv("SWITCHBOARD_TEST_DATABASE_URL");
-  if (url == nullptr || *url == '\0') return std::nullopt;
-  return std::string(url);
-}
-
-/// `url` with its database name replaced by `dbname` (query string kept).
-inline std::string WithDatabase(const std::string& url, const std::string& dbname) {
-  auto scheme = url.find("://");
-  auto path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  auto query = url.find('?', path == std::string::npos ? 0 : path);
-  std::string tail = query == std::string::npos ? "" : url.substr(query);
-  std::string head = url.substr(0, path == std::string::npos ? std::min(query, url.size()) : path);
-  return head + "/" + dbname + tail;
-}
-
-/// Runs a coroutine to completion on a private io_context.
-template <class T>
-T Blocking(boost::asio::awaitable<T> task) {
-  boost::asio::io_context io;
-  auto guard = boost::asio::make_work_guard(io);
-  std::optional<T> result;
-  std::exception_ptr error;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    error = e;
-    if (!e) result = std::move(value);
-    guard.reset();
-  });
-  io.run();
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
-}
+using sb::Blocking;  // sb/common/blocking.hpp
 
 /// Polls `done` every 20 ms for up to `timeout`.
 inline bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
@@ -90,13 +64,7 @@ class OutboundDb : public ::testing::Test {
   static void SetUpTestSuite() {
     auto admin = AdminUrl();
     if (!admin) return;
-    std::random_device rd;
-    db_name_ = "sb_pg_outbound_" + std::to_string(rd()) + "_" + std::to_string(rd() % 100000);
-    {
-      pqxx::connection conn(*admin);
-      pqxx::nontransaction tx(conn);
-      tx.exec0("CREATE DATABASE " + tx.quote_name(db_name_));
-    }
+    db_name_ = test::CreateDatabase(*admin, "sb_pg_outbound_");
     url_ = WithDatabase(*admin, db_name_);
     sb::store::Migrate(url_);
   }
@@ -104,9 +72,7 @@ class OutboundDb : public ::testing::Test {
   static void TearDownTestSuite() {
     auto admin = AdminUrl();
     if (!admin || db_name_.empty()) return;
-    pqxx::connection conn(*admin);
-    pqxx::nontransaction tx(conn);
-    tx.exec0("DROP DATABASE IF EXISTS " + tx.quote_name(db_name_) + " WITH (FORCE)");
+    test::DropDatabase(*admin, db_name_);
     db_name_.clear();
     url_.clear();
   }

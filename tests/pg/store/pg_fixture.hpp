@@ -9,6 +9,9 @@
 #include <boost/asio/io_context.hpp>
 #include <pqxx/pqxx>
 
+#include "pg_database.hpp"
+#include "sb/common/blocking.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -33,58 +36,12 @@ using gateway::ChannelKind;
 using gateway::ChannelRef;
 using gateway::IngestRequest;
 
-inline constexpr const char* kSkipReason = "SWITCHBOARD_TEST_DATABASE_URL not set (tools/dev test sets it)";
-
-/// The superuser URL of the test cluster, or nullopt when unset.
-inline std::optional<std::string> AdminUrl() {
-  const char* url = std::getenv("SWITCHBOARD_TEST_DATABASE_URL");
-  if (url == nullptr || *url == '\0') return std::nullopt;
-  return std::string(url);
-}
-
-/// `url` with its database name replaced by `dbname` (query string kept).
-inline std::string WithDatabase(const std::string& url, const std::string& dbname) {
-  auto scheme = url.find("://");
-  auto path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  auto query = url.find('?', path == std::string::npos ? 0 : path);
-  std::string tail = query == std::string::npos ? "" : url.substr(query);
-  std::string head = url.substr(0, path == std::string::npos ? std::min(query, url.size()) : path);
-  return head + "/" + dbname + tail;
-}
-
-/// Creates an empty database sb_pg_<random>; returns its name.
-inline std::string CreateDatabase(const std::string& admin_url) {
-  std::random_device rd;
-  std::string name = "sb_pg_" + std::to_string(rd()) + "_" + std::to_string(rd() % 100000);
-  pqxx::connection conn(admin_url);
-  pqxx::nontransaction tx(conn);
-  tx.exec0("CREATE DATABASE " + tx.quote_name(name));
-  return name;
-}
-
-inline void DropDatabase(const std::string& admin_url, const std::string& name) {
-  pqxx::connection conn(admin_url);
-  pqxx::nontransaction tx(conn);
-  tx.exec0("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
-}
-
-/// Runs a coroutine to completion on a private io_context (the store's
-/// completions arrive from its own threads).
-template <class T>
-T Blocking(boost::asio::awaitable<T> task) {
-  boost::asio::io_context io;
-  auto guard = boost::asio::make_work_guard(io);
-  std::optional<T> result;
-  std::exception_ptr error;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    error = e;
-    if (!e) result = std::move(value);
-    guard.reset();
-  });
-  io.run();
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
-}
+inline constexpr const char* kSkipReason = test::kNoDatabaseReason;
+using sb::Blocking;  // sb/common/blocking.hpp
+using test::AdminUrl;
+using test::CreateDatabase;
+using test::DropDatabase;
+using test::WithDatabase;
 
 /// A registered channel as the ingest path sees it.
 struct TestChannel {

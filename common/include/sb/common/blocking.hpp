@@ -1,6 +1,7 @@
 #pragma once
-// Runs a coroutine to completion on a private io_context: for CLI commands,
-// which have no event loop of their own.
+/// Runs a coroutine to completion on a private io_context: for CLI commands
+/// and tests, which have no event loop of their own. Completions may arrive
+/// from other threads (the store's); the calling thread blocks until done.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -8,7 +9,7 @@
 #include <exception>
 #include <optional>
 
-namespace sb::app {
+namespace sb {
 
 template <class T>
 T Blocking(boost::asio::awaitable<T> task) {
@@ -27,4 +28,4 @@ T Blocking(boost::asio::awaitable<T> task) {
   return std::move(*result);
 }
 
-}  // namespace sb::app
+}  // namespace sb

@@ -1,8 +1,10 @@
--- Hot tables whose statistics lag far behind their contents. Autovacuum
--- gets there within a minute or so; until then a young database plans its
--- cached statements from empty-table statistics.
+-- Hot tables of a young database whose contents doubled since they were last
+-- analyzed (or that never were). Until autovacuum's first pass, cached
+-- statements are planned from empty-table statistics; past 100,000 rows
+-- autovacuum's own thresholds are the right ones.
 SELECT quote_ident(relname)
 FROM pg_stat_user_tables
 WHERE schemaname = current_schema()
   AND relname IN ('messages', 'contacts', 'conversations')
-  AND n_mod_since_analyze > GREATEST(200, n_live_tup / 5)
+  AND n_live_tup < 100000
+  AND n_mod_since_analyze > GREATEST(200, n_live_tup - n_mod_since_analyze)

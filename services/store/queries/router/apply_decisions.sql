@@ -1,6 +1,6 @@
 -- Records the router's decisions. $1: [{business_id, id, intent, queue_id, bot, status, event}] where
 -- status is 'bot' (a bot keeps the conversation) or 'waiting' (queued for an agent), and event names
--- what happened (routed, bot_answered, handover).
+-- what happened (routed, bot_answered, handover); routed is not recorded as an event.
 WITH d AS (
   SELECT * FROM json_to_recordset($1::json)
        AS d(business_id bigint, id bigint, intent text, queue_id bigint, bot text, status text, event text, detail json)
@@ -21,3 +21,6 @@ INSERT INTO conversation_events (business_id, conversation_id, channel_id, kind,
 SELECT d.business_id, d.id, u.channel_id, d.event,
        json_build_object('intent', d.intent, 'queue_id', d.queue_id, 'bot', d.bot, 'detail', d.detail)::jsonb
 FROM d JOIN upd u ON u.business_id = d.business_id AND u.id = d.id
+-- The plain routing decision is on the conversation itself; bot turns and
+-- handovers are events.
+WHERE d.event <> 'routed'

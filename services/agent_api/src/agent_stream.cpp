@@ -24,6 +24,9 @@ struct AgentStream::Session {
   bool closing = false;
   bool open = true;
   bool reading = true;
+  // Set by a wake-up that found the session busy reading the outbox (the
+  // timer was not waiting yet): the session reads again before it sleeps.
+  bool woken = false;
 };
 
 namespace {
@@ -63,6 +66,7 @@ std::size_t AgentStream::Connected() const {
 
 void AgentStream::Signal(const std::shared_ptr<Session>& s) {
   asio::post(s->executor, [s] {
+    s->woken = true;
     if (s->wake) s->wake->cancel();
   });
 }
@@ -130,6 +134,7 @@ asio::awaitable<void> AgentStream::Serve(http::Request& req, http::WebSocket& so
 
   try {
     while (session->open && !session->closing) {
+      session->woken = false;
       auto events = co_await agents_.EventsAfter(session->business_id, session->agent_id, last, kBatch);
       for (const auto& e : events) {
         if (!co_await socket.Send(Frame(e))) {
@@ -139,6 +144,7 @@ asio::awaitable<void> AgentStream::Serve(http::Request& req, http::WebSocket& so
         last = e.seq;
       }
       if (static_cast<int>(events.size()) == kBatch || !session->open || session->closing) continue;
+      if (session->woken) continue;  // woken while reading: read again now
       wake.expires_after(kPoll);
       co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
     }

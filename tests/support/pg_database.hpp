@@ -2,6 +2,7 @@
 /// Throw-away databases for tests that need PostgreSQL: the cluster comes
 /// from SWITCHBOARD_TEST_DATABASE_URL (tools/dev test sets it), each suite
 /// creates its own database and drops it at the end.
+#include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
 #include <cstdlib>
@@ -44,6 +45,25 @@ inline void DropDatabase(const std::string& admin_url, const std::string& name) 
   pqxx::connection conn(admin_url);
   pqxx::nontransaction tx(conn);
   tx.exec0("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
+}
+
+/// Runs `sql` in its own transaction on `conn`.
+inline pqxx::result RunSql(pqxx::connection& conn, const std::string& sql) {
+  pqxx::work tx(conn);
+  pqxx::result rows = tx.exec(sql);
+  tx.commit();
+  return rows;
+}
+
+/// The single value `sql` answers (NULL as "<null>"); a test failure when it
+/// answers anything but one row of one column.
+inline std::string SingleValue(pqxx::connection& conn, const std::string& sql) {
+  pqxx::result rows = RunSql(conn, sql);
+  if (rows.size() != 1 || rows.columns() != 1) {
+    ADD_FAILURE() << "expected one row of one column from: " << sql << " (got " << rows.size() << " rows)";
+    return "<no row>";
+  }
+  return rows[0][0].is_null() ? "<null>" : rows[0][0].as<std::string>();
 }
 
 }  // namespace sb::test

@@ -121,22 +121,9 @@ class StoreDb : public ::testing::Test {
   }
 
   /// Runs `sql` in its own transaction on the test's connection.
-  pqxx::result Sql(const std::string& sql) {
-    pqxx::work tx(*conn_);
-    pqxx::result rows = tx.exec(sql);
-    tx.commit();
-    return rows;
-  }
-
+  pqxx::result Sql(const std::string& sql) { return test::RunSql(*conn_, sql); }
   /// The single value `sql` answers (NULL as "<null>").
-  std::string Value(const std::string& sql) {
-    pqxx::result rows = Sql(sql);
-    if (rows.size() != 1 || rows.columns() != 1) {
-      ADD_FAILURE() << "expected one row of one column from: " << sql << " (got " << rows.size() << " rows)";
-      return "<no row>";
-    }
-    return rows[0][0].is_null() ? "<null>" : rows[0][0].as<std::string>();
-  }
+  std::string Value(const std::string& sql) { return test::SingleValue(*conn_, sql); }
 
   std::int64_t Count(const std::string& sql) { return std::stoll(Value(sql)); }
 

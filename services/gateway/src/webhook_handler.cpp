@@ -13,7 +13,23 @@
 namespace sb::gateway {
 
 struct WebhookHandler::Metrics {
-  explicit Metrics(metrics::Registry& r) : registry(r) {}
+  // The series every accepted webhook touches, resolved once per kind: the
+  // registry's lookup takes a lock and builds label strings.
+  struct Accepted {
+    metrics::Counter* requests;
+    metrics::Counter* ingested;
+    metrics::Counter* duplicates;
+    metrics::Histogram* latency;
+  };
+
+  explicit Metrics(metrics::Registry& r) : registry(r) {
+    for (auto kind : {ChannelKind::kMessenger, ChannelKind::kInstagram, ChannelKind::kWhatsapp}) {
+      accepted[static_cast<int>(kind)] = Accepted{
+          &Result(kind, "accepted"), &Count("switchboard_messages_ingested_total", "Customer messages stored", kind),
+          &Count("switchboard_duplicates_dropped_total", "Re-delivered messages stored once", kind), &Latency(kind)};
+    }
+  }
+  const Accepted& For(ChannelKind kind) const { return accepted[static_cast<int>(kind)]; }
   metrics::Counter& Result(ChannelKind kind, const char* result) {
     return registry.GetCounter("switchboard_webhooks_total", "Webhook POSTs by channel kind and result",
                                {{"kind", std::string(ToString(kind))}, {"result", result}});
@@ -27,6 +43,7 @@ struct WebhookHandler::Metrics {
                                  metrics::LatencyBuckets(), {{"kind", std::string(ToString(kind))}});
   }
   metrics::Registry& registry;
+  Accepted accepted[3];
 };
 
 namespace {
@@ -163,11 +180,11 @@ boost::asio::awaitable<http::Response> WebhookHandler::Receive(http::Request& re
     metrics_->Result(kind, e.status() == 503 ? "unavailable" : "failed").Inc();
     throw;
   }
-  metrics_->Result(kind, "accepted").Inc();
-  metrics_->Count("switchboard_messages_ingested_total", "Customer messages stored", kind).Inc(outcome.messages);
-  metrics_->Count("switchboard_duplicates_dropped_total", "Re-delivered messages stored once", kind)
-      .Inc(outcome.duplicates);
-  metrics_->Latency(kind).Observe(std::chrono::duration<double>(http::Clock::now() - req.received_at).count());
+  const auto& m = metrics_->For(kind);
+  m.requests->Inc();
+  m.ingested->Inc(outcome.messages);
+  m.duplicates->Inc(outcome.duplicates);
+  m.latency->Observe(std::chrono::duration<double>(http::Clock::now() - req.received_at).count());
   co_return http::Response::Json(200, {{"status", "ok"},
                                        {"messages", outcome.messages},
                                        {"duplicates", outcome.duplicates},

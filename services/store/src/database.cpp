@@ -63,17 +63,6 @@ struct Job {
   Clock::time_point deadline;
 };
 
-bool IsConnectionError(const std::exception& e) {
-  if (dynamic_cast<const pqxx::broken_connection*>(&e)) return true;
-  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
-    // 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now,
-    // 08xxx connection exceptions.
-    const std::string& state = sql->sqlstate();
-    return state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03";
-  }
-  return false;
-}
-
 }  // namespace
 
 class Database::Impl {
@@ -152,13 +141,16 @@ class Database::Impl {
     } catch (const pqxx::unique_violation& e) {
       return std::make_exception_ptr(Conflict(e.what()));
     } catch (const std::exception& e) {
-      if (IsConnectionError(e)) {
-        conn.reset();
-        spdlog::warn("database: {} failed: connection lost: {}", job.name, e.what());
-        return std::make_exception_ptr(Unavailable("database connection failed"));
-      }
-      if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e); sql && sql->sqlstate() == "57014") {
-        return std::make_exception_ptr(Unavailable("database statement timed out"));
+      switch (ClassifyFailure(e)) {
+        case DbFailure::kConnectionLost:
+          conn.reset();
+          spdlog::warn("database: {} failed: connection lost: {}", job.name, e.what());
+          return std::make_exception_ptr(Unavailable("database connection failed"));
+        case DbFailure::kTimeout:
+          return std::make_exception_ptr(Unavailable("database statement or lock wait timed out"));
+        case DbFailure::kRetryable:
+        case DbFailure::kOther:
+          break;
       }
       if (dynamic_cast<const pqxx::failure*>(&e)) {
         spdlog::error("database: {} failed: {}", job.name, e.what());

@@ -26,29 +26,6 @@ struct Pending {
   async::Completion done;
 };
 
-enum class Failure { kConnection, kRetryable, kData };
-
-Failure Classify(const std::exception& e) {
-  if (dynamic_cast<const pqxx::broken_connection*>(&e)) return Failure::kConnection;
-  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
-    const std::string& state = sql->sqlstate();
-    // Connection lost, server shutting down, statement or lock wait timed
-    // out: the database cannot take the batch now, whatever its content.
-    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state == "57014" || state == "55P03") {
-      return Failure::kConnection;
-    }
-    if (state == "40001" || state == "40P01") return Failure::kRetryable;  // serialization, deadlock
-    // A batch planned just before an archive partition was attached routes
-    // rows to the default partition; planned again, it routes them right.
-    if (state == "23514" && std::string_view(sql->what()).find("partition constraint") != std::string_view::npos) {
-      return Failure::kRetryable;
-    }
-    return Failure::kData;
-  }
-  if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) return Failure::kConnection;
-  return Failure::kData;
-}
-
 }  // namespace
 
 class GroupCommitWriter::Impl {
@@ -164,18 +141,19 @@ class GroupCommitWriter::Impl {
       return;
     } catch (const std::exception& e) {
       if (failures_) failures_->Inc();
-      switch (Classify(e)) {
-        case Failure::kConnection: {
+      switch (ClassifyFailure(e)) {
+        case DbFailure::kConnectionLost:
+        case DbFailure::kTimeout: {
           conn.reset();
           spdlog::warn("ingest: batch of {} not committed, database unavailable: {}", items.size(), e.what());
           for (Pending* p : items) Finish(*p, std::make_exception_ptr(Unavailable("database unavailable")));
           return;
         }
-        case Failure::kRetryable:
+        case DbFailure::kRetryable:
           if (attempt < 3) return CommitSpan(conn, items, attempt + 1);
           for (Pending* p : items) Finish(*p, std::make_exception_ptr(Unavailable("database busy")));
           return;
-        case Failure::kData:
+        case DbFailure::kOther:
           if (items.size() == 1) {
             spdlog::error("ingest: request rejected by the database: {}", e.what());
             Finish(*items[0], std::make_exception_ptr(std::runtime_error("the database rejected this body")));

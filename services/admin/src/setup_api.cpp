@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sb/admin/audit_api.hpp"
 #include "sb/common/http/json_body.hpp"
 
 namespace sb::admin {
@@ -20,7 +21,9 @@ boost::asio::awaitable<http::Response> SetupApi::CreateBusiness(http::Request& r
   auto name = body.RequiredString("name", 200);
   auto timezone = body.OptionalString("timezone", 64).value_or("UTC");
   std::string key = crypto::RandomToken("sbk_");
-  auto created = co_await businesses_.Create(name, timezone, crypto::Sha256Hex(key));
+  Principal admin{Principal::Role::kAdmin, 0, std::nullopt, {}};
+  auto audit = AuditEntryFor(admin, req, "create", "business", {{"name", name}, {"timezone", timezone}});
+  auto created = co_await businesses_.Create(name, timezone, crypto::Sha256Hex(key), audit);
   if (!created) {
     throw http::HttpError(400, "invalid_field",
                           "'timezone' must be an IANA time zone name such as Europe/Lisbon, got '" + timezone + "'");
@@ -44,9 +47,17 @@ boost::asio::awaitable<http::Response> SetupApi::CreateChannel(http::Request& re
   if (auto token = body.OptionalString("access_token", 4096)) {
     c.access_token_enc_hex = crypto::HexEncode(secrets_.Seal(*token));
   }
+  nlohmann::json summary = {{"kind", c.kind},
+                            {"external_id", c.external_id},
+                            {"account_id", c.account_id ? nlohmann::json(*c.account_id) : nlohmann::json()},
+                            {"name", c.name ? nlohmann::json(*c.name) : nlohmann::json()},
+                            {"app_secret", "[redacted]"},
+                            {"verify_token", "[redacted]"},
+                            {"access_token", c.access_token_enc_hex ? nlohmann::json("[redacted]") : nlohmann::json()}};
+  auto audit = AuditEntryFor(who, req, "create", "channel", summary);
   std::string created;
   try {
-    created = co_await channels_.Create(c);
+    created = co_await channels_.Create(c, audit);
   } catch (const store::Conflict&) {
     throw http::HttpError(409, "channel_exists",
                           "a " + c.kind + " channel with external_id '" + c.external_id + "' is registered already");

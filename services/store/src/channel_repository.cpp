@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "audit_record.hpp"
 #include "sb/store/repositories.hpp"
 #include "session.hpp"
 
@@ -9,7 +10,7 @@ namespace {
 nlohmann::json Nullable(const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
 }  // namespace
 
-boost::asio::awaitable<std::string> ChannelRepository::Create(const NewChannel& c) {
+boost::asio::awaitable<std::string> ChannelRepository::Create(const NewChannel& c, const AuditEntry& audit) {
   auto param = nlohmann::json{{"business_id", c.business_id},
                               {"kind", c.kind},
                               {"external_id", c.external_id},
@@ -21,8 +22,10 @@ boost::asio::awaitable<std::string> ChannelRepository::Create(const NewChannel& 
                               {"public_url", public_url_}}
                    .dump();
   std::string out;
-  co_await db_.Run("channels/create",
-                   [&](Session& s) { out = s.Exec("channels/create", param)[0][0].as<std::string>(); });
+  co_await db_.Run("channels/create", [&](Session& s) {
+    out = s.Exec("channels/create", param)[0][0].as<std::string>();
+    RecordAudit(s, audit, &out);
+  });
   co_return out;
 }
 

@@ -20,6 +20,8 @@ struct Page {
   std::optional<std::string> next_cursor;
 };
 
+struct AuditEntry;  // sb/store/audit.hpp
+
 struct TokenOwner {
   std::int64_t business_id = 0;
   std::string role;  // business | agent
@@ -29,11 +31,11 @@ struct TokenOwner {
 class BusinessRepository {
  public:
   explicit BusinessRepository(Database& db) : db_(db) {}
-  /// Creates a business and its API key (stored as `token_hash_hex` only);
-  /// returns the business as JSON, or nullopt when PostgreSQL knows no time
-  /// zone of that name.
+  /// Creates a business and its API key (stored as `token_hash_hex` only),
+  /// recording `audit`; returns the business as JSON, or nullopt when
+  /// PostgreSQL knows no time zone of that name.
   boost::asio::awaitable<std::optional<std::string>> Create(const std::string& name, const std::string& timezone,
-                                                            const std::string& token_hash_hex);
+                                                            const std::string& token_hash_hex, const AuditEntry& audit);
   boost::asio::awaitable<std::optional<TokenOwner>> FindToken(const std::string& token_hash_hex);
 
  private:
@@ -62,7 +64,8 @@ class ChannelRepository {
  public:
   ChannelRepository(Database& db, std::string public_url) : db_(db), public_url_(std::move(public_url)) {}
   /// Throws Conflict when the kind + external id is registered already.
-  boost::asio::awaitable<std::string> Create(const NewChannel& channel);
+  /// Records `audit` with the channel.
+  boost::asio::awaitable<std::string> Create(const NewChannel& channel, const AuditEntry& audit);
   boost::asio::awaitable<std::string> List(std::int64_t business_id);
   boost::asio::awaitable<std::vector<ChannelSecret>> Resolve(const std::string& kind,
                                                              const std::vector<std::string>& ids,

@@ -318,9 +318,18 @@ class TenantIsolationTest(RoutingCase):
                 self.assertTrue(self.answers or path == "/v1/agent/stream",
                                 f"the case of {method} {path} made no request")
         self.assertEqual(self.snapshot_a(w), before, "business B's requests changed business A's rows")
-        # A still sees its own conversation: the walls did not fall the other way.
-        r = self.http.get(f"/v1/conversations/{w.a_params['conversations/id']}", token=w.a_key)
-        self.assertEqual(r.status, 200, r)
+        # A still sees its own data, markers included: the walls did not fall
+        # the other way, and the marker check above would have seen a leak.
+        cid = w.a_params["conversations/id"]
+        seen = ""
+        for path, token in ((f"/v1/conversations/{cid}", w.a_key), (f"/v1/conversations/{cid}/messages", w.a_key),
+                            ("/v1/channels", w.a_key), ("/v1/audit", w.a_key),
+                            ("/v1/agent/conversations", w.a_agent["token"])):
+            r = self.http.get(path, token=token)
+            self.assertEqual(r.status, 200, f"A reading its own {path}: {r!r}")
+            seen += r.body.decode("utf-8", errors="replace")
+        for marker in (w.a_phone, w.markers[3], w.markers[4], w.markers[10], w.markers[11]):
+            self.assertIn(marker, seen, f"A's own answers do not show its marker {marker!r}")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,9 @@ Config Config::FromEnvironment() {
   c.ingest_deadline = std::chrono::milliseconds(
       EnvNumber<long>("SWITCHBOARD_INGEST_DEADLINE_MS", c.ingest_deadline.count(), 100, 60000));
   c.archive_retention_days = EnvNumber("SWITCHBOARD_ARCHIVE_RETENTION_DAYS", c.archive_retention_days, 1, 3650);
+  c.roles = Env("SWITCHBOARD_ROLES", c.roles);
+  c.lease_ttl =
+      std::chrono::milliseconds(EnvNumber<long>("SWITCHBOARD_LEASE_TTL_MS", c.lease_ttl.count(), 1000, 600000));
   return c;
 }
 

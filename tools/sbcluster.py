@@ -4,7 +4,8 @@ pooling, N `switchboard serve` instances and nginx in front, the shape of
 deploy/compose.yaml without containers. `tools/dev cluster N` runs the ingest
 benchmark through it; the scale-out tests use its pieces.
 
-    tools/sbcluster.py N [SECONDS]     cluster of N instances, then sb-loadgen through nginx
+    tools/sbcluster.py N [SECONDS]            cluster of N instances, then sb-loadgen through nginx
+    tools/sbcluster.py 1 [SECONDS] --direct   the baseline: one instance, no pgbouncer, no nginx
 
 Environment: SB_BUILD_DIR (default build), SB_BENCH_CONNECTIONS (default 64),
 SB_CLUSTER_KEEP=1 keeps the temporary directory (logs).
@@ -198,7 +199,7 @@ def log(message):
     print(f"\033[1m[cluster]\033[0m {message}", file=sys.stderr, flush=True)
 
 
-def run_cluster(instances, seconds, build_dir):
+def run_cluster(instances, seconds, build_dir, direct=False):
     server_bin = os.path.join(build_dir, "switchboard")
     loadgen_bin = os.path.join(build_dir, "sb-loadgen")
     for b in (server_bin, loadgen_bin):
@@ -220,10 +221,13 @@ def run_cluster(instances, seconds, build_dir):
         pg_started = True
         subprocess.run(["psql", pg_url, "-qXc", "CREATE DATABASE switchboard"], check=True, capture_output=True)
         direct_url = pg_url.rsplit("/", 1)[0] + "/switchboard"
-        bouncer = PgBouncer(os.path.join(tmp, "pgbouncer"), pg_port)
-        started.append(bouncer)
-        pooled_url = bouncer.url("switchboard")
-        log(f"pgbouncer (transaction pooling) on 127.0.0.1:{bouncer.port}; migrating through it")
+        if direct:
+            pooled_url = direct_url
+        else:
+            bouncer = PgBouncer(os.path.join(tmp, "pgbouncer"), pg_port)
+            started.append(bouncer)
+            pooled_url = bouncer.url("switchboard")
+            log(f"pgbouncer (transaction pooling) on 127.0.0.1:{bouncer.port}; migrating through it")
         admin = "sba_" + secrets.token_urlsafe(24)
         env = dict(os.environ, SWITCHBOARD_DATABASE_URL=pooled_url, SWITCHBOARD_LISTEN_DATABASE_URL=direct_url,
                    SWITCHBOARD_LISTEN="127.0.0.1:0", SWITCHBOARD_ADMIN_TOKEN=admin,
@@ -234,11 +238,15 @@ def run_cluster(instances, seconds, build_dir):
             inst = Instance(server_bin, os.path.join(tmp, f"instance{i}"), env)
             started.append(inst)
             ports.append(inst.port)
-        nginx = Nginx(os.path.join(tmp, "nginx"), ports, ports)
-        started.append(nginx)
-        log(f"{instances} instance(s) on {ports}, nginx on 127.0.0.1:{nginx.port}")
+        if direct:
+            base = f"http://127.0.0.1:{ports[0]}"
+            log(f"one instance on {ports[0]}, straight to PostgreSQL, no nginx")
+        else:
+            nginx = Nginx(os.path.join(tmp, "nginx"), ports, ports)
+            started.append(nginx)
+            base = f"http://127.0.0.1:{nginx.port}"
+            log(f"{instances} instance(s) on {ports}, nginx on 127.0.0.1:{nginx.port}")
 
-        base = f"http://127.0.0.1:{nginx.port}"
         phone, waba = str(10**14 + secrets.randbelow(9 * 10**14)), str(10**14 + secrets.randbelow(9 * 10**14))
         app_secret = secrets.token_hex(16)
         biz = post_json(base, "/v1/businesses", admin, {"name": "Cluster bench"})
@@ -247,7 +255,7 @@ def run_cluster(instances, seconds, build_dir):
                                                         "verify_token": secrets.token_urlsafe(16)})
         run_id = f"cluster{instances}-{int(time.time())}"
         acks = os.path.join(tmp, "acks")
-        log(f"sb-loadgen: {connections} connections through nginx for {seconds} s")
+        log(f"sb-loadgen: {connections} connections to {base} for {seconds} s")
         out = subprocess.run([loadgen_bin, "--url", f"{base}/webhooks/whatsapp", "--secret", app_secret,
                               "--phone-number-id", phone, "--account-id", waba, "--run-id", run_id,
                               "--duration", str(seconds), "--timeout-ms", "10000", "--resend-failed",
@@ -261,7 +269,8 @@ def run_cluster(instances, seconds, build_dir):
              f"SELECT count(*) FROM messages WHERE direction = 'in' AND provider_message_id LIKE 'wamid.{run_id}.%'"],
             check=True, capture_output=True, text=True).stdout.strip())
         lat = report["latency_ms"]
-        print(f"| {instances} | {connections} | {report['achieved_rps']:.0f} | {lat['p50']:.1f} | {lat['p99']:.1f} "
+        shape = "1, direct (no pgbouncer, no nginx)" if direct else str(instances)
+        print(f"| {shape} | {connections} | {report['achieved_rps']:.0f} | {lat['p50']:.1f} | {lat['p99']:.1f} "
               f"| {len(acked)} | {stored} |", flush=True)
         ok = stored == len(acked)
         if not ok:
@@ -282,9 +291,11 @@ def main(argv):
     if len(argv) < 2 or not argv[1].isdigit() or int(argv[1]) < 1:
         print(__doc__, file=sys.stderr)
         return 2
-    seconds = int(argv[2]) if len(argv) > 2 else 30
+    direct = "--direct" in argv
+    args = [a for a in argv[1:] if a != "--direct"]
+    seconds = int(args[1]) if len(args) > 1 else 30
     build_dir = os.path.abspath(os.environ.get("SB_BUILD_DIR", os.path.join(ROOT, "build")))
-    return 0 if run_cluster(int(argv[1]), seconds, build_dir) else 1
+    return 0 if run_cluster(int(args[0]), seconds, build_dir, direct) else 1
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@
    router-timers lease is SIGKILLed mid-load. Every acknowledged webhook is
    stored (once), and the survivor takes the timers over: an offer that
    expires after the kill is moved on by it.
+4. The lease function itself: one holder at a time, renewals written only
+   past half the lease, takeover after expiry, release; a holder busy in an
+   open transaction neither blocks the others nor loses to them.
 
 Skips (with the reason) when SWITCHBOARD_TEST_DATABASE_URL or
 SWITCHBOARD_BIN is unset, or pgbouncer is not installed.
@@ -193,6 +196,74 @@ class StatelessPoolingSourceTest(unittest.TestCase):
                     if pattern.search(text):
                         offenders.append(f"{os.path.relpath(path, store)}: {what}")
         self.assertEqual(offenders, [])
+
+
+class LeaseFunctionTest(unittest.TestCase):
+    """sb_hold_lease: one holder at a time, renewals, takeover after expiry,
+    release at shutdown (through plain SQL on a migrated database)."""
+
+    @classmethod
+    def setUpClass(cls):
+        bin_path, cluster = harness.require_env()
+        cls.db = harness.Database(cluster)
+        p = subprocess.run([bin_path, "migrate"], env=dict(os.environ, SWITCHBOARD_DATABASE_URL=cls.db.url),
+                           capture_output=True, timeout=120)
+        if p.returncode != 0:
+            cls.db.drop()
+            raise AssertionError(f"migrate failed: {p.stderr.decode(errors='replace')}")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.db.drop()
+
+    def hold(self, holder, ttl_ms=60000):
+        return self.db.value(f"SELECT sb_hold_lease('t', '{holder}', {ttl_ms})") == "t"
+
+    def test_one_holder_until_it_expires_or_is_released(self):
+        self.assertTrue(self.hold("a"), "nobody held it: a takes it")
+        self.assertFalse(self.hold("b"), "a holds it")
+        self.assertTrue(self.hold("a"), "a renews")
+        self.db.psql("UPDATE process_leases SET expires_at = now() - interval '1 second' WHERE name = 't'")
+        self.assertTrue(self.hold("b"), "a's lease expired: b takes over")
+        self.assertFalse(self.hold("a"), "a learns it lost the lease")
+        self.assertEqual(self.db.value("SELECT holder FROM process_leases WHERE name = 't'"), "b")
+        self.db.psql("DELETE FROM process_leases WHERE holder = 'b'")  # leases/release at b's shutdown
+        self.assertTrue(self.hold("a"), "released: a takes it at once")
+
+    def test_renewal_is_written_only_past_half_the_lease(self):
+        self.assertTrue(self.hold("r", 60000))
+        first = self.db.value("SELECT expires_at FROM process_leases WHERE name = 't'")
+        self.assertTrue(self.hold("r", 60000))
+        self.assertEqual(self.db.value("SELECT expires_at FROM process_leases WHERE name = 't'"), first,
+                         "a fresh lease is not rewritten on every tick")
+        self.db.psql("UPDATE process_leases SET expires_at = now() + interval '10 seconds' WHERE name = 't'")
+        self.assertTrue(self.hold("r", 60000))
+        self.assertTrue(self.db.value("SELECT expires_at > now() + interval '50 seconds' FROM process_leases "
+                                      "WHERE name = 't'") == "t", "renewed once half of it was used")
+
+    def test_a_busy_holder_neither_blocks_nor_loses_to_others(self):
+        self.assertTrue(self.hold("a"))
+        # a works under the lease in an open transaction (the row is locked)...
+        holder = subprocess.Popen(["psql", "-X", "-q", "-A", "-t", "-d", self.db.url], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            holder.stdin.write("BEGIN;\nSELECT sb_hold_lease('t', 'a', 60000);\n")
+            holder.stdin.flush()
+            self.assertEqual(holder.stdout.readline().strip(), "t")
+            # ...while b asks: answered at once, and no.
+            t0 = time.monotonic()
+            self.assertFalse(self.hold("b"))
+            self.assertLess(time.monotonic() - t0, 2.0, "a non-holder waited for the holder's transaction")
+            holder.stdin.write("COMMIT;\n")
+            holder.stdin.close()
+            holder.wait(10)
+        finally:
+            if holder.poll() is None:
+                holder.kill()
+        self.assertTrue(self.hold("a"))
+
+    def setUp(self):
+        self.db.psql("DELETE FROM process_leases WHERE name = 't'")
 
 
 class SplitRolesTest(PgBouncerCase):

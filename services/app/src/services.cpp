@@ -144,6 +144,7 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
     r.Add("GET", "/webhooks/{kind}", Bind(webhooks, &gateway::WebhookHandler::Verify));
     r.Add("POST", "/webhooks/{kind}", Bind(webhooks, &gateway::WebhookHandler::Receive), http::kWebhookBodyLimit);
   }
+  // Every route below belongs to the api role.
   if (!api_routes) return;
 
   r.Add("POST", "/v1/businesses", Bind(setup, &admin::SetupApi::CreateBusiness));

@@ -35,7 +35,8 @@ UNSCOPED_STATEMENTS = {
                         "scans channels by kind + WhatsApp account id: multi-shard, see SCALING.md)",
     "tokens/lookup": "global lookup: api_tokens by token hash",
     "channels/verify_token_exists": "Meta's subscribe handshake names only a verify token (rare; multi-shard)",
-    # -- background work claimed across every business (SKIP LOCKED); multi-shard by design
+    # -- background work claimed across every business (SKIP LOCKED); on Citus the claims
+    #    become per-business steps (deploy/SCALING.md, "Background claims")
     "router/claim_unrouted": "router: claims unrouted conversations of every business",
     "router/waiting_businesses": "router: finds businesses with waiting conversations and free agents",
     "router/apply_decisions": "router: one batch of decisions, business_id per row",

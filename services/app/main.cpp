@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   std::string ready_file;
   serve->add_flag("--no-migrate", no_migrate, "Do not apply pending migrations at start");
   serve->add_option("--ready-file", ready_file, "Write the bound host:port to this file once listening");
+  std::string roles;
+  serve->add_option("--roles", roles,
+                    "Parts to run: 'all' (default, or SWITCHBOARD_ROLES) or a comma-separated list of gateway, "
+                    "router, outbound, api");
 
   cli.add_subcommand("migrate", "Apply pending schema migrations and exit");
 
@@ -43,6 +47,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     auto config = sb::Config::FromEnvironment();
+    if (!roles.empty()) config.roles = roles;
     sb::log::Setup(config.log_level, config.log_format);
     sb::app::App app(config);
     if (cli.got_subcommand("serve")) return app.Serve(!no_migrate, ready_file);

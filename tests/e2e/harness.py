@@ -160,8 +160,9 @@ class Database:
 class Server:
     """``switchboard serve`` on 127.0.0.1:0 against ``database_url``."""
 
-    def __init__(self, database_url, extra_env=None, bin_path=None, start_timeout=60):
+    def __init__(self, database_url, extra_env=None, bin_path=None, start_timeout=60, args=()):
         self.bin = bin_path or require_bin()
+        self.args = list(args)  # more `serve` arguments (--roles, --no-migrate)
         self.dir = tempfile.mkdtemp(prefix="sb-e2e-")
         self.log_path = os.path.join(self.dir, "server.log")
         self.ready_path = os.path.join(self.dir, "ready")
@@ -193,7 +194,7 @@ class Server:
             os.unlink(self.ready_path)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [self.bin, "serve", "--ready-file", self.ready_path],
+            [self.bin, "serve", "--ready-file", self.ready_path, *self.args],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             cwd=self.dir)
         self.stopped = False

@@ -51,7 +51,7 @@ asio::awaitable<void> BackgroundLoop(App::Services& s) {
   for (;;) {
     try {
       if (std::chrono::steady_clock::now() >= next_housekeeping) {
-        co_await s.maintenance.RunHousekeeping(s.config.archive_retention_days);
+        co_await s.maintenance.RunHousekeeping(s.config.archive_retention_days, s.lease);
         next_housekeeping = std::chrono::steady_clock::now() + 1h;
       } else if (++tick % 2 == 0) {
         co_await s.maintenance.RefreshStaleStatistics();  // also proves liveness
@@ -92,13 +92,15 @@ std::size_t ConnectionLimit(int configured) {
 }  // namespace
 
 int App::Serve(bool migrate, const std::string& ready_file) {
+  Roles::Parse(config_.roles);  // a typo in --roles fails before anything starts
   if (migrate) Migrate();
   services_ = std::make_unique<Services>(config_);
   auto& s = *services_;
   // Today's archive partition must exist before the first webhook: creating
-  // it while batches insert would race them.
+  // it while batches insert would race them. When another process holds
+  // the housekeeping lease, it has made them.
   try {
-    s.maintenance.RunHousekeepingSync(config_.archive_retention_days);
+    s.maintenance.RunHousekeepingSync(config_.archive_retention_days, s.lease);
   } catch (const std::exception& e) {
     spdlog::warn("housekeeping at start failed (serving anyway; retried hourly): {}", e.what());
   }
@@ -141,16 +143,17 @@ int App::Serve(bool migrate, const std::string& ready_file) {
         .Inc();
   });
   std::string bound = server.Start();
-  spdlog::info("switchboard serving on http://{} (public URL {})", bound, config_.public_url);
+  spdlog::info("switchboard serving on http://{} (public URL {}), roles {}, lease holder {}", bound, config_.public_url,
+               s.roles.ToString(), s.lease.id);
   if (!ready_file.empty()) {
     std::ofstream(ready_file + ".tmp") << bound << "\n";
     std::filesystem::rename(ready_file + ".tmp", ready_file);
   }
 
   asio::co_spawn(io, BackgroundLoop(s), asio::detached);
-  s.router.Start();
-  s.listener.Start();
-  s.outbound.Start();
+  if (s.roles.router) s.router.Start();
+  if (s.roles.api) s.listener.Start();
+  if (s.roles.outbound) s.outbound.Start();
 
   // Shutdown: stop accepting, let requests in flight get their commit or a
   // 503, then stop; whatever is still running after 9 s is cut off so the
@@ -181,6 +184,13 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   s.router.Stop();
   s.outbound.Stop();
   s.writer.Stop();
+  // Another process takes the timers over now rather than when the lease
+  // would expire.
+  try {
+    s.leases.ReleaseAllSync(s.lease);
+  } catch (const std::exception& e) {
+    spdlog::warn("releasing leases failed (they expire in {} ms): {}", s.lease.ttl.count(), e.what());
+  }
   s.db.Stop();
   spdlog::info("stopped");
   return 0;

@@ -32,6 +32,8 @@ boost::asio::awaitable<gateway::IngestOutcome> WriterSink::Ingest(gateway::Inges
 
 App::Services::Services(const Config& c)
     : config(c),
+      roles(Roles::Parse(c.roles)),
+      lease{store::NewLeaseHolderId(), c.lease_ttl},
       secrets(LoadSecretKeys(c)),
       db(store::DbOptions{c.database_url, c.db_pool_size}),
       writer(store::GroupCommitWriter::Options{c.database_url, c.ingest_writers, c.ingest_max_batch, 16u << 20,
@@ -48,7 +50,8 @@ App::Services::Services(const Config& c)
                                            std::vector<std::int64_t> ids;
                                            for (const auto& e : events) ids.push_back(e.agent_id);
                                            stream.Wake(ids);
-                                         }}),
+                                         }},
+             lease),
       sink(writer, [this] { router.Wake(); }),
       webhooks(directory, sink, registry, c.ingest_deadline),
       setup(auth, businesses, channels, secrets, [this](const std::string&) { directory.Invalidate(); }),
@@ -130,6 +133,10 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   auto* routing = s ? &s->routing_setup : nullptr;
   auto* agent = s ? &s->agent_api : nullptr;
   auto* audit = s ? &s->audit_api : nullptr;
+  // A process serves the routes of its roles (every route when only the
+  // table is wanted); health and metrics always.
+  const bool gateway_routes = !s || s->roles.gateway;
+  const bool api_routes = !s || s->roles.api;
 
   r.Add("GET", "/healthz", [](http::Request&) -> asio::awaitable<http::Response> {
     co_return http::Response::Json(200, {{"status", "ok"}});
@@ -145,8 +152,12 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
     co_return http::Response::Text(200, s->registry.Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
 
-  r.Add("GET", "/webhooks/{kind}", Bind(webhooks, &gateway::WebhookHandler::Verify));
-  r.Add("POST", "/webhooks/{kind}", Bind(webhooks, &gateway::WebhookHandler::Receive), http::kWebhookBodyLimit);
+  if (gateway_routes) {
+    r.Add("GET", "/webhooks/{kind}", Bind(webhooks, &gateway::WebhookHandler::Verify));
+    r.Add("POST", "/webhooks/{kind}", Bind(webhooks, &gateway::WebhookHandler::Receive), http::kWebhookBodyLimit);
+  }
+  // Every route below belongs to the api role.
+  if (!api_routes) return;
 
   r.Add("POST", "/v1/businesses", Bind(setup, &admin::SetupApi::CreateBusiness));
   r.Add("POST", "/v1/channels", Bind(setup, &admin::SetupApi::CreateChannel));

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cached_channel_directory.hpp"
+#include "roles.hpp"
 #include "sb/admin/audit_api.hpp"
 #include "sb/admin/authenticator.hpp"
 #include "sb/admin/conversation_api.hpp"
@@ -24,6 +25,7 @@
 #include "sb/store/database.hpp"
 #include "sb/store/event_listener.hpp"
 #include "sb/store/group_commit_writer.hpp"
+#include "sb/store/lease.hpp"
 #include "sb/store/repositories.hpp"
 #include "sb/store/router_repository.hpp"
 #include "sb/store/secret_repository.hpp"
@@ -51,9 +53,12 @@ struct App::Services {
   ~Services();
 
   const Config& config;
+  Roles roles;
+  store::LeaseHolder lease;  // this process, for single-owner timers
   metrics::Registry registry;
   crypto::SecretBox secrets;
   store::Database db;
+  store::LeaseRepository leases{db};
   store::GroupCommitWriter writer;
   outbound::OutboundSender outbound;
   store::BusinessRepository businesses{db};

@@ -26,8 +26,12 @@ std::vector<ProductInfo> ToProducts(const std::vector<store::ProductRow>& rows) 
 }  // namespace
 
 RouterWorker::RouterWorker(store::RouterRepository& repository, metrics::Registry& registry, Hooks hooks,
-                           std::chrono::milliseconds poll)
-    : repository_(repository), registry_(registry), hooks_(std::move(hooks)), poll_(poll) {}
+                           store::LeaseHolder timer_lease, std::chrono::milliseconds poll)
+    : repository_(repository),
+      registry_(registry),
+      hooks_(std::move(hooks)),
+      timer_lease_(std::move(timer_lease)),
+      poll_(poll) {}
 
 RouterWorker::~RouterWorker() { Stop(); }
 
@@ -147,6 +151,9 @@ void RouterWorker::Loop() {
   auto& routed = registry_.GetCounter("switchboard_router_decisions_total", "Conversations routed");
   auto& assignments = registry_.GetCounter("switchboard_assignments_total", "Conversations assigned or offered");
   auto& failures = registry_.GetCounter("switchboard_router_failures_total", "Router ticks that failed");
+  auto& timers_owned = registry_.GetGauge("switchboard_lease_held", "1 while this process holds the lease",
+                                          {{"lease", std::string(store::kRouterTimersLease)}});
+  bool owns_timers = false;
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -155,8 +162,13 @@ void RouterWorker::Loop() {
       woken_ = false;
     }
     try {
-      auto timer_events = repository_.RunTimers(200);
-      if (!timer_events.empty() && hooks_.events_recorded) hooks_.events_recorded(timer_events);
+      auto timer_events = repository_.RunTimers(200, timer_lease_);
+      if (timer_events.has_value() != owns_timers) {
+        owns_timers = timer_events.has_value();
+        spdlog::info("router timers: {} the lease ({})", owns_timers ? "took" : "lost", timer_lease_.id);
+      }
+      timers_owned.Set(owns_timers ? 1 : 0);
+      if (timer_events && !timer_events->empty() && hooks_.events_recorded) hooks_.events_recorded(*timer_events);
       for (int round = 0; round < 10; ++round) {
         auto [count, replies] = repository_.RouteBatch(
             200, [this](const auto& c, const auto& rules, auto& lookups) { return Decide(c, rules, lookups); });

@@ -1,13 +1,15 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "lease.hpp"
 #include "sb/store/repositories.hpp"
 #include "session.hpp"
 
 namespace sb::store {
 namespace {
 
-void Housekeeping(Session& s, int retention_days) {
+bool Housekeeping(Session& s, int retention_days, const LeaseHolder& lease) {
+  if (!HoldLease(s, kHousekeepingLease, lease)) return false;
   int created = s.Exec("maintenance/ensure_archive_partitions")[0][0].as<int>();
   int dropped = s.Exec("maintenance/drop_archive_partitions", std::to_string(retention_days))[0][0].as<int>();
   auto pruned = s.Exec("maintenance/prune_pending_statuses").affected_rows();
@@ -15,6 +17,7 @@ void Housekeeping(Session& s, int retention_days) {
     spdlog::info("housekeeping: archive partitions created={} dropped={}, stale statuses pruned={}", created, dropped,
                  pruned);
   }
+  return true;
 }
 
 }  // namespace
@@ -34,12 +37,17 @@ boost::asio::awaitable<void> MaintenanceRepository::RefreshStaleStatistics() {
   });
 }
 
-boost::asio::awaitable<void> MaintenanceRepository::RunHousekeeping(int archive_retention_days) {
-  co_await db_.Run("maintenance", [&](Session& s) { Housekeeping(s, archive_retention_days); });
+boost::asio::awaitable<bool> MaintenanceRepository::RunHousekeeping(int archive_retention_days,
+                                                                    const LeaseHolder& lease) {
+  bool ran = false;
+  co_await db_.Run("maintenance", [&](Session& s) { ran = Housekeeping(s, archive_retention_days, lease); });
+  co_return ran;
 }
 
-void MaintenanceRepository::RunHousekeepingSync(int archive_retention_days) {
-  db_.RunSync("maintenance", [&](Session& s) { Housekeeping(s, archive_retention_days); });
+bool MaintenanceRepository::RunHousekeepingSync(int archive_retention_days, const LeaseHolder& lease) {
+  bool ran = false;
+  db_.RunSync("maintenance", [&](Session& s) { ran = Housekeeping(s, archive_retention_days, lease); });
+  return ran;
 }
 
 std::vector<ArchivedBody> MaintenanceRepository::ArchiveSinceSync(const std::string& since,

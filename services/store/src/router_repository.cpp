@@ -4,6 +4,7 @@
 
 #include <unordered_map>
 
+#include "lease.hpp"
 #include "session.hpp"
 
 namespace sb::store {
@@ -131,9 +132,12 @@ std::vector<AgentEventRef> RouterRepository::AssignWaiting(int per_business) {
   return events;
 }
 
-std::vector<AgentEventRef> RouterRepository::RunTimers(int limit) {
+std::optional<std::vector<AgentEventRef>> RouterRepository::RunTimers(int limit, const LeaseHolder& lease) {
   std::vector<AgentEventRef> events;
+  bool held = false;
   db_.RunSync("router/timers", [&](Session& s) {
+    held = HoldLease(s, kRouterTimersLease, lease);
+    if (!held) return;
     for (const auto& r : s.Exec("router/timers", std::to_string(limit))) {
       events.push_back(AgentEventRef{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>()});
     }
@@ -143,6 +147,7 @@ std::vector<AgentEventRef> RouterRepository::RunTimers(int limit) {
       s.Exec("router/notify", ids.dump());
     }
   });
+  if (!held) return std::nullopt;
   return events;
 }
 

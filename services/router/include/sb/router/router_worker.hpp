@@ -2,7 +2,8 @@
 /// The routing loop of a process: decides new conversations (rules -> queue
 /// or bot), lets the bots answer, and assigns waiting conversations to
 /// agents. Runs on its own thread; any number of processes may run one
-/// (work is claimed with SKIP LOCKED).
+/// (work is claimed with SKIP LOCKED). The timers (offers, SLAs, overflow)
+/// run in one process at a time: the holder of the router-timers lease.
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -28,7 +29,7 @@ class RouterWorker {
     std::function<void(const std::vector<store::AgentEventRef>&)> events_recorded;  // push to local sockets
   };
   RouterWorker(store::RouterRepository& repository, metrics::Registry& registry, Hooks hooks,
-               std::chrono::milliseconds poll = std::chrono::milliseconds(100));
+               store::LeaseHolder timer_lease, std::chrono::milliseconds poll = std::chrono::milliseconds(100));
   ~RouterWorker();
 
   void Start();
@@ -50,6 +51,7 @@ class RouterWorker {
   store::RouterRepository& repository_;
   metrics::Registry& registry_;
   Hooks hooks_;
+  store::LeaseHolder timer_lease_;
   std::chrono::milliseconds poll_;
   std::mutex mu_;
   std::condition_variable cv_;

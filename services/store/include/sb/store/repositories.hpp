@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sb/store/database.hpp"
+#include "sb/store/lease.hpp"
 
 namespace sb::store {
 
@@ -120,8 +121,11 @@ class MaintenanceRepository {
   /// ANALYZE the hot tables whose statistics lag far behind (a young
   /// database, before autovacuum's first pass).
   boost::asio::awaitable<void> RefreshStaleStatistics();
-  boost::asio::awaitable<void> RunHousekeeping(int archive_retention_days);
-  void RunHousekeepingSync(int archive_retention_days);
+  /// Archive partitions, retention, stale statuses; run only by the holder
+  /// of the housekeeping lease (partition DDL must not race). Returns
+  /// whether this process ran it.
+  boost::asio::awaitable<bool> RunHousekeeping(int archive_retention_days, const LeaseHolder& lease);
+  bool RunHousekeepingSync(int archive_retention_days, const LeaseHolder& lease);
   /// Archived bodies received at or after `since` (a timestamp PostgreSQL
   /// understands), after the cursor (received_at, id), oldest first.
   std::vector<ArchivedBody> ArchiveSinceSync(const std::string& since, const std::optional<ArchivedBody>& after,

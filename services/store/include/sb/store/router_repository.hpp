@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sb/store/database.hpp"
+#include "sb/store/lease.hpp"
 
 namespace sb::store {
 
@@ -83,8 +84,10 @@ class RouterRepository {
   /// business; one NOTIFY for all the events. Returns the events.
   std::vector<AgentEventRef> AssignWaiting(int per_business);
   /// Expired offers, breached first-response SLAs, queue overflow: one
-  /// transaction, one NOTIFY. Returns the agent events recorded.
-  std::vector<AgentEventRef> RunTimers(int limit);
+  /// transaction, one NOTIFY, run only by the holder of the router-timers
+  /// lease (taken or renewed in the same transaction). Returns the agent
+  /// events recorded, or nullopt when another process holds the lease.
+  std::optional<std::vector<AgentEventRef>> RunTimers(int limit, const LeaseHolder& lease);
 
  private:
   Database& db_;

@@ -1,0 +1,484 @@
+"""Scale-out through pgbouncer in transaction pooling (Debian's 1.18).
+
+1. Migrations run through pgbouncer.
+2. Two instances split by role: A `--roles gateway`, B `--roles
+   router,outbound,api`, both with their pooled statements through
+   pgbouncer and LISTEN on a direct connection. The whole agent flow crosses
+   them: a webhook in at A -> routed and assigned by B, pushed on the agent's
+   WebSocket at B -> the agent's reply, sent by B to a fake Graph API -> the
+   delivery status comes back as a webhook at A -> resolve at B. Each
+   instance serves only the routes of its roles.
+3. Two instances with every role under webhook load; the one holding the
+   router-timers lease is SIGKILLed mid-load. Every acknowledged webhook is
+   stored (once), and the survivor takes the timers over: an offer that
+   expires after the kill is moved on by it.
+4. The lease function itself: one holder at a time, renewals written only
+   past half the lease, takeover after expiry, release; a holder busy in an
+   open transaction neither blocks the others nor loses to them.
+
+Skips (with the reason) when SWITCHBOARD_TEST_DATABASE_URL or
+SWITCHBOARD_BIN is unset, or pgbouncer is not installed.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+import urllib.request
+
+import harness
+from harness import ADMIN_TOKEN, uid
+from ws_client import WebSocket
+
+sys.path.insert(0, os.path.join(harness.source_dir(), "tools"))
+import sbcluster  # noqa: E402
+
+FAKE = os.path.join(harness.source_dir(), "tests", "support", "fake_graph.py")
+LEASE_TTL_MS = 2000
+
+
+def fake_call(base, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.loads(r.read() or b"{}")
+
+
+def wait_for(what, fn, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: not within {timeout} s (last seen: {last!r})")
+
+
+class PgBouncerCase(unittest.TestCase):
+    """A database, pgbouncer in front of its cluster, migrations through it,
+    a fake Graph API."""
+
+    maxDiff = 4000
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bin, cluster = harness.require_env()
+        if not shutil.which("pgbouncer"):
+            raise unittest.SkipTest("pgbouncer is not installed (apt-get install pgbouncer)")
+        cls.tmp = tempfile.mkdtemp(prefix="sb-scale-")
+        os.chmod(cls.tmp, 0o755)
+        cls.db = harness.Database(cluster)
+        cls.servers = []
+        cls.bouncer = None
+        cls.fake = None
+        try:
+            pg_port = urllib.parse.urlsplit(cluster).port
+            cls.bouncer = sbcluster.PgBouncer(os.path.join(cls.tmp, "pgbouncer"), pg_port)
+            cls.pooled_url = cls.bouncer.url(cls.db.name)
+            env = dict(os.environ, SWITCHBOARD_DATABASE_URL=cls.pooled_url)
+            p = subprocess.run([cls.bin, "migrate"], env=env, capture_output=True, timeout=120)
+            if p.returncode != 0:
+                raise AssertionError(f"migrate through pgbouncer failed: {p.stderr.decode(errors='replace')}")
+            cls.fake = subprocess.Popen([sys.executable, FAKE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True)
+            cls.fake_base = f"http://127.0.0.1:{int(cls.fake.stdout.readline())}"
+        except BaseException:
+            cls.cleanup()
+            raise
+
+    @classmethod
+    def cleanup(cls):
+        for s in cls.servers:
+            if s.stopped and not s.alive():  # killed on purpose
+                s.log.close()
+                if not s.keep_logs:
+                    shutil.rmtree(s.dir, ignore_errors=True)
+                continue
+            try:
+                s.stop()
+            except AssertionError as e:
+                print(f"[{cls.__name__}] {e}", file=sys.stderr)
+        if cls.fake is not None:
+            cls.fake.stdin.close()
+            cls.fake.wait(10)
+        if cls.bouncer is not None:
+            cls.bouncer.stop()
+        cls.db.drop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cleanup()
+        super().tearDownClass()
+
+    @classmethod
+    def start(cls, roles, extra_env=None):
+        env = {"SWITCHBOARD_LISTEN_DATABASE_URL": cls.db.url,  # LISTEN needs a real session
+               "SWITCHBOARD_GRAPH_API_BASE": cls.fake_base + "/v21.0"}
+        env.update(extra_env or {})
+        server = harness.Server(cls.pooled_url, extra_env=env, bin_path=cls.bin,
+                                args=["--no-migrate", "--roles", roles])
+        # The harness drops SWITCHBOARD_LISTEN_DATABASE_URL from its base
+        # environment; extra_env puts it back.
+        server.start()
+        cls.servers.append(server)
+        return server
+
+    def run(self, result=None):
+        before = (len(result.failures), len(result.errors)) if result is not None else None
+        out = super().run(result)
+        if result is not None and (len(result.failures), len(result.errors)) != before:
+            for s in type(self).servers:
+                s.keep_logs = True
+                print(f"\n[{self.id()}] server {s.args}:\n{s.log_tail(40)}", file=sys.stderr)
+            print(f"pgbouncer log:\n{type(self).bouncer.log_tail()}", file=sys.stderr)
+        return out
+
+    def set_up_business(self, api, require_accept=False):
+        """A business with a WhatsApp channel, one queue as the default route
+        and one agent; returns a dict of what a test needs."""
+        biz = api.create_business()
+        key = biz["api_key"]
+        phone, secret = uid("7"), "secret-" + uid()
+        api.create_channel(key, "whatsapp", external_id=phone, app_secret=secret, access_token="EAAG-scale-token")
+        queue_body = {"name": "Support", "strategy": "round_robin"}
+        if require_accept:
+            queue_body.update({"require_accept": True, "offer_timeout_s": 1})
+        q = api.http.post("/v1/queues", json_body=queue_body, token=key)
+        self.assertEqual(q.status, 201, repr(q))
+        a = api.http.post("/v1/agents", json_body={"name": "Ana", "capacity": 50, "queue_ids": [q.json["id"]]},
+                          token=key)
+        self.assertEqual(a.status, 201, repr(a))
+        r = api.http.put("/v1/routing", json_body={"default_queue_id": q.json["id"], "rules": []}, token=key)
+        self.assertEqual(r.status, 200, repr(r))
+        return {"key": key, "phone": phone, "secret": secret, "queue": q.json["id"], "agent": a.json}
+
+
+class StatelessPoolingSourceTest(unittest.TestCase):
+    """What would break behind transaction pooling does not appear in the
+    store: named prepared statements, session SETs, session advisory locks,
+    LISTEN outside the listener."""
+
+    def test_store_keeps_no_session_state(self):
+        store = os.path.join(harness.source_dir(), "services", "store")
+        offenders = []
+        patterns = [
+            (re.compile(r"\bprepare\s*\(|exec_prepared|prepared\s*\("), "named prepared statement"),
+            (re.compile(r"pg_advisory_lock|pg_try_advisory_lock\b"), "session advisory lock"),
+            (re.compile(r"\"SET (?!LOCAL)", re.I), "session SET"),
+            (re.compile(r"\bLISTEN\b"), "LISTEN"),
+        ]
+        for dirpath, _, files in os.walk(store):
+            for name in files:
+                if not name.endswith((".cpp", ".hpp", ".sql")):
+                    continue
+                path = os.path.join(dirpath, name)
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+                if name.endswith(".sql"):
+                    text = re.sub(r"--[^\n]*", "", text)
+                else:
+                    text = re.sub(r"//[^\n]*", "", text)
+                for pattern, what in patterns:
+                    # LISTEN belongs to the one direct connection of the event listener.
+                    if what == "LISTEN" and name == "event_listener.cpp":
+                        continue
+                    if pattern.search(text):
+                        offenders.append(f"{os.path.relpath(path, store)}: {what}")
+        self.assertEqual(offenders, [])
+
+
+class LeaseFunctionTest(unittest.TestCase):
+    """sb_hold_lease: one holder at a time, renewals, takeover after expiry,
+    release at shutdown (through plain SQL on a migrated database)."""
+
+    @classmethod
+    def setUpClass(cls):
+        bin_path, cluster = harness.require_env()
+        cls.db = harness.Database(cluster)
+        p = subprocess.run([bin_path, "migrate"], env=dict(os.environ, SWITCHBOARD_DATABASE_URL=cls.db.url),
+                           capture_output=True, timeout=120)
+        if p.returncode != 0:
+            cls.db.drop()
+            raise AssertionError(f"migrate failed: {p.stderr.decode(errors='replace')}")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.db.drop()
+
+    def hold(self, holder, ttl_ms=60000):
+        return self.db.value(f"SELECT sb_hold_lease('t', '{holder}', {ttl_ms})") == "t"
+
+    def test_one_holder_until_it_expires_or_is_released(self):
+        self.assertTrue(self.hold("a"), "nobody held it: a takes it")
+        self.assertFalse(self.hold("b"), "a holds it")
+        self.assertTrue(self.hold("a"), "a renews")
+        self.db.psql("UPDATE process_leases SET expires_at = now() - interval '1 second' WHERE name = 't'")
+        self.assertTrue(self.hold("b"), "a's lease expired: b takes over")
+        self.assertFalse(self.hold("a"), "a learns it lost the lease")
+        self.assertEqual(self.db.value("SELECT holder FROM process_leases WHERE name = 't'"), "b")
+        self.db.psql("DELETE FROM process_leases WHERE holder = 'b'")  # leases/release at b's shutdown
+        self.assertTrue(self.hold("a"), "released: a takes it at once")
+
+    def test_renewal_is_written_only_past_half_the_lease(self):
+        self.assertTrue(self.hold("r", 60000))
+        first = self.db.value("SELECT expires_at FROM process_leases WHERE name = 't'")
+        self.assertTrue(self.hold("r", 60000))
+        self.assertEqual(self.db.value("SELECT expires_at FROM process_leases WHERE name = 't'"), first,
+                         "a fresh lease is not rewritten on every tick")
+        self.db.psql("UPDATE process_leases SET expires_at = now() + interval '10 seconds' WHERE name = 't'")
+        self.assertTrue(self.hold("r", 60000))
+        self.assertTrue(self.db.value("SELECT expires_at > now() + interval '50 seconds' FROM process_leases "
+                                      "WHERE name = 't'") == "t", "renewed once half of it was used")
+
+    def test_a_busy_holder_neither_blocks_nor_loses_to_others(self):
+        self.assertTrue(self.hold("a"))
+        # a works under the lease in an open transaction (the row is locked)...
+        holder = subprocess.Popen(["psql", "-X", "-q", "-A", "-t", "-d", self.db.url], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            holder.stdin.write("BEGIN;\nSELECT sb_hold_lease('t', 'a', 60000);\n")
+            holder.stdin.flush()
+            self.assertEqual(holder.stdout.readline().strip(), "t")
+            # ...while b asks: answered at once, and no.
+            t0 = time.monotonic()
+            self.assertFalse(self.hold("b"))
+            self.assertLess(time.monotonic() - t0, 2.0, "a non-holder waited for the holder's transaction")
+            holder.stdin.write("COMMIT;\n")
+            holder.stdin.close()
+            holder.wait(10)
+        finally:
+            if holder.poll() is None:
+                holder.kill()
+        self.assertTrue(self.hold("a"))
+
+    def setUp(self):
+        self.db.psql("DELETE FROM process_leases WHERE name = 't'")
+
+
+class SplitRolesTest(PgBouncerCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.gateway = cls.start("gateway")
+            cls.core = cls.start("router,outbound,api")
+        except BaseException:
+            cls.cleanup()
+            raise
+
+    def test_each_instance_serves_the_routes_of_its_roles(self):
+        g = harness.Http(*self.gateway.address)
+        c = harness.Http(*self.core.address)
+        try:
+            self.assertEqual(g.get("/healthz").status, 200)
+            self.assertEqual(g.get("/readyz").status, 200, "the gateway reaches the database through pgbouncer")
+            self.assertEqual(g.get("/v1/channels", token="x").status, 404, "no API on a gateway-only instance")
+            self.assertEqual(c.post("/webhooks/whatsapp", body=b"{}").status, 404,
+                             "no webhooks on an instance without the gateway role")
+            self.assertEqual(c.get("/readyz").status, 200)
+        finally:
+            g.close()
+            c.close()
+
+    def test_unknown_role_is_refused_before_anything_starts(self):
+        p = subprocess.run([self.bin, "serve", "--roles", "gateway,teleporter"], capture_output=True, timeout=30,
+                           env=dict(os.environ, SWITCHBOARD_DATABASE_URL=self.pooled_url))
+        self.assertEqual(p.returncode, 1, p)
+        self.assertIn("unknown role 'teleporter'", p.stderr.decode())
+
+    def test_agent_flow_across_a_gateway_and_a_core_instance(self):
+        fake_call(self.fake_base, "POST", "/_reset", {})
+        gw = harness.Api(harness.Http(*self.gateway.address))
+        api = harness.Api(harness.Http(*self.core.address))
+        ws = None
+        try:
+            b = self.set_up_business(api)
+            agent_token = b["agent"]["token"]
+            ws = WebSocket.connect(self.core.address, "/v1/agent/stream",
+                                   headers={"Authorization": f"Bearer {agent_token}"}, name="ana")
+            r = api.http.post("/v1/agent/status", json_body={"status": "online"}, token=agent_token)
+            self.assertEqual(r.status, 200, repr(r))
+
+            # 1. The customer writes: the webhook lands on the gateway instance.
+            wa_id = uid("56")
+            body = harness.message_body("whatsapp", b["phone"], wa_id, "wamid." + uid(), "I need help with a return")
+            r = gw.post_webhook("whatsapp", body, secret=b["secret"])
+            self.assertEqual(r.status, 200, repr(r))
+
+            # 2. The core instance routes and assigns it; the push reaches the agent's socket there.
+            def assigned(messages):
+                for _, text in messages:
+                    e = json.loads(text)
+                    if e.get("type") == "conversation.assigned" and \
+                            e["conversation"]["contact"]["external_id"] == wa_id:
+                        return e["conversation"]
+                return None
+            conv = ws.wait_for(assigned, 10)
+            self.assertTrue(conv, f"no conversation.assigned on the agent's socket: {ws.snapshot()!r}")
+            conv = assigned(ws.snapshot())
+
+            # 3. The agent replies; the outbound sender sends it to the (fake) Graph API.
+            r = api.http.post(f"/v1/conversations/{conv['id']}/messages", json_body={"text": "Sure, happy to help"},
+                              token=agent_token)
+            self.assertEqual(r.status, 202, repr(r))
+            sent = wait_for("the reply at the Graph API", lambda: [
+                q for q in fake_call(self.fake_base, "GET", "/_requests")["requests"]
+                if q["path"] == f"/v21.0/{b['phone']}/messages"])
+            self.assertEqual(sent[0]["body"]["to"], wa_id)
+            self.assertEqual(sent[0]["body"]["text"]["body"], "Sure, happy to help")
+            self.assertEqual(sent[0]["headers"].get("Authorization"), "Bearer EAAG-scale-token")
+
+            def outbound():
+                r = api.http.get(f"/v1/conversations/{conv['id']}/messages", token=b["key"])
+                return [m for m in r.json["items"] if m["direction"] == "out" and m["provider_message_id"]]
+            provider_id = wait_for("the reply marked sent", outbound)[0]["provider_message_id"]
+
+            # 4. Its delivery status comes back through the gateway.
+            status = {"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [{
+                "field": "messages", "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": "1", "phone_number_id": b["phone"]},
+                    "statuses": [{"id": provider_id, "status": "delivered", "timestamp": str(int(time.time())),
+                                  "recipient_id": wa_id}]}}]}]}
+            r = gw.post_webhook("whatsapp", status, secret=b["secret"])
+            self.assertEqual(r.status, 200, repr(r))
+            wait_for("status delivered", lambda: [m for m in outbound() if m["status"] == "delivered"])
+
+            # 5. Resolved as a sale.
+            r = api.http.post(f"/v1/conversations/{conv['id']}/resolve",
+                              json_body={"outcome": "sale", "amount_cents": 4990, "currency": "EUR"},
+                              token=agent_token)
+            self.assertEqual(r.status, 200, repr(r))
+            got = api.http.get(f"/v1/conversations/{conv['id']}", token=b["key"]).json
+            self.assertEqual((got["status"], got["outcome"], got["amount_cents"]), ("resolved", "sale", 4990), got)
+        finally:
+            if ws is not None:
+                ws.close()
+            gw.http.close()
+            api.http.close()
+
+
+class KillOneInstanceTest(PgBouncerCase):
+    """Two instances with every role; SIGKILL to the one owning the timers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            lease = {"SWITCHBOARD_LEASE_TTL_MS": str(LEASE_TTL_MS)}
+            cls.first = cls.start("all", lease)
+            cls.second = cls.start("all", lease)
+        except BaseException:
+            cls.cleanup()
+            raise
+
+    def lease_holder(self):
+        rows = self.db.psql("SELECT holder FROM process_leases WHERE name = 'router_timers' AND expires_at > now()")
+        return rows[0][0] if rows else None
+
+    def test_sigkill_mid_load_loses_nothing_acknowledged_and_the_timers_move(self):
+        api = harness.Api(harness.Http(*self.first.address))
+        # The load goes to a business whose agent is offline (its
+        # conversations wait); the timer check uses a second one whose queue
+        # offers each conversation for 1 s to its online agent.
+        b = self.set_up_business(api)
+        offers = self.set_up_business(api, require_accept=True)
+        r = api.http.post("/v1/agent/status", json_body={"status": "online"}, token=offers["agent"]["token"])
+        self.assertEqual(r.status, 200, repr(r))
+
+        holder = wait_for("a router-timers lease holder", self.lease_holder)
+        pids = {s.proc.pid: s for s in (self.first, self.second)}
+        victim = next((s for pid, s in pids.items() if f"/{pid}/" in holder), None)
+        self.assertIsNotNone(victim, f"lease holder {holder!r} is neither instance ({list(pids)})")
+        survivor = self.second if victim is self.first else self.first
+
+        # Load: customers write to both instances from 4 threads; every 200 is recorded.
+        acked, lock, stop = [], threading.Lock(), threading.Event()
+        errors = {"refused": 0, "non_200": 0}
+
+        def writer(n):
+            clients = {s: harness.Api(harness.Http(*s.address, timeout=10)) for s in (self.first, self.second)}
+            i = 0
+            while not stop.is_set():
+                target = (self.first, self.second)[(i + n) % 2]
+                i += 1
+                wamid = f"wamid.kill.{n}.{i}.{uid()}"
+                body = harness.message_body("whatsapp", b["phone"], uid("57"), wamid, "hello")
+                try:
+                    r = clients[target].post_webhook("whatsapp", body, secret=b["secret"])
+                except OSError:
+                    errors["refused"] += 1  # the killed instance: not acknowledged, Meta would retry
+                    clients[target].http.close()
+                    time.sleep(0.01)
+                    continue
+                if r.status == 200:
+                    with lock:
+                        acked.append(wamid)
+                else:
+                    errors["non_200"] += 1
+            for c in clients.values():
+                c.http.close()
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1.5)
+            # An offer that expires (1 s) after the kill: only a live timer owner moves it on.
+            offered_wa = uid("58")
+            body = harness.message_body("whatsapp", offers["phone"], offered_wa, "wamid." + uid(), "a question")
+            survivor_api = harness.Api(harness.Http(*survivor.address))
+            self.assertEqual(survivor_api.post_webhook("whatsapp", body, secret=offers["secret"]).status, 200)
+            survivor_api.http.close()
+            conv_id = wait_for("the offer", lambda: self.db.psql(
+                f"SELECT v.id FROM conversations v JOIN contacts c ON c.business_id = v.business_id "
+                f"AND c.id = v.contact_id WHERE c.external_id = '{offered_wa}' AND v.status = 'offered'"))[0][0]
+            acked_before_kill = len(acked)
+            victim.kill()
+            killed_at = time.monotonic()
+            killed_db = self.db.value("SELECT clock_timestamp()")
+            time.sleep(1.5)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+        self.assertGreater(acked_before_kill, 20, f"too little load before the kill ({errors})")
+
+        # Nothing acknowledged is lost, and nothing is stored twice.
+        self.assertTrue(acked)
+        ids = ",".join(harness.sql_literal(a) for a in acked)
+        stored = self.db.count(f"SELECT count(*) FROM messages WHERE direction = 'in' "
+                               f"AND provider_message_id IN ({ids})")
+        self.assertEqual(stored, len(acked), f"acknowledged {len(acked)}, stored {stored} ({errors})")
+
+        # The survivor took the timers over and moved the lapsed offer on.
+        new_holder = wait_for("the survivor holding the router-timers lease", lambda: (
+            h if (h := self.lease_holder()) and f"/{survivor.proc.pid}/" in h else None),
+            timeout=LEASE_TTL_MS / 1000 + 5)
+        takeover = time.monotonic() - killed_at
+        wait_for("offer_expired recorded after the kill", lambda: self.db.psql(
+            f"SELECT 1 FROM conversation_events WHERE conversation_id = {conv_id} AND kind = 'offer_expired' "
+            f"AND created_at > '{killed_db}'"),
+            timeout=LEASE_TTL_MS / 1000 + 5)
+        with open(survivor.log_path, errors="replace") as f:
+            self.assertIn("router timers: took the lease", f.read())
+        print(f"\n[kill] acknowledged {len(acked)} (before the kill {acked_before_kill}), stored {stored}; "
+              f"refused {errors['refused']}, non-200 {errors['non_200']}; lease {holder} -> {new_holder} "
+              f"within {takeover:.1f} s", file=sys.stderr)
+        self.assertTrue(survivor.alive())
+        api.http.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

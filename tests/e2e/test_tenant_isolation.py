@@ -161,6 +161,14 @@ def put_product(t, w):
              "agent")
 
 
+def put_ad(t, w):
+    # The same ad id under B's key is B's own ad (Meta's ad ids are global); A's spend is untouched.
+    target = substitute(w, "/v1/ads/{ad_id}")
+    r = t.call("PUT", target, w.b_key, {"name": "B's ad", "spend_cents": 1, "currency": "EUR"})
+    t.expect(r, 200, "B's ad with A's ad id", allow=(w.a_params["ads/ad_id"],))
+    t.expect(t.call("PUT", target, w.b_agent, {"spend_cents": 1, "currency": "EUR"}), 403, "agent")
+
+
 def agent_status(t, w):
     t.expect(t.call("POST", "/v1/agent/status", w.b_agent, {"status": "online"}), 200, "B's agent")
     t.expect(t.call("POST", "/v1/agent/status", w.b_key, {"status": "online"}), 403, "B's key")
@@ -206,6 +214,8 @@ CASES = {
     ("PUT", "/v1/orders/{order_ref}"): route_case(put_order),
     ("PUT", "/v1/products/{sku}"): route_case(put_product),
     ("GET", "/v1/audit"): listing(),
+    ("PUT", "/v1/ads/{ad_id}"): route_case(put_ad),
+    ("GET", "/v1/metrics/summary"): listing(),
     ("GET", "/v1/conversations"): listing(),
     ("GET", "/v1/conversations/{id}"): foreign(404, 404),
     ("GET", "/v1/conversations/{id}/messages"): foreign(404, 404),
@@ -260,6 +270,10 @@ class TenantIsolationTest(RoutingCase):
         r = self.http.put(f"/v1/products/{sku}", json_body={"name": product, "stock": 5, "price_cents": 100,
                                                              "currency": "EUR"}, token=key)
         self.assertEqual(r.status, 200, r)
+        ad_id, ad_name, campaign = uid("ADA"), uid("Alpha ad "), uid("Alpha campaign ")
+        r = self.http.put(f"/v1/ads/{ad_id}", json_body={"name": ad_name, "campaign": campaign, "spend_cents": 5000,
+                                                          "currency": "EUR"}, token=key)
+        self.assertEqual(r.status, 200, r)
         self.status(agent["token"], "online")
         contact, text = wa_id(), uid("alpha-private-words-")
         self.customer_says(w.a_phone, w.a_secret, contact, text)
@@ -267,9 +281,9 @@ class TenantIsolationTest(RoutingCase):
         self.wait_status(key, conv["id"], "assigned", agent["id"])
         self.reply(agent["token"], conv["id"], uid("alpha-agent-reply-"))
         w.a_params = {"conversations/id": conv["id"], "queues/id": w.a_queue, "agents/id": agent["id"],
-                      "orders/order_ref": order_ref, "products/sku": sku, "webhooks/kind": "whatsapp"}
+                      "orders/order_ref": order_ref, "products/sku": sku, "webhooks/kind": "whatsapp", "ads/ad_id": ad_id}
         w.markers = [a_name, w.a_phone, "waba-" + w.a_phone, queue_name, agent_name, "alphaonly", order_ref, carrier,
-                     sku, product, contact, text, key, agent["token"], w.a_secret]
+                     sku, product, contact, text, key, agent["token"], w.a_secret, ad_id, ad_name, campaign]
         w.a_key, w.a_agent = key, agent
 
         b_key, b_phone, w.b_secret = self.business()
@@ -292,6 +306,7 @@ class TenantIsolationTest(RoutingCase):
                    f"SELECT version, default_queue_id FROM routing_rules WHERE business_id = {b}",
                    f"SELECT order_ref, status, carrier FROM orders WHERE business_id = {b}",
                    f"SELECT sku, name, stock FROM products WHERE business_id = {b}",
+                   f"SELECT ad_id, name, spend_cents FROM ads WHERE business_id = {b}",
                    f"SELECT count(*) FROM channels WHERE business_id = {b}",
                    f"SELECT count(*) FROM audit_log WHERE business_id = {b}"]
         return [self.db.psql(q) for q in queries]

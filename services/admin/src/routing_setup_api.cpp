@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "sb/admin/audit_api.hpp"
 #include "path_key.hpp"
+#include "sb/admin/audit_api.hpp"
 #include "sb/common/crypto.hpp"
 #include "sb/common/http/json_body.hpp"
 #include "sb/router/rules.hpp"

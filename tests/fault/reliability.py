@@ -46,16 +46,19 @@ def row(r):
         faults = f"{r['terminated']} writer backends terminated mid-batch"
         recover = f"first 200 {fmt_s(r['reconnect_s'])} after the last termination"
     else:
-        what = (f"{r['offered_rps']:.0f}/s offered = {r['multiple']:.0f}× the measured capacity "
-                f"({r['capacity_rps']:.0f}/s) for {r['burst_s']:.0f} s")
+        what = (f"{r['offered_rps']:,.0f}/s offered = {r['multiple']:.0f}× the measured capacity "
+                f"({r['capacity_rps']:,.0f}/s) for {r['burst_s']:.0f} s on {r['connections']:,} connections")
         faults = "overload"
         recover = f"full service {fmt_s(r['recovered_s'])} after the burst"
     slowest = r.get("slowest_answer_s")
     if slowest is None:
         slowest = load["answer_max_ms"] / 1000.0
+    # Requests that never left the load generator (no free connection
+    # within the timeout) are not the server's timeouts; they are noted below.
+    timeouts = load["timeouts"] - r.get("expired_in_client", 0)
     verdict = "ok" if not r["problems"] else "FAILED"
     return (f"| {r['scenario']} | {what} | {faults} | {led['acknowledged']:,} | {led['stored_distinct']:,} | "
-            f"{led['duplicates']} | {n503:,} | {load['timeouts']} | {slowest:.2f} s | {recover} | "
+            f"{led['duplicates']} | {n503:,} | {timeouts:,} | {slowest:.2f} s | {recover} | "
             f"{r['peak_rss_mb']:.0f} MB | {verdict} |")
 
 
@@ -100,8 +103,10 @@ def main():
                   f"{r['load']['unacknowledged']} never acknowledged")
         if r["scenario"] == "overload":
             a = r["answer_ms"]
-            print(f"- overload: sent {r['burst_sent_rps']:.0f}/s, acknowledged {r['burst_acknowledged_rps']:.0f}/s "
-                  f"during the burst; answers p50 {a['p50']:.1f} ms, p99 {a['p99']:.1f} ms, max {a['max']:.1f} ms; "
+            print(f"- overload: the load generator sent {r['burst_sent_rps']:,.0f}/s of the {r['offered_rps']:,.0f}/s "
+                  f"scheduled ({r['expired_in_client']:,} requests found no free connection within the timeout); "
+                  f"acknowledged {r['burst_acknowledged_rps']:,.0f}/s during the burst; answers (any status, from "
+                  f"the send) p50 {a['p50']:.1f} ms, p99 {a['p99']:.1f} ms, max {a['max']:.1f} ms; "
                   f"RSS before the burst {r['rss_before_burst_mb']:.0f} MB")
         if r["scenario"] == "db_restart":
             print(f"- db_restart: probes while PostgreSQL was down: {r['probes_during_outage']}; "

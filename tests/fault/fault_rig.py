@@ -15,6 +15,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -184,7 +185,6 @@ class Rig:
                 self.server.stop()
         finally:
             self.cluster.stop()
-            import shutil
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ---- load

@@ -5,6 +5,7 @@ Standard library only. What it gives a test:
 - ``Database``: a fresh database ``sb_e2e_<random>`` on the cluster named by
   SWITCHBOARD_TEST_DATABASE_URL (created and dropped through ``psql``), with a
   ``psql(query)`` helper returning rows of strings.
+- ``PrivateCluster``: a PostgreSQL cluster of the test's own, to stop and start.
 - ``Server``: ``$SWITCHBOARD_BIN serve --ready-file PATH`` as a subprocess,
   stdout/stderr to a log file in a temporary directory; ``log_tail()``.
 - ``Http``: a keep-alive ``http.client`` connection returning ``Response``
@@ -18,6 +19,7 @@ Every test skips (unittest.SkipTest, with the reason) when
 SWITCHBOARD_TEST_DATABASE_URL or SWITCHBOARD_BIN is unset.
 """
 
+import glob
 import hashlib
 import hmac
 import http.client
@@ -151,6 +153,49 @@ class Database:
             psql(self.cluster_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         except Exception as e:  # the cluster may already be gone
             print(f"[harness] could not drop {self.name}: {e}", file=sys.stderr)
+
+
+class PrivateCluster:
+    """A PostgreSQL cluster of its own (tools/pg-cluster) in a temporary
+    directory, for tests that stop, restart or overload it without harming
+    the other tests. ``conf`` is a settings file to include (default: the
+    test cluster's)."""
+
+    def __init__(self, conf=None):
+        self.script = os.path.join(source_dir(), "tools", "pg-cluster")
+        if not os.access(self.script, os.X_OK):
+            raise unittest.SkipTest(f"{self.script} not found")
+        if not glob.glob("/usr/lib/postgresql/*/bin/initdb") and not os.environ.get("SB_PG_BIN"):
+            raise unittest.SkipTest("PostgreSQL server binaries not installed (apt-get install postgresql)")
+        self.conf = conf if conf is not None else os.path.join(source_dir(), "deploy", "postgresql-test.conf")
+        self.tmp = tempfile.mkdtemp(prefix="sb-cluster-")
+        os.chmod(self.tmp, 0o755)  # the cluster runs as `postgres` when we are root
+        self.dir = os.path.join(self.tmp, "pg")
+        self.port = free_port()
+        self.url = None
+
+    def run(self, *args, timeout=120):
+        p = subprocess.run([self.script, *args], capture_output=True, timeout=timeout)
+        if p.returncode != 0:
+            raise AssertionError(f"tools/pg-cluster {' '.join(args)} failed ({p.returncode}): "
+                                 f"{p.stderr.decode(errors='replace')}")
+        return p.stdout.decode().strip()
+
+    def start(self):
+        self.url = self.run("start", self.dir, str(self.port), self.conf)
+        return self.url
+
+    def stop_server(self, mode="fast"):
+        """Stops PostgreSQL (the data stays): fast (as an operator's restart), immediate (a crash)."""
+        self.run("stop", self.dir, mode)
+
+    def stop(self):
+        """Stops it for good and removes its files."""
+        try:
+            self.run("stop", self.dir, "immediate")
+        except Exception as e:
+            print(f"[harness] could not stop the cluster: {e}", file=sys.stderr)
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------

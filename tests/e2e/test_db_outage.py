@@ -3,16 +3,12 @@ Retry-After in time, stays alive, recovers by itself, and every message it
 acknowledged with 200 is stored exactly once. Also: SIGTERM ends the process
 with exit code 0 within 10 s.
 
-Runs its own PostgreSQL cluster (tools/pg-cluster) so that stopping it harms
-no other test.
+Runs its own PostgreSQL cluster (harness.PrivateCluster) so that stopping it
+harms no other test. The same faults under load, with the reconnection time
+measured, are in tests/fault/test_db_faults.py.
 """
 
-import glob
-import os
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 import unittest
@@ -25,56 +21,31 @@ READYZ_DEADLINE_S = 3.0   # /readyz is 503 when no query succeeded in the last 2
 RECOVERY_DEADLINE_S = 15.0
 
 
-def pg_cluster(*args, timeout=120):
-    script = os.path.join(harness.source_dir(), "tools", "pg-cluster")
-    p = subprocess.run([script, *args], capture_output=True, timeout=timeout)
-    if p.returncode != 0:
-        raise AssertionError(f"tools/pg-cluster {' '.join(args)} failed ({p.returncode}): "
-                             f"{p.stderr.decode(errors='replace')}")
-    return p.stdout.decode().strip()
-
-
 class DbOutageTest(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
         cls.bin_path, _ = harness.require_env()
-        if not os.access(os.path.join(harness.source_dir(), "tools", "pg-cluster"), os.X_OK):
-            raise unittest.SkipTest(f"{harness.source_dir()}/tools/pg-cluster not found")
-        if not glob.glob("/usr/lib/postgresql/*/bin/initdb") and not os.environ.get("SB_PG_BIN"):
-            raise unittest.SkipTest("PostgreSQL server binaries not installed (apt-get install postgresql)")
-        cls.tmp = tempfile.mkdtemp(prefix="sb-outage-")
-        os.chmod(cls.tmp, 0o755)  # the cluster runs as `postgres` when we are root
-        cls.pg_dir = os.path.join(cls.tmp, "pg")
-        cls.pg_port = harness.free_port()
+        cls.cluster = harness.PrivateCluster()
         try:
-            cls.cluster_url = pg_cluster("start", cls.pg_dir, str(cls.pg_port))
-            harness.psql(cls.cluster_url, "CREATE DATABASE sb_outage")
+            harness.psql(cls.cluster.start(), "CREATE DATABASE sb_outage")
         except BaseException:
-            cls.cleanup_cluster()
+            cls.cluster.stop()
             raise
-        cls.db_url = harness.with_database(cls.cluster_url, "sb_outage")
+        cls.db_url = harness.with_database(cls.cluster.url, "sb_outage")
         cls.server = None
 
     @classmethod
-    def cleanup_cluster(cls):
-        try:
-            pg_cluster("stop", cls.pg_dir, "immediate")
-        except Exception as e:
-            print(f"[outage] could not stop the cluster: {e}")
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    @classmethod
     def tearDownClass(cls):
-        cls.cleanup_cluster()
+        cls.cluster.stop()
 
     def setUp(self):
         self.pg_start()  # every test starts with PostgreSQL up
 
     def pg_start(self):
-        pg_cluster("start", self.pg_dir, str(self.pg_port))
+        self.cluster.start()
 
     def pg_stop(self):
-        pg_cluster("stop", self.pg_dir, "fast")
+        self.cluster.stop_server("fast")
 
     def start_server(self):
         server = harness.Server(self.db_url, bin_path=self.bin_path).start()

@@ -23,7 +23,8 @@ struct LoadOptions {
   std::string url_text;
   TargetUrl url;
   std::string secret;
-  std::string phone_number_id;
+  std::string kind = "whatsapp";  // whatsapp | messenger | instagram
+  std::string channel_id;         // phone_number_id, page id or Instagram account id
   std::string account_id;
   std::string run_id;
   unsigned connections = 64;

@@ -41,6 +41,7 @@ void PhaseResult::Merge(PhaseResult&& other) {
   for (const auto& [status, n] : other.non_200) non_200[status] += n;
   max_retry_after = std::max(max_retry_after, other.max_retry_after);
   latency.Merge(other.latency);
+  answer_latency.Merge(other.answer_latency);
   failed.insert(failed.end(), std::make_move_iterator(other.failed.begin()),
                 std::make_move_iterator(other.failed.end()));
   finished = std::max(finished, other.finished);
@@ -55,7 +56,7 @@ constexpr Clock::duration kMaxConnectBackoff = std::chrono::seconds(1);
 
 class PhaseRunner {
  public:
-  PhaseRunner(PhaseConfig config, const WhatsAppPayloadFactory& factory, AckLog& acks, LiveCounters& live)
+  PhaseRunner(PhaseConfig config, const WebhookPayloadFactory& factory, AckLog& acks, LiveCounters& live)
       : config_(std::move(config)), factory_(factory), acks_(acks), live_(live), job_ready_(io_) {
     // Idle workers wait on this timer; it never expires, cancel_one() wakes one.
     job_ready_.expires_at(Clock::time_point::max());
@@ -170,7 +171,7 @@ class PhaseRunner {
       ++result_.sent;
       live_.sent.fetch_add(1, std::memory_order_relaxed);
       const Exchange exchange = co_await connection.Post(payload, now + config_.timeout);
-      Record(*job, std::move(payload), exchange);
+      Record(*job, now, std::move(payload), exchange);
       if (exchange.outcome == Exchange::Outcome::kConnectError) {
         // Nobody listens: pause before the next attempt instead of burning
         // through the requests at the speed of a refused connect().
@@ -184,10 +185,11 @@ class PhaseRunner {
     connection.Close();
   }
 
-  void Record(const Job& job, Payload&& payload, const Exchange& exchange) {
+  void Record(const Job& job, Clock::time_point sent_at, Payload&& payload, const Exchange& exchange) {
     const auto now = Clock::now();
     switch (exchange.outcome) {
       case Exchange::Outcome::kResponse:
+        result_.answer_latency.Record(now - sent_at);
         if (exchange.status == 200) {
           ++result_.acknowledged;
           live_.acknowledged.fetch_add(1, std::memory_order_relaxed);
@@ -227,7 +229,7 @@ class PhaseRunner {
   }
 
   PhaseConfig config_;
-  const WhatsAppPayloadFactory& factory_;
+  const WebhookPayloadFactory& factory_;
   AckLog& acks_;
   LiveCounters& live_;
   asio::io_context io_{1};
@@ -240,7 +242,7 @@ class PhaseRunner {
 
 }  // namespace
 
-PhaseResult RunPhase(PhaseConfig config, const WhatsAppPayloadFactory& factory, AckLog& acks, LiveCounters& live) {
+PhaseResult RunPhase(PhaseConfig config, const WebhookPayloadFactory& factory, AckLog& acks, LiveCounters& live) {
   PhaseRunner runner(std::move(config), factory, acks, live);
   return runner.Run();
 }

@@ -81,6 +81,9 @@ struct PhaseResult {
   std::map<int, std::uint64_t> non_200;
   std::chrono::seconds max_retry_after{0};
   LatencyHistogram latency;  // of acknowledged requests, from the scheduled send time
+  // Every answer (any status), from the moment the request was put on a
+  // connection: how long the server held it.
+  LatencyHistogram answer_latency;
   std::vector<Payload> failed;
   Clock::time_point finished;
 
@@ -88,6 +91,6 @@ struct PhaseResult {
 };
 
 /// Runs the phase to completion on the calling thread.
-PhaseResult RunPhase(PhaseConfig config, const WhatsAppPayloadFactory& factory, AckLog& acks, LiveCounters& live);
+PhaseResult RunPhase(PhaseConfig config, const WebhookPayloadFactory& factory, AckLog& acks, LiveCounters& live);
 
 }  // namespace sb::loadgen

@@ -1,5 +1,5 @@
-// sb-loadgen: a webhook load generator. Sends signed single-message WhatsApp
-// webhooks over keep-alive HTTP/1.1 connections, closed loop (as fast as the
+// sb-loadgen: a webhook load generator. Sends signed single-message WhatsApp,
+// Messenger or Instagram webhooks over keep-alive HTTP/1.1 connections, closed loop (as fast as the
 // connections allow) or open loop (a fixed rate, latency measured from the
 // scheduled send time), and prints what was acknowledged and how fast.
 #include <CLI/CLI.hpp>
@@ -64,7 +64,7 @@ std::optional<boost::asio::ip::tcp::endpoint> Resolve(const TargetUrl& url, std:
 }
 
 // Runs `configs` on one thread each, printing a progress line every second.
-PhaseResult RunThreads(std::vector<PhaseConfig> configs, const WhatsAppPayloadFactory& factory, AckLog& acks,
+PhaseResult RunThreads(std::vector<PhaseConfig> configs, const WebhookPayloadFactory& factory, AckLog& acks,
                        LiveCounters& live, bool quiet, const char* label) {
   std::vector<PhaseResult> results(configs.size());
   std::atomic<std::size_t> running{configs.size()};
@@ -101,7 +101,7 @@ PhaseResult RunThreads(std::vector<PhaseConfig> configs, const WhatsAppPayloadFa
 // growing pause (at least the server's Retry-After), until all are
 // acknowledged or --max-retry-seconds have passed.
 ResendReport Resend(const LoadOptions& o, PhaseConfig base, std::vector<Payload> pending,
-                    std::chrono::seconds retry_after, const WhatsAppPayloadFactory& factory, AckLog& acks) {
+                    std::chrono::seconds retry_after, const WebhookPayloadFactory& factory, AckLog& acks) {
   ResendReport report;
   report.enabled = true;
   report.pending_at_start = pending.size();
@@ -139,13 +139,18 @@ ResendReport Resend(const LoadOptions& o, PhaseConfig base, std::vector<Payload>
 
 int Run(int argc, char** argv) {
   LoadOptions o;
-  CLI::App app{"sb-loadgen: signed WhatsApp webhook load generator (HTTP/1.1 keep-alive)"};
+  CLI::App app{"sb-loadgen: signed webhook load generator (HTTP/1.1 keep-alive)"};
   double duration_s = 60;
   std::uint64_t requests = 0;
   unsigned timeout_ms = 10000;
-  app.add_option("--url", o.url_text, "http://HOST:PORT/webhooks/whatsapp")->required();
+  app.add_option("--url", o.url_text, "http://HOST:PORT/webhooks/KIND")->required();
+  app.add_option("--kind", o.kind, "channel kind of the bodies")
+      ->default_val("whatsapp")
+      ->check(CLI::IsMember({"whatsapp", "messenger", "instagram"}));
   app.add_option("--secret", o.secret, "app secret for X-Hub-Signature-256")->required();
-  app.add_option("--phone-number-id", o.phone_number_id, "metadata.phone_number_id of the channel")->required();
+  app.add_option("--phone-number-id,--channel-id", o.channel_id,
+                 "the channel's external id: WhatsApp phone_number_id, Messenger page id, Instagram account id")
+      ->required();
   app.add_option("--account-id", o.account_id, "WhatsApp business account id (entry[].id)")
       ->default_val("100000000000001");
   app.add_option("--connections", o.connections, "keep-alive connections")
@@ -205,8 +210,11 @@ int Run(int argc, char** argv) {
   }
   o.threads = std::min(o.threads, o.connections);
 
-  const WhatsAppPayloadFactory factory(
-      {o.secret, o.phone_number_id, o.account_id, o.run_id, o.customers, o.body_bytes});
+  const auto kind = o.kind == "messenger"   ? WebhookPayloadFactory::Kind::kMessenger
+                    : o.kind == "instagram" ? WebhookPayloadFactory::Kind::kInstagram
+                                            : WebhookPayloadFactory::Kind::kWhatsapp;
+  const WebhookPayloadFactory factory(
+      {kind, o.secret, o.channel_id, o.account_id, o.run_id, o.customers, o.body_bytes});
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
 

@@ -10,7 +10,8 @@
 namespace sb::loadgen {
 namespace {
 
-constexpr std::uint64_t kWaIdBase = 15550000000;  // 11-digit E.164 numbers without '+'
+constexpr std::uint64_t kWaIdBase = 15550000000;           // 11-digit E.164 numbers without '+'
+constexpr std::uint64_t kScopedIdBase = 7000000000000000;  // page- and account-scoped sender ids (PSID, IGSID)
 constexpr std::string_view kDisplayPhoneNumber = "15550783881";
 constexpr std::size_t kTextsInPool = 64;
 constexpr std::size_t kTextBytes = 4096;
@@ -76,14 +77,24 @@ bool NeedsJsonEscape(std::string_view text) {
 
 }  // namespace
 
-WhatsAppPayloadFactory::WhatsAppPayloadFactory(Settings settings) : settings_(std::move(settings)) {
+WebhookPayloadFactory::WebhookPayloadFactory(Settings settings) : settings_(std::move(settings)) {
   if (settings_.customers == 0) settings_.customers = 1;
-  const std::string account = nlohmann::json(settings_.account_id).dump();
-  const std::string phone_number_id = nlohmann::json(settings_.phone_number_id).dump();
-  head_ = R"({"object":"whatsapp_business_account","entry":[{"id":)" + account +
-          R"(,"changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":)" +
-          R"({"display_phone_number":")" + std::string(kDisplayPhoneNumber) + R"(","phone_number_id":)" +
-          phone_number_id + R"(},"contacts":[{"profile":{"name":")";
+  const std::string channel_id = nlohmann::json(settings_.channel_id).dump();
+  switch (settings_.kind) {
+    case Kind::kWhatsapp: {
+      const std::string account = nlohmann::json(settings_.account_id).dump();
+      head_ = R"({"object":"whatsapp_business_account","entry":[{"id":)" + account +
+              R"(,"changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":)" +
+              R"({"display_phone_number":")" + std::string(kDisplayPhoneNumber) + R"(","phone_number_id":)" +
+              channel_id + R"(},"contacts":[{"profile":{"name":")";
+      break;
+    }
+    case Kind::kMessenger:
+    case Kind::kInstagram:
+      head_ = std::string(R"({"object":")") + (settings_.kind == Kind::kMessenger ? "page" : "instagram") +
+              R"(","entry":[{"id":)" + channel_id + R"(,"time":)";
+      break;
+  }
 
   std::uint64_t seed = 0x5b0a4d;
   texts_.reserve(kTextsInPool);
@@ -102,8 +113,14 @@ WhatsAppPayloadFactory::WhatsAppPayloadFactory(Settings settings) : settings_(st
   }
 }
 
-Payload WhatsAppPayloadFactory::Make(std::uint64_t index) const {
+Payload WebhookPayloadFactory::Make(std::uint64_t index) const {
   const std::uint64_t customer = index % settings_.customers;
+  Payload payload = settings_.kind == Kind::kWhatsapp ? MakeWhatsApp(index, customer) : MakeMessaging(index, customer);
+  payload.signature = "sha256=" + sb::crypto::HmacSha256Hex(settings_.secret, payload.body);
+  return payload;
+}
+
+Payload WebhookPayloadFactory::MakeWhatsApp(std::uint64_t index, std::uint64_t customer) const {
   const std::string wa_id = std::to_string(kWaIdBase + customer);
   const std::string timestamp = std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
@@ -128,21 +145,54 @@ Payload WhatsAppPayloadFactory::Make(std::uint64_t index) const {
   body += timestamp;
   body += R"(","type":"text","text":{"body":")";
   constexpr std::string_view kTail = R"("}}]}}]}]})";
+  AppendText(body, index, kTail.size());
+  body += kTail;
+  return payload;
+}
 
+// Messenger and Instagram share the Messenger Platform shape:
+// entry[].messaging[] {sender, recipient, timestamp, message {mid, text}}.
+Payload WebhookPayloadFactory::MakeMessaging(std::uint64_t index, std::uint64_t customer) const {
+  const std::string sender = std::to_string(kScopedIdBase + customer);
+  const std::string timestamp = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+
+  Payload payload;
+  payload.index = index;
+  payload.message_id =
+      (settings_.kind == Kind::kMessenger ? "m." : "ig.") + settings_.run_id + "." + std::to_string(index);
+
+  std::string& body = payload.body;
+  body.reserve(settings_.body_bytes + 256);
+  body += head_;
+  body += timestamp;
+  body += R"(,"messaging":[{"sender":{"id":")";
+  body += sender;
+  body += R"("},"recipient":{"id":)";
+  body += nlohmann::json(settings_.channel_id).dump();
+  body += R"(},"timestamp":)";
+  body += timestamp;
+  body += R"(,"message":{"mid":")";
+  body += payload.message_id;
+  body += R"(","text":")";
+  constexpr std::string_view kTail = R"("}}]}]})";
+  AppendText(body, index, kTail.size());
+  body += kTail;
+  return payload;
+}
+
+void WebhookPayloadFactory::AppendText(std::string& body, std::uint64_t index, std::size_t tail) const {
   // Fill up to the target size with text, cut before a space so multi-byte
   // characters stay whole.
   const std::string& source = texts_[index % texts_.size()];
-  const std::size_t fixed = body.size() + kTail.size();
+  const std::size_t fixed = body.size() + tail;
   std::size_t take = settings_.body_bytes > fixed ? settings_.body_bytes - fixed : 0;
   if (take < source.size()) {
     const auto space = source.rfind(' ', take);
     take = (space == std::string::npos || space == 0) ? source.find(' ') : space;
   }
   body.append(source, 0, take);
-  body += kTail;
-
-  payload.signature = "sha256=" + sb::crypto::HmacSha256Hex(settings_.secret, body);
-  return payload;
 }
 
 }  // namespace sb::loadgen

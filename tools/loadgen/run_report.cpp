@@ -20,6 +20,7 @@ nlohmann::json RunReport::ToJson() const {
   nlohmann::json out = {
       {"url", o.url_text},
       {"run_id", o.run_id},
+      {"kind", o.kind},
       {"mode", o.rate > 0 ? "open" : "closed"},
       {"connections", o.connections},
       {"threads", o.threads},
@@ -35,6 +36,11 @@ nlohmann::json RunReport::ToJson() const {
       {"connect_errors", main.connect_errors},
       {"io_errors", main.io_errors},
       {"achieved_rps", Round3(main_seconds > 0 ? static_cast<double>(main.acknowledged) / main_seconds : 0)},
+      {"answer_ms",
+       {{"count", main.answer_latency.Count()},
+        {"p50", main.answer_latency.QuantileMs(0.50)},
+        {"p99", main.answer_latency.QuantileMs(0.99)},
+        {"max", main.answer_latency.MaxMs()}}},
       {"latency_ms",
        {{"count", lat.Count()},
         {"p50", lat.QuantileMs(0.50)},
@@ -81,6 +87,9 @@ std::string RunReport::ToText() const {
   out << "  latency ms          p50 " << lat.QuantileMs(0.5) << "  p90 " << lat.QuantileMs(0.9) << "  p99 "
       << lat.QuantileMs(0.99) << "  p99.9 " << lat.QuantileMs(0.999) << "  max " << lat.MaxMs()
       << (o.rate > 0 ? "  (from the scheduled send time)" : "") << '\n';
+  out << "  answers ms          p50 " << main.answer_latency.QuantileMs(0.5) << "  p99 "
+      << main.answer_latency.QuantileMs(0.99) << "  max " << main.answer_latency.MaxMs()
+      << "  (any status, from the send)\n";
   if (resend.enabled) {
     out.precision(1);
     out << "  resend              " << resend.pending_at_start << " pending, " << resend.rounds << " round(s), "

@@ -38,7 +38,7 @@ const std::string& Sql(std::string_view name) {
   return it->second;
 }
 
-std::string WithConnectionDefaults(std::string url) {
+std::string WithConnectionDefaults(std::string url, std::string_view application_name) {
   auto add = [&url](std::string_view key, std::string_view value) {
     if (url.find(std::string(key) + "=") != std::string::npos) return;
     url += url.find('?') == std::string::npos ? '?' : '&';
@@ -49,7 +49,7 @@ std::string WithConnectionDefaults(std::string url) {
     add("keepalives_idle", "10");
     add("keepalives_interval", "3");
     add("keepalives_count", "3");
-    add("application_name", "switchboard");
+    add("application_name", application_name);
   }
   return url;
 }

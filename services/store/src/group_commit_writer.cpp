@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -19,9 +20,13 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// A batch picked up just before its deadline still gets this long.
+constexpr std::chrono::milliseconds kMinStatementTimeout{100};
+
 struct Pending {
   IngestRequest request;
   std::size_t bytes = 0;
+  Clock::time_point enqueued_at;
   IngestOutcome* outcome = nullptr;  // owned by the waiting caller
   async::Completion done;
 };
@@ -31,7 +36,8 @@ struct Pending {
 class GroupCommitWriter::Impl {
  public:
   Impl(Options options, metrics::Registry* registry) : options_(std::move(options)) {
-    options_.database_url = WithConnectionDefaults(options_.database_url);
+    options_.database_url = WithConnectionDefaults(options_.database_url, "switchboard-ingest");
+    if (options_.max_queue_delay.count() <= 0) options_.max_queue_delay = options_.statement_timeout / 4;
     if (registry) {
       batch_size_ = &registry->GetHistogram("switchboard_ingest_batch_requests", "Webhook requests per group commit",
                                             {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
@@ -39,6 +45,8 @@ class GroupCommitWriter::Impl {
                                                 metrics::LatencyBuckets());
       failures_ =
           &registry->GetCounter("switchboard_ingest_batch_failures_total", "Ingest batches that could not commit");
+      shed_ = &registry->GetCounter("switchboard_ingest_shed_total",
+                                    "Webhooks answered 503 at once because the ingest queue was full or too old");
       registry->AddCallback([this](metrics::Registry& r) {
         r.GetGauge("switchboard_ingest_backlog_bytes", "Webhook body bytes waiting for a commit")
             .Set(static_cast<double>(BacklogBytes()));
@@ -66,8 +74,18 @@ class GroupCommitWriter::Impl {
       p->done(std::make_exception_ptr(Unavailable("shutting down")));
       return;
     }
-    if (backlog_bytes_ + p->bytes > options_.max_backlog_bytes) {
+    // Shed load while the queue is older than it may be, or when the request
+    // (which may have waited on a busy event loop before it got here) would
+    // leave the queue with less than a full commit's time to its deadline:
+    // it would likely get its 503 at the deadline anyway, holding a
+    // connection and memory all that time.
+    p->enqueued_at = Clock::now();
+    const auto queue_age = queue_.empty() ? Clock::duration::zero() : p->enqueued_at - queue_.front()->enqueued_at;
+    const auto commit_budget = options_.statement_timeout - options_.max_queue_delay;
+    if (backlog_bytes_ + p->bytes > options_.max_backlog_bytes || queue_age > options_.max_queue_delay ||
+        p->request.deadline - p->enqueued_at - queue_age < commit_budget) {
       lock.unlock();
+      if (shed_) shed_->Inc();
       p->done(std::make_exception_ptr(Overloaded("ingest backlog is full")));
       return;
     }
@@ -180,8 +198,14 @@ class GroupCommitWriter::Impl {
         inserted.emplace(MessageKey(row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].c_str()), 1);
       }
     };
+    // Statements may run until the earliest deadline in the batch, no
+    // longer: past it the request should already have had its 503.
+    auto deadline = Clock::time_point::max();
+    for (const Pending* p : items) deadline = std::min(deadline, p->request.deadline);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto timeout = std::clamp(left, kMinStatementTimeout, options_.statement_timeout);
     pqxx::work tx(*conn, "ingest");
-    tx.exec0("SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout.count()));
+    tx.exec0("SET LOCAL statement_timeout = " + std::to_string(timeout.count()));
     Session session(tx);
     if (!batch.messages.empty()) {
       record(session.Exec("ingest/ingest_messages", batch.messages, pqxx::binarystring(batch.bodies)));
@@ -229,6 +253,7 @@ class GroupCommitWriter::Impl {
   metrics::Histogram* batch_size_ = nullptr;
   metrics::Histogram* commit_seconds_ = nullptr;
   metrics::Counter* failures_ = nullptr;
+  metrics::Counter* shed_ = nullptr;
 };
 
 GroupCommitWriter::GroupCommitWriter(Options options, metrics::Registry* registry)

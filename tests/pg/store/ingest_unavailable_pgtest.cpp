@@ -1,6 +1,7 @@
 // When the database cannot take a request in time the writer says so at
 // once (Unavailable, answered 503) and stores nothing.
 #include <future>
+#include <thread>
 #include <typeinfo>
 
 #include "pg_fixture.hpp"
@@ -69,8 +70,9 @@ TEST_F(IngestUnavailableTest, PassedDeadlineThrowsUnavailableAndStoresNothing) {
 
 TEST_F(IngestUnavailableTest, DeadlinePassingWhileQueuedThrowsUnavailable) {
   // The first batch waits on a lock; the second request's deadline passes
-  // while it is queued behind it.
-  writer_ = MakeWriter(1);
+  // while it is queued behind it. (Admission allows any deadline here: the
+  // queue may be as old as the whole statement timeout.)
+  writer_ = MakeWriter(1, 4000ms);
   ArchiveLock lock(url_);
   auto blocker = std::async(std::launch::async,
                             [&] { return writer_->SubmitSync(OneMessage(whatsapp_, "15555002", "wamid.first")); });
@@ -193,6 +195,63 @@ TEST_F(IngestUnavailableTest, OneRejectedBodyDoesNotFailItsBatch) {
   EXPECT_EQ(outs[2].get().messages, 1) << "expected the good body after the bad one stored";
   EXPECT_EQ(Count("SELECT count(*) FROM messages WHERE business_id = " + std::to_string(business_)), 3)
       << "expected the three good messages stored and the bad one not";
+}
+
+TEST_F(IngestUnavailableTest, QueueOlderThanMaxQueueDelayShedsNewRequestsAtOnce) {
+  writer_ = MakeWriter(1, 300ms);
+  ArchiveLock lock(url_);
+  auto blocker = std::async(std::launch::async,
+                            [&] { return writer_->SubmitSync(OneMessage(whatsapp_, "15555011", "wamid.blocker")); });
+  ASSERT_TRUE(WaitForBlockedSession()) << "expected the first batch to wait for the archive lock";
+  IngestRequest waiting = OneMessage(whatsapp_, "15555012", "wamid.waiting");
+  const std::size_t backlog = writer_->BacklogBytes() + BacklogBytesOf(waiting);
+  auto queued = std::async(std::launch::async,
+                           [&, r = std::move(waiting)]() mutable { return writer_->SubmitSync(std::move(r)); });
+  ASSERT_TRUE(WaitForBacklog(backlog)) << "expected the second request queued behind the blocked batch";
+  std::this_thread::sleep_for(500ms);  // the queue is now older than 300 ms
+
+  auto start = Clock::now();
+  EXPECT_THROW(writer_->SubmitSync(OneMessage(whatsapp_, "15555013", "wamid.shed")), store::Overloaded)
+      << "expected Overloaded for a request arriving behind a queue older than max_queue_delay";
+  EXPECT_LT(Clock::now() - start, 1s) << "expected the refusal at once, not after a wait in the queue";
+  lock.Release();
+
+  EXPECT_EQ(blocker.get().messages, 1) << "expected the blocked request to commit";
+  EXPECT_EQ(queued.get().messages, 1) << "expected the queued request (admitted before the queue aged) to commit";
+  EXPECT_EQ(Count("SELECT count(*) FROM messages WHERE provider_message_id = 'wamid.shed'"), 0)
+      << "expected the shed request not stored";
+  EXPECT_EQ(writer_->SubmitSync(OneMessage(whatsapp_, "15555013", "wamid.after")).messages, 1)
+      << "expected requests admitted again once the queue drained";
+}
+
+TEST_F(IngestUnavailableTest, RequestWithLessThanACommitsTimeLeftIsShed) {
+  // Statement timeout 4 s, max queue delay 1 s: a request must have 3 s left.
+  IngestRequest late = OneMessage(whatsapp_, "15555014", "wamid.too-late");
+  late.deadline = Clock::now() + 2s;
+  EXPECT_THROW(writer_->SubmitSync(std::move(late)), store::Overloaded)
+      << "expected Overloaded for a request with 2 s left when a commit may take 3 s";
+  IngestRequest timely = OneMessage(whatsapp_, "15555014", "wamid.in-time");
+  timely.deadline = Clock::now() + 3500ms;
+  EXPECT_EQ(writer_->SubmitSync(std::move(timely)).messages, 1) << "expected a request with 3.5 s left stored";
+}
+
+TEST_F(IngestUnavailableTest, BatchStatementsEndAtTheEarliestDeadline) {
+  // Inserting this message takes 4 s and the statement timeout is 8 s, but
+  // the request's deadline is 1.5 s away: the batch must give up then (503)
+  // instead of committing long after its answer was due.
+  SlowInsert slow(*conn_, 4.0);
+  store::GroupCommitWriter::Options options;
+  options.database_url = url_;
+  options.writers = 1;
+  options.statement_timeout = 8s;
+  options.max_queue_delay = 8s;  // admit whatever the deadline
+  store::GroupCommitWriter writer(options, nullptr);
+  IngestRequest r = OneMessage(whatsapp_, "15555015", "slow.bounded");
+  r.deadline = Clock::now() + 1500ms;
+  EXPECT_THROW(writer.SubmitSync(std::move(r)), store::Unavailable)
+      << "expected Unavailable: the batch outlives its request's deadline (1.5 s), though not the 8 s timeout";
+  writer.Stop();
+  ExpectNothingStored();
 }
 
 TEST_F(IngestUnavailableTest, FullBacklogThrowsOverloaded) {

@@ -113,10 +113,13 @@ class StoreDb : public ::testing::Test {
 
   static std::string TestName() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
 
-  std::unique_ptr<sb::store::GroupCommitWriter> MakeWriter(int writers = 2) {
+  /// `max_queue_delay` 0 keeps the writer's default admission.
+  std::unique_ptr<sb::store::GroupCommitWriter> MakeWriter(
+      int writers = 2, std::chrono::milliseconds max_queue_delay = std::chrono::milliseconds(0)) {
     sb::store::GroupCommitWriter::Options options;
     options.database_url = url_;
     options.writers = writers;
+    options.max_queue_delay = max_queue_delay;
     return std::make_unique<sb::store::GroupCommitWriter>(options, nullptr);
   }
 

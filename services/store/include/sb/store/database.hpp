@@ -37,8 +37,9 @@ struct DbOptions {
 };
 
 /// libpq URL with connect_timeout and TCP keepalives added unless present, so
-/// a dead server is noticed in seconds rather than minutes.
-std::string WithConnectionDefaults(std::string url);
+/// a dead server is noticed in seconds rather than minutes; application_name
+/// (unless present) tells an operator's pg_stat_activity who is who.
+std::string WithConnectionDefaults(std::string url, std::string_view application_name = "switchboard");
 
 class Database {
  public:

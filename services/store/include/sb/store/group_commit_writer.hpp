@@ -34,11 +34,18 @@ class GroupCommitWriter {
  public:
   struct Options {
     std::string database_url;
-    int writers = 2;                            // concurrent batches (threads, connections)
-    std::size_t max_batch = 512;                // requests per batch
-    std::size_t max_batch_bytes = 16u << 20;    // body bytes per batch
-    std::size_t max_backlog_bytes = 64u << 20;  // queued body bytes before Overloaded
-    std::chrono::milliseconds statement_timeout{4000};
+    int writers = 2;                                    // concurrent batches (threads, connections)
+    std::size_t max_batch = 512;                        // requests per batch
+    std::size_t max_batch_bytes = 16u << 20;            // body bytes per batch
+    std::size_t max_backlog_bytes = 64u << 20;          // queued body bytes before Overloaded
+    std::chrono::milliseconds statement_timeout{4000};  // also the most a batch may take
+    // Admission: while the oldest queued request has waited longer than
+    // this, or when a request's time left to its deadline, less the queue's
+    // age, is under statement_timeout - max_queue_delay (the commit's
+    // budget), it gets Overloaded at once instead of a place in a queue it
+    // would leave only at its deadline. 0: a quarter of the statement
+    // timeout (1 s of the default 4 s deadline, leaving 3 s to commit).
+    std::chrono::milliseconds max_queue_delay{0};
   };
 
   GroupCommitWriter(Options options, metrics::Registry* registry);
@@ -47,8 +54,10 @@ class GroupCommitWriter {
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
 
   /// Queues the request and resumes after its batch committed. Throws
-  /// Overloaded when the backlog is full, Unavailable when the database
-  /// cannot commit it or its deadline passed before its batch started.
+  /// Overloaded when the backlog is full or admission refuses it (see
+  /// max_queue_delay), Unavailable when the database cannot commit it or its
+  /// deadline passed before its batch started. A batch's statements may
+  /// run only until the earliest deadline in it.
   boost::asio::awaitable<IngestOutcome> Submit(IngestRequest request);
 
   /// The same, blocking (for `switchboard reprocess`).

@@ -1,0 +1,121 @@
+"""The long versions of the reliability scenarios, with PostgreSQL on the
+production settings (deploy/postgresql.conf: fsync and synchronous_commit on),
+and a table of what they measured. `tools/dev reliability [SCENARIO...]`.
+
+Exit status 1 when any scenario broke an invariant (each problem is printed).
+"""
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scenarios  # noqa: E402  (its fault_rig puts tests/e2e on the path)
+import harness  # noqa: E402
+
+LONG = {
+    "crash": lambda conf: scenarios.crash(kills=5, duration_s=60, rate_per_kind=100, conf=conf),
+    "db_restart": lambda conf: scenarios.db_restart(down_s=5.0, before_s=5.0, after_s=10.0,
+                                                    rate_per_kind=100, conf=conf),
+    "backend_drop": lambda conf: scenarios.backend_drop(duration_s=30.0, rate_per_kind=100, conf=conf),
+    "overload": lambda conf: scenarios.overload(burst_s=30.0, multiple=3.0, measure_s=10.0, after_s=15.0,
+                                                conf=conf),
+}
+
+
+def fmt_s(v):
+    return "—" if v is None else f"{v:.2f} s"
+
+
+def row(r):
+    load = r["load"]
+    led = r["ledger"]
+    n503 = load["non_200"].get("503", 0)
+    if r["scenario"] == "crash":
+        what = (f"3 kinds × {load['offered_rate'] / 3:.0f}/s for {load['duration_s']:.0f} s, "
+                f"{r['conversations']} conversations routed to 6 agents")
+        faults = f"{r['kills']} SIGKILLs + restarts"
+        recover = f"serving {max(r['restart_s']):.2f} s after a kill (slowest restart)"
+    elif r["scenario"] == "db_restart":
+        what = f"3 kinds × {load['offered_rate'] / 3:.0f}/s + a probe every 20 ms"
+        faults = f"PostgreSQL stopped (fast) for {r['down_s']:.1f} s"
+        recover = f"first 200 {fmt_s(r['reconnect_s'])} after PostgreSQL's return"
+    elif r["scenario"] == "backend_drop":
+        what = f"3 kinds × {load['offered_rate'] / 3:.0f}/s"
+        faults = f"{r['terminated']} writer backends terminated mid-batch"
+        recover = f"first 200 {fmt_s(r['reconnect_s'])} after the last termination"
+    else:
+        what = (f"{r['offered_rps']:,.0f}/s offered = {r['multiple']:.0f}× the measured capacity "
+                f"({r['capacity_rps']:,.0f}/s) for {r['burst_s']:.0f} s on {r['connections']:,} connections")
+        faults = "overload"
+        recover = f"full service {fmt_s(r['recovered_s'])} after the burst"
+    slowest = r.get("slowest_answer_s")
+    if slowest is None:
+        slowest = load["answer_max_ms"] / 1000.0
+    # Requests that never left the load generator (no free connection
+    # within the timeout) are not the server's timeouts; they are noted below.
+    timeouts = load["timeouts"] - r.get("expired_in_client", 0)
+    verdict = "ok" if not r["problems"] else "FAILED"
+    return (f"| {r['scenario']} | {what} | {faults} | {led['acknowledged']:,} | {led['stored_distinct']:,} | "
+            f"{led['duplicates']} | {n503:,} | {timeouts:,} | {slowest:.2f} s | {recover} | "
+            f"{r['peak_rss_mb']:.0f} MB | {verdict} |")
+
+
+HEADER = ("| scenario | load | faults | acknowledged | stored | duplicates | 503s | timeouts | slowest answer | "
+          "time to recover | peak RSS | result |\n"
+          "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("scenarios", nargs="*", help=f"some of {', '.join(LONG)} (default: all)")
+    ap.add_argument("--conf", default=os.path.join(harness.source_dir(), "deploy", "postgresql.conf"),
+                    help="PostgreSQL settings file for the private clusters")
+    args = ap.parse_args()
+    names = args.scenarios or list(LONG)
+    unknown = [n for n in names if n not in LONG]
+    if unknown:
+        ap.error(f"unknown scenario {unknown[0]!r}: expected some of {', '.join(LONG)}")
+    results = []
+    t0 = time.monotonic()
+    for name in names:
+        scenarios.log(f"=== {name} (long version)")
+        r = LONG[name](args.conf)
+        scenarios.log(scenarios.summary(r))
+        results.append(r)
+    cores = os.cpu_count()
+    print()
+    print(f"Reliability: {cores} cores, PostgreSQL with {os.path.relpath(args.conf, harness.source_dir())}, "
+          f"{time.monotonic() - t0:.0f} s in all")
+    print()
+    print(HEADER)
+    for r in results:
+        print(row(r))
+    print()
+    problems = [(r["scenario"], p) for r in results for p in r["problems"]]
+    for r in results:
+        if r["scenario"] == "crash":
+            c = r["consistency"]
+            print(f"- crash: consistency after {r['kills']} kills: " + ", ".join(f"{k} {v}" for k, v in c.items())
+                  + f"; agents resolved {r['resolved_by_agents']} conversations during the run; "
+                  f"re-delivered {r['load']['resend_pending']} requests, "
+                  f"{r['load']['unacknowledged']} never acknowledged")
+        if r["scenario"] == "overload":
+            a = r["answer_ms"]
+            print(f"- overload: the load generator sent {r['burst_sent_rps']:,.0f}/s of the {r['offered_rps']:,.0f}/s "
+                  f"scheduled ({r['expired_in_client']:,} requests found no free connection within the timeout); "
+                  f"acknowledged {r['burst_acknowledged_rps']:,.0f}/s during the burst; answers (any status, from "
+                  f"the send) p50 {a['p50']:.1f} ms, p99 {a['p99']:.1f} ms, max {a['max']:.1f} ms; "
+                  f"RSS before the burst {r['rss_before_burst_mb']:.0f} MB")
+        if r["scenario"] == "db_restart":
+            print(f"- db_restart: probes while PostgreSQL was down: {r['probes_during_outage']}; "
+                  f"slowest answer then {r['slowest_answer_during_outage_s']:.2f} s")
+    for name, p in problems:
+        print(f"PROBLEM {name}: {p}")
+    print("all invariants held" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

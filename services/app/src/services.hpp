@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cached_channel_directory.hpp"
+#include "queue_gauges.hpp"
 #include "sb/admin/authenticator.hpp"
 #include "sb/admin/conversation_api.hpp"
 #include "sb/admin/routing_setup_api.hpp"
@@ -71,6 +72,8 @@ struct App::Services {
   agent_api::AgentApi agent_api;
   agent_api::AgentStream stream{auth, agents};
   store::EventListener listener;
+  store::QueueStatsRepository queue_stats{db};
+  QueueGauges queue_gauges{queue_stats, registry};
 
   /// True while a statement succeeded in the last 2 s.
   bool DatabaseReady() const;

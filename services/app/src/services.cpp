@@ -118,6 +118,7 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   auto* conversations = s ? &s->conversation_api : nullptr;
   auto* routing = s ? &s->routing_setup : nullptr;
   auto* agent = s ? &s->agent_api : nullptr;
+  auto* dashboard = s ? &s->dashboard : nullptr;
 
   r.Add("GET", "/healthz", [](http::Request&) -> asio::awaitable<http::Response> {
     co_return http::Response::Json(200, {{"status", "ok"}});
@@ -159,6 +160,8 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   r.Add("POST", "/v1/conversations/{id}/messages", Bind(agent, &agent_api::AgentApi::SendMessage));
   r.Add("POST", "/v1/conversations/{id}/transfer", Bind(agent, &agent_api::AgentApi::Transfer));
   r.Add("POST", "/v1/conversations/{id}/resolve", Bind(agent, &agent_api::AgentApi::Resolve));
+  r.Add("GET", "/admin", Bind(dashboard, &admin::DashboardPage::Page));
+  r.Add("GET", "/admin/{asset}", Bind(dashboard, &admin::DashboardPage::Asset));
   r.AddWebSocket("/v1/agent/stream", [s](http::Request& req, http::WebSocket& socket) -> asio::awaitable<void> {
     try {
       co_await s->stream.Serve(req, socket);

@@ -9,6 +9,7 @@
 #include "queue_gauges.hpp"
 #include "sb/admin/authenticator.hpp"
 #include "sb/admin/conversation_api.hpp"
+#include "sb/admin/dashboard_page.hpp"
 #include "sb/admin/routing_setup_api.hpp"
 #include "sb/admin/setup_api.hpp"
 #include "sb/agent_api/agent_api.hpp"
@@ -74,6 +75,7 @@ struct App::Services {
   store::EventListener listener;
   store::QueueStatsRepository queue_stats{db};
   QueueGauges queue_gauges{queue_stats, registry};
+  admin::DashboardPage dashboard;
 
   /// True while a statement succeeded in the last 2 s.
   bool DatabaseReady() const;

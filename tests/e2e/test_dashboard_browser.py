@@ -3,6 +3,7 @@ key, wait for the figures, check every figure equals the summary API's for
 the same range, check nothing overflows at phone width, and save
 screenshots (build/test-artifacts/admin*.png)."""
 
+import datetime
 import json
 import os
 import time
@@ -212,7 +213,16 @@ class DashboardBrowserTest(harness.ServerTestCase):
             hourly = page.evaluate(READ_FIGURES)
             api_hourly = self.summary(hourly["range"])
             self.assertEqual(hourly["chart"]["conversations"], [b["conversations"] for b in api_hourly["series"]])
-            self.assertEqual(len(api_hourly["series"]), 24 * 7)
+            span = datetime.datetime.fromisoformat(hourly["range"]["to"].replace("Z", "+00:00")) - \
+                datetime.datetime.fromisoformat(hourly["range"]["from"].replace("Z", "+00:00"))
+            self.assertEqual(len(api_hourly["series"]), span // datetime.timedelta(hours=1))
+
+            # Auto-refresh at the shortest interval loads again by itself.
+            loads = int(page.evaluate("document.getElementById('dashboard').dataset.loads"))
+            page.evaluate("const e = document.getElementById('every'); e.value = '10'; "
+                          "e.dispatchEvent(new Event('change')); true")
+            page.wait_until(f"Number(document.getElementById('dashboard').dataset.loads) > {loads}",
+                            "an automatic refresh", timeout=15)
 
             out = artifacts_dir()
             desktop = page.screenshot(os.path.join(out, "admin-desktop.png"))

@@ -65,7 +65,8 @@ class SbctlTest(harness.ServerTestCase):
     # ---- help
 
     def test_every_subcommand_has_help(self):
-        top = self.sbctl(["--help"], token="").stdout
+        top = self.sbctl(["--help"], token="secret-token-value").stdout
+        self.assertNotIn("secret-token-value", top, "--help must not print the token")
         for sub in ("businesses", "channels", "queues", "agents", "routing", "orders", "products", "ads", "replay",
                     "tail", "summary"):
             self.assertIn(sub, top)

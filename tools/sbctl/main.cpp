@@ -18,10 +18,12 @@ int main(int argc, char** argv) {
       "(the platform admin token for `businesses create`, an agent token for `tail`, else a business key);\n"
       "--url and --token override them."};
   app.require_subcommand(1);
-  app.option_defaults()->always_capture_default();
-  app.add_option("--url", context.url, "Server base URL (SWITCHBOARD_URL)");
+  app.add_option("--url", context.url, "Server base URL (SWITCHBOARD_URL)")->capture_default_str();
+  // The token's value never appears in --help.
   app.add_option("--token", context.token, "Bearer token (SWITCHBOARD_TOKEN)");
-  app.add_option("--timeout", context.timeout_s, "Seconds to wait for each answer")->check(CLI::PositiveNumber);
+  app.add_option("--timeout", context.timeout_s, "Seconds to wait for each answer")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_flag("--json", context.json_output, "Print JSON instead of tables");
 
   sb::sbctl::AddSetupCommands(app, context);

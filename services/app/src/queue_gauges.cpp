@@ -15,7 +15,7 @@ constexpr const char* kOldest = "switchboard_queue_oldest_wait_seconds";
 constexpr const char* kOldestHelp = "How long the oldest waiting conversation of a queue has waited";
 }  // namespace
 
-boost::asio::awaitable<void> QueueGauges::Refresh() {
+boost::asio::awaitable<void> QueueGauges::Refresh(bool database_ready) {
   const auto now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
           .count();
@@ -24,6 +24,11 @@ boost::asio::awaitable<void> QueueGauges::Refresh() {
   if (!last_refresh_ms_.compare_exchange_strong(last, now_ms)) co_return;  // a concurrent scrape refreshes
 
   std::vector<std::pair<metrics::Labels, double>> depth, oldest;
+  if (!database_ready) {
+    registry_.ReplaceGauges(kDepth, kDepthHelp, depth);
+    registry_.ReplaceGauges(kOldest, kOldestHelp, oldest);
+    co_return;
+  }
   try {
     auto depths = co_await repository_.Depths(kMaxQueues);
     for (const auto& q : depths.deepest) {

@@ -20,8 +20,10 @@ class QueueGauges {
       : repository_(repository), registry_(registry) {}
 
   /// Refreshes the gauges unless another scrape did in the last second. A
-  /// failed read removes the per-queue series (no stale depths) and counts.
-  boost::asio::awaitable<void> Refresh();
+  /// failed read removes the per-queue series (no stale depths) and counts;
+  /// so does a scrape while the database is known to be down, without
+  /// waiting for it (scrapes stay fast during an outage).
+  boost::asio::awaitable<void> Refresh(bool database_ready);
 
  private:
   store::QueueStatsRepository& repository_;

@@ -131,7 +131,7 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
     co_return http::Response::Json(200, {{"status", "ready"}});
   });
   r.Add("GET", "/metrics", [s](http::Request&) -> asio::awaitable<http::Response> {
-    co_await s->queue_gauges.Refresh();
+    co_await s->queue_gauges.Refresh(s->DatabaseReady());
     co_return http::Response::Text(200, s->registry.Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
 

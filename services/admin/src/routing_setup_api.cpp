@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "path_key.hpp"
 #include "sb/common/crypto.hpp"
 #include "sb/common/http/json_body.hpp"
 #include "sb/router/rules.hpp"
@@ -20,17 +21,6 @@ http::Response Rendered(int status, std::string body) {
   res.status = status;
   res.body = std::move(body);
   return res;
-}
-
-// Order references and SKUs come from the path: printable, no spaces.
-std::string PathKey(const http::Request& req, std::string_view name) {
-  std::string key(req.Param(name));
-  if (key.empty() || key.size() > 100 ||
-      !std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
-    throw http::HttpError(400, "invalid_field",
-                          "'" + std::string(name) + "' must be 1 to 100 printable characters without spaces");
-  }
-  return key;
 }
 
 nlohmann::json Nullable(const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }

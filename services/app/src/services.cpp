@@ -152,6 +152,10 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   r.Add("PUT", "/v1/orders/{order_ref}", Bind(routing, &admin::RoutingSetupApi::PutOrder));
   r.Add("PUT", "/v1/products/{sku}", Bind(routing, &admin::RoutingSetupApi::PutProduct));
 
+  auto* metrics = s ? &s->metrics_api : nullptr;
+  r.Add("PUT", "/v1/ads/{ad_id}", Bind(metrics, &admin::MetricsApi::PutAd));
+  r.Add("GET", "/v1/metrics/summary", Bind(metrics, &admin::MetricsApi::Summary));
+
   r.Add("POST", "/v1/agent/status", Bind(agent, &agent_api::AgentApi::SetStatus));
   r.Add("GET", "/v1/agent/conversations", Bind(agent, &agent_api::AgentApi::Conversations));
   r.Add("POST", "/v1/agent/claim", Bind(agent, &agent_api::AgentApi::Claim));

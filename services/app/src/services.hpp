@@ -10,6 +10,7 @@
 #include "sb/admin/authenticator.hpp"
 #include "sb/admin/conversation_api.hpp"
 #include "sb/admin/dashboard_page.hpp"
+#include "sb/admin/metrics_api.hpp"
 #include "sb/admin/routing_setup_api.hpp"
 #include "sb/admin/setup_api.hpp"
 #include "sb/agent_api/agent_api.hpp"
@@ -24,6 +25,7 @@
 #include "sb/store/database.hpp"
 #include "sb/store/event_listener.hpp"
 #include "sb/store/group_commit_writer.hpp"
+#include "sb/store/metrics_repository.hpp"
 #include "sb/store/repositories.hpp"
 #include "sb/store/router_repository.hpp"
 #include "sb/store/setup_repository.hpp"
@@ -62,6 +64,7 @@ struct App::Services {
   store::SetupRepository setup_store{db};
   store::AgentRepository agents{db};
   store::RouterRepository router_store{db};
+  store::MetricsRepository metrics_store{db};
   admin::Authenticator auth;
   CachedChannelDirectory directory;
   router::RouterWorker router;
@@ -70,6 +73,7 @@ struct App::Services {
   admin::SetupApi setup;
   admin::RoutingSetupApi routing_setup;
   admin::ConversationApi conversation_api{auth, conversations, &agents};
+  admin::MetricsApi metrics_api{auth, metrics_store};
   agent_api::AgentApi agent_api;
   agent_api::AgentStream stream{auth, agents};
   store::EventListener listener;

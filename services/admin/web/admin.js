@@ -145,6 +145,7 @@ function chart(id, config) {
 function renderCharts(summary) {
   const series = summary.series || [];
   const labels = series.map((b) => bucketLabel(b.start, summary.bucket));
+  const points = series.length > 48 ? 0 : 3;  // a week of hours reads better as a line
   const byChannel = summary.conversations.by_channel;
   chart("chart-channels", { type: "doughnut", data: {
     labels: ["Messenger", "Instagram", "WhatsApp"],
@@ -155,11 +156,11 @@ function renderCharts(summary) {
     { label: "sales", data: series.map((b) => b.sales), backgroundColor: "#16a34a" }] },
     options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } } });
   chart("chart-messages", { type: "line", data: { labels, datasets: [
-    { label: "in", data: series.map((b) => b.messages_in), borderColor: "#2563eb", tension: 0.2 },
-    { label: "out", data: series.map((b) => b.messages_out), borderColor: "#f59e0b", tension: 0.2 }] },
+    { label: "in", data: series.map((b) => b.messages_in), borderColor: "#2563eb", tension: 0.2, pointRadius: points },
+    { label: "out", data: series.map((b) => b.messages_out), borderColor: "#f59e0b", tension: 0.2, pointRadius: points }] },
     options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } } });
   chart("chart-response", { type: "line", data: { labels, datasets: [
-    { label: "p50 (s)", data: series.map((b) => b.first_response_p50_s), borderColor: "#7c3aed", spanGaps: true }] },
+    { label: "p50 (s)", data: series.map((b) => b.first_response_p50_s), borderColor: "#7c3aed", spanGaps: true, pointRadius: points }] },
     options: { scales: { y: { beginAtZero: true } } } });
 }
 

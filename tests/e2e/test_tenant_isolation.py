@@ -112,6 +112,11 @@ def webhook_post(t, w):
                   "B's signature stored a message in A's channel")
 
 
+def dashboard_asset(t, w):
+    # The page's files are the same for everyone; the data comes from /v1 with the caller's key.
+    t.expect(t.call("GET", "/admin/admin.js", None, None), 200, "the dashboard's script")
+
+
 def create_business(t, w):
     t.expect(t.call("POST", "/v1/businesses", w.b_key, {"name": "x"}), 403, "B's key creating a business")
     t.expect(t.call("POST", "/v1/businesses", w.b_agent, {"name": "x"}), 403, "B's agent creating a business")
@@ -203,6 +208,8 @@ CASES = {
     ("GET", "/healthz"): public(),
     ("GET", "/readyz"): public(),
     ("GET", "/metrics"): public(),
+    ("GET", "/admin"): public(),
+    ("GET", "/admin/{asset}"): route_case(dashboard_asset),
     ("GET", "/webhooks/{kind}"): route_case(webhook_verify),
     ("POST", "/webhooks/{kind}"): route_case(webhook_post),
     ("POST", "/v1/businesses"): route_case(create_business),

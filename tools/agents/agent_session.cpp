@@ -29,7 +29,7 @@ const std::string kResolveBody = R"({"outcome":"resolved"})";
 
 // Busy servers answer 503 (with Retry-After) and 429; try again. Anything
 // else (409 not assigned, 404) will not change by trying again.
-bool IsRetryable(const PostResult& r) { return r.status == 0 || r.status == 503 || r.status == 429; }
+bool IsRetryable(const client::PostResult& r) { return r.status == 0 || r.status == 503 || r.status == 429; }
 
 }  // namespace
 
@@ -170,16 +170,16 @@ asio::awaitable<void> AgentSession::HoldThenResolve(std::int64_t conversation_id
 
   const std::string target = Target("/v1/conversations/" + std::to_string(conversation_id) + "/resolve");
   for (int attempt = 1; !stopped_; ++attempt) {
-    std::unique_ptr<ResolveConnection> connection;
+    std::unique_ptr<client::ApiConnection> connection;
     if (idle_.empty()) {
-      connection =
-          std::make_unique<ResolveConnection>(context_.executor, context_.endpoint, options_.url.host_header, token_);
+      connection = std::make_unique<client::ApiConnection>(context_.executor, context_.endpoint,
+                                                           options_.url.host_header, token_);
     } else {
       connection = std::move(idle_.back());
       idle_.pop_back();
     }
     busy_.insert(connection.get());
-    const PostResult result =
+    const client::PostResult result =
         co_await connection->Post(target, kResolveBody, std::chrono::steady_clock::now() + options_.timeout);
     busy_.erase(connection.get());
     if (connection->is_open() && !stopped_) idle_.push_back(std::move(connection));

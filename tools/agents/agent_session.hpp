@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "agent_options.hpp"
+#include "api_connection.hpp"
 #include "assignment_tally.hpp"
-#include "resolve_connection.hpp"
 
 namespace sb::agents {
 
@@ -76,8 +76,8 @@ class AgentSession {
   bool ever_connected_ = false;
   bool rejected_ = false;  // the server refused the token: no point reconnecting
   std::set<boost::asio::steady_timer*> holds_;
-  std::vector<std::unique_ptr<ResolveConnection>> idle_;
-  std::set<ResolveConnection*> busy_;
+  std::vector<std::unique_ptr<client::ApiConnection>> idle_;
+  std::set<client::ApiConnection*> busy_;
 };
 
 }  // namespace sb::agents

@@ -127,6 +127,18 @@ void Registry::AddCallback(std::function<void(Registry&)> refresh) {
   callbacks_.push_back(std::move(refresh));
 }
 
+void Registry::ReplaceGauges(const std::string& name, const std::string& help,
+                             const std::vector<std::pair<Labels, double>>& series) {
+  std::lock_guard lock(mu_);
+  auto& family = GetFamily(name, help, "gauge");
+  family.gauges.clear();
+  for (const auto& [labels, value] : series) {
+    auto& slot = family.gauges[RenderLabels(labels)];
+    slot = std::make_unique<Gauge>();
+    slot->Set(value);
+  }
+}
+
 std::string Registry::Render() {
   std::vector<std::function<void(Registry&)>> callbacks;
   {

@@ -137,6 +137,7 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   // table is wanted); health and metrics always.
   const bool gateway_routes = !s || s->roles.gateway;
   const bool api_routes = !s || s->roles.api;
+  auto* dashboard = s ? &s->dashboard : nullptr;
 
   r.Add("GET", "/healthz", [](http::Request&) -> asio::awaitable<http::Response> {
     co_return http::Response::Json(200, {{"status", "ok"}});
@@ -149,6 +150,7 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
     co_return http::Response::Json(200, {{"status", "ready"}});
   });
   r.Add("GET", "/metrics", [s](http::Request&) -> asio::awaitable<http::Response> {
+    co_await s->queue_gauges.Refresh(s->DatabaseReady());
     co_return http::Response::Text(200, s->registry.Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
 
@@ -186,6 +188,8 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   r.Add("POST", "/v1/conversations/{id}/transfer", Bind(agent, &agent_api::AgentApi::Transfer));
   r.Add("POST", "/v1/conversations/{id}/resolve", Bind(agent, &agent_api::AgentApi::Resolve));
   r.Add("GET", "/v1/audit", Bind(audit, &admin::AuditApi::List));
+  r.Add("GET", "/admin", Bind(dashboard, &admin::DashboardPage::Page));
+  r.Add("GET", "/admin/{asset}", Bind(dashboard, &admin::DashboardPage::Asset));
   r.AddWebSocket("/v1/agent/stream", [s](http::Request& req, http::WebSocket& socket) -> asio::awaitable<void> {
     try {
       co_await s->stream.Serve(req, socket);

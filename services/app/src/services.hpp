@@ -6,10 +6,12 @@
 #include <memory>
 
 #include "cached_channel_directory.hpp"
+#include "queue_gauges.hpp"
 #include "roles.hpp"
 #include "sb/admin/audit_api.hpp"
 #include "sb/admin/authenticator.hpp"
 #include "sb/admin/conversation_api.hpp"
+#include "sb/admin/dashboard_page.hpp"
 #include "sb/admin/metrics_api.hpp"
 #include "sb/admin/routing_setup_api.hpp"
 #include "sb/admin/setup_api.hpp"
@@ -87,6 +89,9 @@ struct App::Services {
   agent_api::AgentApi agent_api;
   agent_api::AgentStream stream{auth, agents};
   store::EventListener listener;
+  store::QueueStatsRepository queue_stats{db};
+  QueueGauges queue_gauges{queue_stats, registry};
+  admin::DashboardPage dashboard;
 
   /// True while a statement succeeded in the last 2 s.
   bool DatabaseReady() const;

@@ -27,6 +27,7 @@ struct WebhookHandler::Metrics {
       accepted[static_cast<int>(kind)] = Accepted{
           &Result(kind, "accepted"), &Count("switchboard_messages_ingested_total", "Customer messages stored", kind),
           &Count("switchboard_duplicates_dropped_total", "Re-delivered messages stored once", kind), &Latency(kind)};
+      SignatureFailures(kind);  // a zero is a value: the series exists before the first failure
     }
   }
   const Accepted& For(ChannelKind kind) const { return accepted[static_cast<int>(kind)]; }
@@ -36,6 +37,9 @@ struct WebhookHandler::Metrics {
   }
   metrics::Counter& Count(const char* name, const char* help, ChannelKind kind) {
     return registry.GetCounter(name, help, {{"kind", std::string(ToString(kind))}});
+  }
+  metrics::Counter& SignatureFailures(ChannelKind kind) {
+    return Count("switchboard_webhook_signature_failures_total", "Webhook POSTs whose signature did not verify", kind);
   }
   metrics::Histogram& Latency(ChannelKind kind) {
     return registry.GetHistogram("switchboard_webhook_ingest_seconds",
@@ -143,9 +147,7 @@ boost::asio::awaitable<http::Response> WebhookHandler::Receive(http::Request& re
       metrics_->Result(kind, "inactive").Inc();
       co_return http::Response::Json(200, {{"status", "ignored"}});
     }
-    metrics_
-        ->Count("switchboard_webhook_signature_failures_total", "Webhook POSTs whose signature did not verify", kind)
-        .Inc();
+    metrics_->SignatureFailures(kind).Inc();
     throw reject(
         401, "invalid_signature",
         Error{"invalid_signature", signature.empty() ? "X-Hub-Signature-256 header is missing"

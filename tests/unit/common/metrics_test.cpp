@@ -309,5 +309,25 @@ TEST(Registry, HelpTextIsEscaped) {
   EXPECT_NE(text.find("# HELP x_total first line\\nsecond line with \\\\ backslash\n"), std::string::npos) << text;
 }
 
+TEST(Registry, ReplaceGaugesKeepsExactlyTheSeriesGiven) {
+  Registry registry;
+  registry.ReplaceGauges("sb_queue_depth", "Waiting.", {{{{"queue", "1"}}, 4}, {{{"queue", "2"}}, 7}});
+  auto first = CheckExposition(registry.Render());
+  EXPECT_EQ(ValueOf(first, "sb_queue_depth", R"(queue="1")"), "4");
+  EXPECT_EQ(ValueOf(first, "sb_queue_depth", R"(queue="2")"), "7");
+
+  registry.ReplaceGauges("sb_queue_depth", "Waiting.", {{{{"queue", "2"}}, 1}});
+  auto text = registry.Render();
+  auto second = CheckExposition(text);
+  EXPECT_EQ(FindSample(second, "sb_queue_depth", R"(queue="1")"), nullptr) << "a queue not named again must go\n"
+                                                                           << text;
+  EXPECT_EQ(ValueOf(second, "sb_queue_depth", R"(queue="2")"), "1");
+
+  registry.ReplaceGauges("sb_queue_depth", "Waiting.", {});
+  text = registry.Render();
+  EXPECT_TRUE(CheckExposition(text).empty()) << text;
+  EXPECT_NE(text.find("# TYPE sb_queue_depth gauge\n"), std::string::npos) << "the family stays declared: " << text;
+}
+
 }  // namespace
 }  // namespace sb::metrics

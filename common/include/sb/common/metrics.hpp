@@ -58,6 +58,11 @@ class Registry {
                           const Labels& labels = {});
   /// A gauge computed at scrape time.
   void AddCallback(std::function<void(Registry&)> refresh);
+  /// Makes the gauge family `name` hold exactly `series` (series not named
+  /// again disappear): for per-entity gauges read at scrape time, whose set
+  /// of entities changes.
+  void ReplaceGauges(const std::string& name, const std::string& help,
+                     const std::vector<std::pair<Labels, double>>& series);
 
   std::string Render();
 

@@ -1,10 +1,10 @@
-#include "resolve_connection.hpp"
+#include "api_connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 
-namespace sb::agents {
+namespace sb::client {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -12,7 +12,7 @@ namespace http = beast::http;
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kResponseBodyLimit = 1 << 20;
+constexpr std::size_t kResponseBodyLimit = 16 << 20;
 
 // Errors that mean "the server had already closed this idle connection".
 bool IsStaleConnectionError(const boost::system::error_code& ec) {
@@ -29,14 +29,14 @@ PostResult Failure(const boost::system::error_code& ec) {
 
 }  // namespace
 
-ResolveConnection::ResolveConnection(asio::any_io_executor executor, asio::ip::tcp::endpoint endpoint,
-                                     std::string host_header, std::string bearer_token)
+ApiConnection::ApiConnection(asio::any_io_executor executor, asio::ip::tcp::endpoint endpoint, std::string host_header,
+                             std::string bearer_token)
     : stream_(std::move(executor)),
       endpoint_(std::move(endpoint)),
       host_header_(std::move(host_header)),
-      authorization_("Bearer " + std::move(bearer_token)) {}
+      authorization_(bearer_token.empty() ? std::string() : "Bearer " + std::move(bearer_token)) {}
 
-void ResolveConnection::Close() {
+void ApiConnection::Close() {
   boost::system::error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   stream_.socket().close(ignored);
@@ -45,19 +45,26 @@ void ResolveConnection::Close() {
   answered_on_connection_ = 0;
 }
 
-asio::awaitable<PostResult> ResolveConnection::Post(const std::string& target, const std::string& body,
-                                                    std::chrono::steady_clock::time_point deadline) {
+asio::awaitable<PostResult> ApiConnection::Post(const std::string& target, const std::string& body,
+                                                std::chrono::steady_clock::time_point deadline) {
+  const std::string method = "POST";
+  co_return co_await Send(method, target, body, deadline);
+}
+
+asio::awaitable<PostResult> ApiConnection::Send(const std::string& method, const std::string& target,
+                                                const std::string& body, std::chrono::steady_clock::time_point deadline,
+                                                const std::string& extra_header) {
   bool may_retry = false;
-  PostResult result = co_await PostOnce(target, body, deadline, may_retry);
+  PostResult result = co_await SendOnce(method, target, body, extra_header, deadline, may_retry);
   if (may_retry && std::chrono::steady_clock::now() < deadline) {
-    result = co_await PostOnce(target, body, deadline, may_retry);
+    result = co_await SendOnce(method, target, body, extra_header, deadline, may_retry);
   }
   co_return result;
 }
 
-asio::awaitable<PostResult> ResolveConnection::PostOnce(const std::string& target, const std::string& body,
-                                                        std::chrono::steady_clock::time_point deadline,
-                                                        bool& may_retry) {
+asio::awaitable<PostResult> ApiConnection::SendOnce(const std::string& method, const std::string& target,
+                                                    const std::string& body, const std::string& extra_header,
+                                                    std::chrono::steady_clock::time_point deadline, bool& may_retry) {
   may_retry = false;
   if (!open_) {
     stream_.expires_at(deadline);
@@ -71,11 +78,19 @@ asio::awaitable<PostResult> ResolveConnection::PostOnce(const std::string& targe
   }
   const bool reused = answered_on_connection_ > 0;
 
-  http::request<http::string_body> request{http::verb::post, target, 11};
+  http::request<http::string_body> request;
+  request.method_string(method);
+  request.target(target);
+  request.version(11);
   request.set(http::field::host, host_header_);
-  request.set(http::field::user_agent, "sb-agents");
-  request.set(http::field::authorization, authorization_);
-  request.set(http::field::content_type, "application/json");
+  request.set(http::field::user_agent, "switchboard-client");
+  if (!authorization_.empty()) request.set(http::field::authorization, authorization_);
+  if (!body.empty()) request.set(http::field::content_type, "application/json");
+  if (const auto colon = extra_header.find(':'); colon != std::string::npos) {
+    auto value = extra_header.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    request.set(extra_header.substr(0, colon), value);
+  }
   request.keep_alive(true);
   request.body() = body;
   request.prepare_payload();
@@ -101,8 +116,10 @@ asio::awaitable<PostResult> ResolveConnection::PostOnce(const std::string& targe
   const auto& response = parser.get();
   PostResult out;
   out.status = static_cast<int>(response.result_int());
+  out.body = response.body();
+  out.content_type = std::string(response[http::field::content_type]);
   if (!response.keep_alive()) Close();
   co_return out;
 }
 
-}  // namespace sb::agents
+}  // namespace sb::client

@@ -174,6 +174,14 @@ def put_ad(t, w):
     t.expect(t.call("PUT", target, w.b_agent, {"spend_cents": 1, "currency": "EUR"}), 403, "agent")
 
 
+def metrics_summary(t, w):
+    # B may have registered an ad under the same (global, Meta-given) ad id: that id is B's own too;
+    # A's ad name, campaign, spend and conversations must not show.
+    r = t.call("GET", "/v1/metrics/summary", w.b_key, None)
+    t.expect(r, 200, "B's summary", allow=(w.a_params["ads/ad_id"],))
+    t.expect(t.call("GET", "/v1/metrics/summary", w.b_agent, None), 403, "agent")
+
+
 def agent_status(t, w):
     t.expect(t.call("POST", "/v1/agent/status", w.b_agent, {"status": "online"}), 200, "B's agent")
     t.expect(t.call("POST", "/v1/agent/status", w.b_key, {"status": "online"}), 403, "B's key")
@@ -222,7 +230,7 @@ CASES = {
     ("PUT", "/v1/products/{sku}"): route_case(put_product),
     ("GET", "/v1/audit"): listing(),
     ("PUT", "/v1/ads/{ad_id}"): route_case(put_ad),
-    ("GET", "/v1/metrics/summary"): listing(),
+    ("GET", "/v1/metrics/summary"): route_case(metrics_summary),
     ("GET", "/v1/conversations"): listing(),
     ("GET", "/v1/conversations/{id}"): foreign(404, 404),
     ("GET", "/v1/conversations/{id}/messages"): foreign(404, 404),

@@ -53,6 +53,8 @@ Config Config::FromEnvironment() {
   c.ingest_deadline = std::chrono::milliseconds(
       EnvNumber<long>("SWITCHBOARD_INGEST_DEADLINE_MS", c.ingest_deadline.count(), 100, 60000));
   c.archive_retention_days = EnvNumber("SWITCHBOARD_ARCHIVE_RETENTION_DAYS", c.archive_retention_days, 1, 3650);
+  c.presence_timeout =
+      std::chrono::seconds(EnvNumber<long>("SWITCHBOARD_PRESENCE_TIMEOUT_S", c.presence_timeout.count(), 1, 86400));
   return c;
 }
 

@@ -98,6 +98,7 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   }
 
   asio::co_spawn(io, BackgroundLoop(s), asio::detached);
+  asio::co_spawn(io, s.presence_keeper.Run(), asio::detached);
   s.router.Start();
   s.listener.Start();
   s.outbound.Start();

@@ -12,6 +12,7 @@
 #include "sb/admin/setup_api.hpp"
 #include "sb/agent_api/agent_api.hpp"
 #include "sb/agent_api/agent_stream.hpp"
+#include "sb/agent_api/presence_keeper.hpp"
 #include "sb/app/app.hpp"
 #include "sb/common/crypto.hpp"
 #include "sb/common/metrics.hpp"
@@ -22,6 +23,7 @@
 #include "sb/store/database.hpp"
 #include "sb/store/event_listener.hpp"
 #include "sb/store/group_commit_writer.hpp"
+#include "sb/store/presence_repository.hpp"
 #include "sb/store/repositories.hpp"
 #include "sb/store/router_repository.hpp"
 #include "sb/store/setup_repository.hpp"
@@ -69,7 +71,9 @@ struct App::Services {
   admin::RoutingSetupApi routing_setup;
   admin::ConversationApi conversation_api{auth, conversations, &agents};
   agent_api::AgentApi agent_api;
-  agent_api::AgentStream stream{auth, agents};
+  store::PresenceRepository presence{db};
+  agent_api::AgentStream stream{auth, agents, presence, [this] { router.Wake(); }};
+  agent_api::PresenceKeeper presence_keeper{presence, stream, config.presence_timeout, [this] { router.Wake(); }};
   store::EventListener listener;
 
   /// True while a statement succeeded in the last 2 s.

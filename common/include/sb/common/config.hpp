@@ -24,6 +24,7 @@ struct Config {
   std::size_t ingest_max_backlog_bytes = 64u << 20;                 // SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES
   std::chrono::milliseconds ingest_deadline{4000};                  // SWITCHBOARD_INGEST_DEADLINE_MS
   int archive_retention_days = 30;                                  // SWITCHBOARD_ARCHIVE_RETENTION_DAYS
+  std::chrono::seconds presence_timeout{60};                        // SWITCHBOARD_PRESENCE_TIMEOUT_S
 
   /// Reads SWITCHBOARD_* variables; throws std::invalid_argument naming the
   /// variable when one is malformed.

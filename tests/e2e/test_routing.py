@@ -211,7 +211,12 @@ class RoutingCase(harness.ServerTestCase):
         return r.json["items"]
 
     def events(self, agent_id):
-        """[(seq, type, conversation or message id)] of an agent, in seq order (psql)."""
+        """[(seq, type, conversation or message id)] of an agent, in seq order (psql).
+        Events get their seq after commit (in commit order); waits for that."""
+        deadline = time.monotonic() + ROUTE_TIMEOUT
+        while self.db.count(f"SELECT count(*) FROM agent_events WHERE agent_id = {int(agent_id)} AND seq IS NULL"):
+            self.assertLess(time.monotonic(), deadline, f"events of agent {agent_id} numbered")
+            time.sleep(0.02)
         rows = self.db.psql(f"SELECT seq, type, payload->>'id' FROM agent_events WHERE agent_id = {int(agent_id)} "
                             f"ORDER BY seq")
         return [(int(s), t, int(i) if i else None) for s, t, i in rows]

@@ -55,6 +55,8 @@ Config Config::FromEnvironment() {
   c.archive_retention_days = EnvNumber("SWITCHBOARD_ARCHIVE_RETENTION_DAYS", c.archive_retention_days, 1, 3650);
   c.presence_timeout =
       std::chrono::seconds(EnvNumber<long>("SWITCHBOARD_PRESENCE_TIMEOUT_S", c.presence_timeout.count(), 1, 86400));
+  c.agent_event_retention_hours =
+      EnvNumber("SWITCHBOARD_AGENT_EVENT_RETENTION_HOURS", c.agent_event_retention_hours, 24, 24 * 3650);
   return c;
 }
 

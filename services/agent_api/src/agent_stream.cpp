@@ -36,6 +36,18 @@ namespace {
 constexpr int kBatch = 100;
 constexpr auto kPoll = std::chrono::seconds(1);
 constexpr int kTicketTtlS = 30;
+constexpr auto kNumberingRetry = std::chrono::milliseconds(20);
+constexpr int kMaxPage = 1000;
+
+// `after` older than what retention kept would silently skip events.
+void RequireRetained(std::int64_t after, std::int64_t pruned_through) {
+  if (after < pruned_through) {
+    throw http::HttpError(410, "events_expired",
+                          "events up to " + std::to_string(pruned_through) +
+                              " are past retention; reload GET /v1/agent/conversations and continue with after=" +
+                              std::to_string(pruned_through));
+  }
+}
 
 // Browsers cannot set headers on a WebSocket: they may offer the token as a
 // subprotocol "bearer.<token>" instead.
@@ -84,6 +96,30 @@ asio::awaitable<http::Response> AgentStream::IssueTicket(http::Request& req) {
   if (!expires) throw http::HttpError(404, "not_found", "this agent is deactivated");
   nlohmann::json body = {{"ticket", ticket}, {"expires_at", *expires}, {"expires_in_s", kTicketTtlS}};
   co_return http::Response::Json(201, body);
+}
+
+asio::awaitable<http::Response> AgentStream::Events(http::Request& req) {
+  auto who = co_await auth_.Authenticate(req);
+  if (who.role != admin::Principal::Role::kAgent || !who.agent_id) {
+    throw http::HttpError(403, "forbidden", "agent events are read with an agent token");
+  }
+  auto after = http::QueryInt(req, "after", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
+  auto limit = static_cast<int>(http::QueryInt(req, "limit", 1, kMaxPage).value_or(100));
+  auto batch = co_await agents_.EventsAfter(who.business_id, *who.agent_id, after, limit);
+  RequireRetained(after, batch.pruned_through);
+  std::string body = "{\"items\":[";
+  for (std::size_t i = 0; i < batch.events.size(); ++i) {
+    if (i) body += ',';
+    body += Frame(batch.events[i]);
+  }
+  body += "],\"next_cursor\":";
+  // A full page may have more behind it; the cursor is the `after` of the next.
+  body +=
+      static_cast<int>(batch.events.size()) == limit ? "\"" + std::to_string(batch.events.back().seq) + "\"" : "null";
+  body += '}';
+  http::Response res;
+  res.body = std::move(body);
+  co_return res;
 }
 
 // The agent behind the request: a one-time `?ticket=`, else the bearer token
@@ -147,8 +183,13 @@ asio::awaitable<void> AgentStream::Serve(http::Request& req, http::WebSocket& so
   auto after_param = http::QueryInt(req, "after", 0, std::numeric_limits<std::int64_t>::max());
   auto who = co_await Authenticate(req);
   std::string subprotocol = ProtocolToken(req);
-  auto after = after_param;
-  std::int64_t last = after ? *after : co_await agents_.LastEventSeq(who.business_id, *who.agent_id);
+  std::int64_t last = 0;
+  if (after_param) {
+    last = *after_param;
+    RequireRetained(last, (co_await agents_.EventsAfter(who.business_id, *who.agent_id, last, 0)).pruned_through);
+  } else {
+    last = co_await agents_.LastEventSeq(who.business_id, *who.agent_id);
+  }
   co_await socket.Accept(subprotocol);
 
   auto executor = co_await asio::this_coro::executor;
@@ -185,7 +226,8 @@ asio::awaitable<void> AgentStream::Serve(http::Request& req, http::WebSocket& so
   try {
     while (session->open && !session->closing) {
       session->woken = false;
-      auto events = co_await agents_.EventsAfter(session->business_id, session->agent_id, last, kBatch);
+      auto batch = co_await agents_.EventsAfter(session->business_id, session->agent_id, last, kBatch);
+      const auto& events = batch.events;
       for (const auto& e : events) {
         if (!co_await socket.Send(Frame(e))) {
           session->open = false;
@@ -195,7 +237,8 @@ asio::awaitable<void> AgentStream::Serve(http::Request& req, http::WebSocket& so
       }
       if (static_cast<int>(events.size()) == kBatch || !session->open || session->closing) continue;
       if (session->woken) continue;  // woken while reading: read again now
-      wake.expires_after(kPoll);
+      // Events another transaction is numbering become readable at its commit.
+      wake.expires_after(batch.numbering_elsewhere ? kNumberingRetry : kPoll);
       co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
     }
   } catch (const std::exception& e) {

@@ -183,15 +183,36 @@ boost::asio::awaitable<std::int64_t> AgentRepository::LastEventSeq(std::int64_t 
   co_return out;
 }
 
-boost::asio::awaitable<std::vector<AgentEvent>> AgentRepository::EventsAfter(std::int64_t business, std::int64_t agent,
-                                                                             std::int64_t after, int limit) {
-  std::vector<AgentEvent> out;
+namespace {
+constexpr int kSequenceBatch = 5000;
+}  // namespace
+
+boost::asio::awaitable<AgentRepository::EventBatch> AgentRepository::EventsAfter(std::int64_t business,
+                                                                                 std::int64_t agent, std::int64_t after,
+                                                                                 int limit) {
+  EventBatch out;
   co_await db_.Run("agent/events_after", [&](Session& s) {
+    out.numbering_elsewhere = s.Exec("agent/sequence_events", std::to_string(kSequenceBatch))[0][0].as<int>() < 0;
+    auto pruned = s.Exec("agent/events_pruned", Id(business), Id(agent));
+    if (!pruned.empty()) out.pruned_through = pruned[0][0].as<std::int64_t>();
     for (const auto& r : s.Exec("agent/events_after", Id(business), Id(agent), Id(after), std::to_string(limit))) {
-      out.push_back(AgentEvent{r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>()});
+      out.events.push_back(AgentEvent{r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>()});
     }
   });
   co_return out;
+}
+
+boost::asio::awaitable<void> AgentRepository::SequenceEvents() {
+  co_await db_.Run("agent/sequence_events",
+                   [&](Session& s) { s.Exec("agent/sequence_events", std::to_string(kSequenceBatch)); });
+}
+
+boost::asio::awaitable<std::int64_t> AgentRepository::PruneEvents(int retention_hours) {
+  std::int64_t pruned = 0;
+  co_await db_.Run("maintenance/prune_agent_events", [&](Session& s) {
+    pruned = s.Exec("maintenance/prune_agent_events", std::to_string(retention_hours))[0][1].as<std::int64_t>();
+  });
+  co_return pruned;
 }
 
 }  // namespace sb::store

@@ -25,6 +25,7 @@ struct Config {
   std::chrono::milliseconds ingest_deadline{4000};                  // SWITCHBOARD_INGEST_DEADLINE_MS
   int archive_retention_days = 30;                                  // SWITCHBOARD_ARCHIVE_RETENTION_DAYS
   std::chrono::seconds presence_timeout{60};                        // SWITCHBOARD_PRESENCE_TIMEOUT_S
+  int agent_event_retention_hours = 24;                             // SWITCHBOARD_AGENT_EVENT_RETENTION_HOURS (>= 24)
 
   /// Reads SWITCHBOARD_* variables; throws std::invalid_argument naming the
   /// variable when one is malformed.

@@ -34,6 +34,9 @@ class AgentStream {
               std::function<void()> presence_restored);
 
   boost::asio::awaitable<void> Serve(http::Request& req, http::WebSocket& socket);
+  /// GET /v1/agent/events?after=&limit=: what a stream sends, as pages
+  /// (`next_cursor` is the `after` of the next page).
+  boost::asio::awaitable<http::Response> Events(http::Request& req);
   /// POST /v1/agent/stream-ticket: a one-time ticket for `?ticket=`.
   boost::asio::awaitable<http::Response> IssueTicket(http::Request& req);
   /// The agents with a stream open in this process, each once.

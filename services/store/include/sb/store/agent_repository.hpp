@@ -64,8 +64,25 @@ class AgentRepository {
                                                              const std::optional<std::string>& currency,
                                                              std::optional<std::int64_t> agent);
   boost::asio::awaitable<std::int64_t> LastEventSeq(std::int64_t business, std::int64_t agent);
-  boost::asio::awaitable<std::vector<AgentEvent>> EventsAfter(std::int64_t business, std::int64_t agent,
-                                                              std::int64_t after, int limit);
+
+  /// Events of an agent after `after`, in `seq` order (numbers are given in
+  /// commit order, so a later read never finds a smaller number).
+  struct EventBatch {
+    std::vector<AgentEvent> events;
+    /// Another transaction was numbering new events: read again shortly.
+    bool numbering_elsewhere = false;
+    /// The newest number deleted by retention (events up to it are gone).
+    std::int64_t pruned_through = 0;
+  };
+  /// Numbers what has committed since the last read (unless another
+  /// transaction is doing it), then reads.
+  boost::asio::awaitable<EventBatch> EventsAfter(std::int64_t business, std::int64_t agent, std::int64_t after,
+                                                 int limit);
+  /// Numbers committed events (background upkeep, so they are numbered
+  /// when no stream reads them).
+  boost::asio::awaitable<void> SequenceEvents();
+  /// Deletes events older than `retention_hours`; returns how many.
+  boost::asio::awaitable<std::int64_t> PruneEvents(int retention_hours);
 
  private:
   Database& db_;

@@ -24,7 +24,12 @@ Control endpoints:
                    connection after the answer (saying so: Connection: close),
                    "drop" closes it without saying so (as an idle keep-alive
                    connection is dropped).
-  POST /_reset     forgets requests and scripted responses.
+  POST /_reset     forgets requests, scripted responses and profiles.
+  POST /_profiles  {"profiles": {"<psid or igsid>": {"first_name": ..., "last_name": ...} or
+                                                    {"name": ..., "username": ...}}}
+                   the user profiles GET /{version}/{id}?fields=... answers
+                   (with the fields asked for, plus "id"); an unknown id gets
+                   a Graph error 400 (#100), as for a user who blocked the page.
 """
 
 import argparse
@@ -44,11 +49,13 @@ class State:
         self.requests = []
         self.script = []
         self.counter = 0
+        self.profiles = {}
 
     def reset(self):
         with self.lock:
             self.requests.clear()
             self.script.clear()
+            self.profiles.clear()
 
 
 STATE = State()
@@ -112,7 +119,29 @@ class Handler(BaseHTTPRequestHandler):
                 snapshot = list(STATE.requests)
             self._answer(200, {"requests": snapshot})
             return
+        path, _, query = self.path.partition("?")
+        parts = path.strip("/").split("/")
+        if len(parts) == 2 and not parts[0].startswith("_") and "fields=" in query and not STATE.script:
+            self._profile(parts[1], query)
+            return
         self._handle("GET", b"")
+
+    def _profile(self, user_id, query):
+        import urllib.parse
+        fields = urllib.parse.parse_qs(query).get("fields", [""])[0].split(",")
+        with STATE.lock:
+            STATE.counter += 1
+            STATE.requests.append({"seq": STATE.counter, "time": time.time(), "method": "GET", "path": self.path,
+                                   "headers": {k: v for k, v in self.headers.items()}, "body": None,
+                                   "client_port": self.client_address[1]})
+            profile = STATE.profiles.get(urllib.parse.unquote(user_id))
+        if profile is None:
+            self._answer(400, {"error": {"message": "(#100) No profile available for that user", "code": 100,
+                                         "type": "OAuthException"}})
+            return
+        answer = {k: v for k, v in profile.items() if k in fields}
+        answer["id"] = urllib.parse.unquote(user_id)
+        self._answer(200, answer)
 
     def do_POST(self):
         raw = self._read_body()
@@ -125,6 +154,16 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 STATE.script.extend(responses)
             self._answer(200, {"scripted": len(responses)})
+            return
+        if self.path == "/_profiles":
+            try:
+                profiles = json.loads(raw or b"{}").get("profiles", {})
+            except ValueError:
+                self._answer(400, {"error": "the profiles must be JSON"})
+                return
+            with STATE.lock:
+                STATE.profiles.update(profiles)
+            self._answer(200, {"profiles": len(profiles)})
             return
         if self.path == "/_reset":
             STATE.reset()

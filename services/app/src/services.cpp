@@ -52,7 +52,7 @@ App::Services::Services(const Config& c)
       webhooks(directory, sink, registry, c.ingest_deadline),
       setup(auth, businesses, channels, secrets, [this](const std::string&) { directory.Invalidate(); }),
       routing_setup(auth, setup_store, [this](std::int64_t business) { router.ForgetRules(business); }),
-      agent_api(auth, agents, setup_store,
+      agent_api(auth, agents, setup_store, templates,
                 agent_api::AgentApi::Hooks{[this] { router.Wake(); }, [this] { outbound.Notify(); }}),
       listener(
           c.listen_database_url, "sb_agent_events", [this](const std::string& payload) { OnAgentEvents(payload); },
@@ -149,6 +149,8 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   r.Add("PUT", "/v1/routing", Bind(routing, &admin::RoutingSetupApi::PutRouting));
   r.Add("PUT", "/v1/orders/{order_ref}", Bind(routing, &admin::RoutingSetupApi::PutOrder));
   r.Add("PUT", "/v1/products/{sku}", Bind(routing, &admin::RoutingSetupApi::PutProduct));
+
+  r.Add("PUT", "/v1/templates/{name}", Bind(s ? &s->template_api : nullptr, &admin::TemplateApi::Put));
 
   r.Add("POST", "/v1/agent/status", Bind(agent, &agent_api::AgentApi::SetStatus));
   r.Add("GET", "/v1/agent/conversations", Bind(agent, &agent_api::AgentApi::Conversations));

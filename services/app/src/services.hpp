@@ -10,6 +10,7 @@
 #include "sb/admin/conversation_api.hpp"
 #include "sb/admin/routing_setup_api.hpp"
 #include "sb/admin/setup_api.hpp"
+#include "sb/admin/template_api.hpp"
 #include "sb/agent_api/agent_api.hpp"
 #include "sb/agent_api/agent_stream.hpp"
 #include "sb/agent_api/presence_keeper.hpp"
@@ -27,6 +28,7 @@
 #include "sb/store/repositories.hpp"
 #include "sb/store/router_repository.hpp"
 #include "sb/store/setup_repository.hpp"
+#include "sb/store/template_repository.hpp"
 
 namespace sb::app {
 
@@ -62,6 +64,7 @@ struct App::Services {
   store::SetupRepository setup_store{db};
   store::AgentRepository agents{db};
   store::RouterRepository router_store{db};
+  store::TemplateRepository templates{db};
   admin::Authenticator auth;
   CachedChannelDirectory directory;
   router::RouterWorker router;
@@ -70,6 +73,7 @@ struct App::Services {
   admin::SetupApi setup;
   admin::RoutingSetupApi routing_setup;
   admin::ConversationApi conversation_api{auth, conversations, &agents};
+  admin::TemplateApi template_api{auth, templates};
   agent_api::AgentApi agent_api;
   store::PresenceRepository presence{db};
   agent_api::AgentStream stream{auth, agents, presence, [this] { router.Wake(); }};

@@ -79,13 +79,13 @@ class GraphClient::Impl {
 
   const BaseUrl& base() const { return base_; }
 
-  asio::awaitable<GraphAnswer> Post(const std::string& target, const std::string& body,
+  asio::awaitable<GraphAnswer> Call(bhttp::verb verb, const std::string& target, const std::string& body,
                                     const std::string& access_token) {
-    bhttp::request<bhttp::string_body> request{bhttp::verb::post, target, 11};
+    bhttp::request<bhttp::string_body> request{verb, target, 11};
     request.set(bhttp::field::host, base_.host_header);
     request.set(bhttp::field::user_agent, "switchboard");
     request.set(bhttp::field::authorization, "Bearer " + access_token);
-    request.set(bhttp::field::content_type, "application/json");
+    if (verb == bhttp::verb::post) request.set(bhttp::field::content_type, "application/json");
     request.set(bhttp::field::accept, "application/json");
     request.keep_alive(true);
     request.body() = body;
@@ -255,7 +255,12 @@ const std::string& GraphClient::BasePath() const { return impl_->base().path; }
 
 asio::awaitable<GraphAnswer> GraphClient::Post(const std::string& target, const std::string& body,
                                                const std::string& access_token) {
-  return impl_->Post(target, body, access_token);
+  return impl_->Call(bhttp::verb::post, target, body, access_token);
+}
+
+asio::awaitable<GraphAnswer> GraphClient::Get(const std::string& target, const std::string& access_token) {
+  static const std::string kNoBody;
+  return impl_->Call(bhttp::verb::get, target, kNoBody, access_token);
 }
 
 void GraphClient::Shutdown() { impl_->Shutdown(); }

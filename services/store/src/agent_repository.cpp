@@ -114,6 +114,15 @@ boost::asio::awaitable<bool> AgentRepository::BusinessOwns(std::int64_t business
   co_return owns;
 }
 
+namespace {
+std::string QueueReply(Session& s, std::int64_t business, std::int64_t agent, const nlohmann::json& p) {
+  auto out = s.Exec("router/queue_reply", p.dump())[0][0].as<std::string>();
+  auto seq = s.Exec("agent/message_event", Id(business), Id(agent), out)[0][0].as<std::int64_t>();
+  s.Exec("router/notify", nlohmann::json::array({nlohmann::json::array({business, agent, seq})}).dump());
+  return out;
+}
+}  // namespace
+
 boost::asio::awaitable<std::string> AgentRepository::Reply(std::int64_t business, std::int64_t agent,
                                                            std::int64_t conversation, const std::string& text,
                                                            const std::optional<std::string>& tag) {
@@ -124,11 +133,18 @@ boost::asio::awaitable<std::string> AgentRepository::Reply(std::int64_t business
                       {"agent_id", agent},
                       {"text", text},
                       {"tag", tag ? nlohmann::json(*tag) : nlohmann::json()}};
-  co_await db_.Run("router/queue_reply", [&](Session& s) {
-    out = s.Exec("router/queue_reply", p.dump())[0][0].as<std::string>();
-    auto seq = s.Exec("agent/message_event", Id(business), Id(agent), out)[0][0].as<std::int64_t>();
-    s.Exec("router/notify", nlohmann::json::array({nlohmann::json::array({business, agent, seq})}).dump());
-  });
+  co_await db_.Run("router/queue_reply", [&](Session& s) { out = QueueReply(s, business, agent, p); });
+  co_return out;
+}
+
+boost::asio::awaitable<std::string> AgentRepository::ReplyTemplate(std::int64_t business, std::int64_t agent,
+                                                                   std::int64_t conversation,
+                                                                   const std::string& payload_json) {
+  std::string out;
+  nlohmann::json p = {{"business_id", business}, {"conversation_id", conversation},
+                      {"sender", "agent"},       {"agent_id", agent},
+                      {"type", "template"},      {"payload", payload_json}};
+  co_await db_.Run("router/queue_reply", [&](Session& s) { out = QueueReply(s, business, agent, p); });
   co_return out;
 }
 

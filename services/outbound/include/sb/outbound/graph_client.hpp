@@ -55,6 +55,10 @@ class GraphClient {
   boost::asio::awaitable<GraphAnswer> Post(const std::string& target, const std::string& body,
                                            const std::string& access_token);
 
+  /// GETs `target` (path and query) with `Authorization: Bearer <token>`;
+  /// failures as for Post.
+  boost::asio::awaitable<GraphAnswer> Get(const std::string& target, const std::string& access_token);
+
   /// Ends the request in progress (its answer: status 0) and refuses later
   /// ones; for a sender that must stop now. Call on the client's executor.
   void Shutdown();

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sb/gateway/envelope.hpp"
 
@@ -41,6 +42,17 @@ struct SendResult {
 GraphRequest BuildTextMessage(gateway::ChannelKind kind, std::string_view base_path,
                               std::string_view channel_external_id, std::string_view recipient, std::string_view text,
                               const std::optional<std::string>& tag);
+
+/// The send call for an approved WhatsApp template (the one message allowed
+/// outside the 24-hour customer-service window): POST
+/// {base}/{phone_number_id}/messages with
+///   {"messaging_product":"whatsapp","recipient_type":"individual","to":wa_id,"type":"template",
+///    "template":{"name":name,"language":{"code":language},
+///                "components":[{"type":"body","parameters":[{"type":"text","text":p}, ...]}]}}
+/// (no components when there are no parameters).
+GraphRequest BuildTemplateMessage(std::string_view base_path, std::string_view phone_number_id,
+                                  std::string_view recipient, std::string_view name, std::string_view language,
+                                  const std::vector<std::string>& params);
 
 /// Reads the answer to a send on a `kind` channel: the message id on 2xx
 /// (WhatsApp `messages[0].id`, Messenger/Instagram `message_id`), else the error as

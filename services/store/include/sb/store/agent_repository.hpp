@@ -51,6 +51,10 @@ class AgentRepository {
   /// Queues an agent reply; returns the message JSON.
   boost::asio::awaitable<std::string> Reply(std::int64_t business, std::int64_t agent, std::int64_t conversation,
                                             const std::string& text, const std::optional<std::string>& tag);
+  /// Queues an approved WhatsApp template (`payload_json`: {name, language,
+  /// params}); returns the message JSON.
+  boost::asio::awaitable<std::string> ReplyTemplate(std::int64_t business, std::int64_t agent,
+                                                    std::int64_t conversation, const std::string& payload_json);
   boost::asio::awaitable<std::optional<std::string>> TransferToQueue(std::int64_t business, std::int64_t conversation,
                                                                      std::int64_t queue_id,
                                                                      std::optional<std::int64_t> from_agent);

@@ -252,5 +252,44 @@ class TemplateTest(harness.ServerTestCase):
             self.assertEqual(len(again), 1, f"{kind}: the profile is looked up once per contact")
 
 
+    def test_agents_send_attachments_by_url_through_each_channel(self):
+        wa_ext, wa_secret = self.channel("whatsapp")
+        contact = harness.uid("1555")
+        cid = self.conversation_with("whatsapp", wa_ext, wa_secret, contact, hours_ago=1)
+        r = self.send(cid, {"media": {"type": "image", "url": "https://cdn.example.com/a.jpg", "caption": "yours"}})
+        self.assertEqual(r.status, 202, repr(r))
+        self.assertEqual((r.json["type"], r.json["text"], r.json["status"]), ("image", "yours", "queued"))
+        self.assertEqual(self.send(cid, {"media": {"type": "sticker", "url": "https://cdn.example.com/s.webp"}}).status,
+                         202)
+        got = self.sent(f"/v21.0/{wa_ext}/messages", 2)
+        self.assertEqual(got[0]["body"], {"messaging_product": "whatsapp", "recipient_type": "individual",
+                                          "to": contact, "type": "image",
+                                          "image": {"link": "https://cdn.example.com/a.jpg", "caption": "yours"}})
+        self.assertEqual(got[1]["body"]["sticker"], {"link": "https://cdn.example.com/s.webp"})
+
+        m_ext, m_secret = self.channel("messenger")
+        psid = harness.uid("psid")
+        mcid = self.conversation_with("messenger", m_ext, m_secret, psid, hours_ago=1)
+        r = self.send(mcid, {"media": {"type": "document", "url": "https://cdn.example.com/invoice.pdf"}})
+        self.assertEqual(r.status, 202, repr(r))
+        got = self.sent(f"/v21.0/{m_ext}/messages")
+        self.assertEqual(got[0]["body"], {"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": {
+            "attachment": {"type": "file", "payload": {"url": "https://cdn.example.com/invoice.pdf",
+                                                        "is_reusable": True}}}})
+        self.assertError(self.send(mcid, {"media": {"type": "sticker", "url": "https://cdn.example.com/s.webp"}}),
+                         422, "media_unsupported", "a sticker on Messenger")
+        for bad, code in (({"media": {"type": "gif", "url": "https://x.example.com/a"}}, "invalid_field"),
+                          ({"media": {"type": "image", "url": "ftp://x.example.com/a"}}, "invalid_field"),
+                          ({"media": {"type": "image"}}, "missing_field"),
+                          ({"media": {"type": "image", "url": "https://x.example.com/a", "x": 1}}, "unknown_field"),
+                          ({"media": {"type": "image", "url": "https://x.example.com/a"}, "text": "x"},
+                           "invalid_field")):
+            self.assertError(self.send(mcid, bad), 400, code, f"{bad}")
+        # Attachments are free-form messages: the window applies.
+        self.db.psql(f"UPDATE conversations SET last_inbound_at = now() - interval '30 hours' WHERE id = {cid}")
+        self.assertError(self.send(cid, {"media": {"type": "image", "url": "https://cdn.example.com/a.jpg"}}), 422,
+                         "outside_messaging_window", "an attachment after 24 h")
+
+
 if __name__ == "__main__":
     unittest.main()

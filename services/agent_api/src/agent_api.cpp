@@ -62,6 +62,42 @@ TemplateSend ParseTemplate(const nlohmann::json& j) {
   return t;
 }
 
+struct MediaSend {
+  std::string type, url, caption;
+};
+
+// {"type", "url", "caption"?} of an attachment sent by URL.
+MediaSend ParseMedia(const nlohmann::json& j) {
+  auto bad = [](const std::string& why) { return http::HttpError(400, "invalid_field", "'media': " + why); };
+  if (!j.is_object()) throw bad("must be an object {type, url, caption?}");
+  for (const auto& [k, v] : j.items()) {
+    if (k != "type" && k != "url" && k != "caption") {
+      throw http::HttpError(400, "unknown_field", "unknown field 'media." + k + "'");
+    }
+  }
+  for (const char* field : {"type", "url"}) {
+    if (!j.contains(field))
+      throw http::HttpError(400, "missing_field", "missing field 'media." + std::string(field) + "'");
+    if (!j[field].is_string()) throw bad(std::string("'") + field + "' must be a string");
+  }
+  MediaSend m{j["type"].get<std::string>(), j["url"].get<std::string>(), ""};
+  if (m.type != "image" && m.type != "audio" && m.type != "video" && m.type != "document" && m.type != "sticker") {
+    throw bad("'type' must be one of image, audio, video, document, sticker");
+  }
+  // The channel fetches the file itself: an absolute https (or http) URL.
+  if (m.url.size() > 2000 || !(m.url.rfind("https://", 0) == 0 || m.url.rfind("http://", 0) == 0) ||
+      m.url.find_first_of(" \t\r\n") != std::string::npos || m.url.size() < 10) {
+    throw bad("'url' must be an absolute http(s) URL of at most 2000 characters");
+  }
+  if (j.contains("caption")) {
+    if (!j["caption"].is_string() || j["caption"].get<std::string>().size() > 1024) {
+      throw bad("'caption' must be a string of at most 1024 bytes");
+    }
+    m.caption = j["caption"].get<std::string>();
+  }
+  return m;
+}
+
 }  // namespace
 
 AgentApi::AgentApi(admin::Authenticator& auth, store::AgentRepository& agents, store::SetupRepository& setup,
@@ -143,17 +179,20 @@ boost::asio::awaitable<http::Response> AgentApi::Reject(http::Request& req) {
 boost::asio::awaitable<http::Response> AgentApi::SendMessage(http::Request& req) {
   auto who = co_await RequireAgent(req);
   auto conversation = http::PathId(req, "id");
-  http::JsonBody body(req, {"text", "template"});
-  if (!body.Has("text") && !body.Has("template")) {
-    throw http::HttpError(400, "missing_field", "missing field 'text' (or 'template' for a WhatsApp template)");
+  http::JsonBody body(req, {"text", "template", "media"});
+  int given = body.Has("text") + body.Has("template") + body.Has("media");
+  if (given == 0) {
+    throw http::HttpError(400, "missing_field",
+                          "missing field 'text' (or 'media', or 'template' for a WhatsApp template)");
   }
-  if (body.Has("text") && body.Has("template")) {
-    throw http::HttpError(400, "invalid_field", "give exactly one of 'text' and 'template'");
-  }
+  if (given > 1) throw http::HttpError(400, "invalid_field", "give exactly one of 'text', 'media' and 'template'");
   std::optional<TemplateSend> tmpl;
+  std::optional<MediaSend> media;
   std::string text;
   if (body.Has("template")) {
     tmpl = ParseTemplate(body.json()["template"]);
+  } else if (body.Has("media")) {
+    media = ParseMedia(body.json()["media"]);
   } else {
     text = body.RequiredString("text", 4096);
   }
@@ -207,6 +246,17 @@ boost::asio::awaitable<http::Response> AgentApi::SendMessage(http::Request& req)
             std::string(access->human_agent_enabled && kind != gateway::ChannelKind::kWhatsapp ? "7 days"
                                                                                                : "24 hours") +
             " old; " + what);
+  }
+  if (media) {
+    if (media->type == "sticker" && kind != gateway::ChannelKind::kWhatsapp) {
+      throw http::HttpError(422, "media_unsupported",
+                            access->channel_kind + " takes image, audio, video and document attachments");
+    }
+    nlohmann::json payload = {{"url", media->url}};
+    auto queued = co_await agents_.ReplyMedia(who.business_id, *who.agent_id, conversation, media->type, media->caption,
+                                              payload.dump(), window.tag);
+    if (hooks_.reply_queued) hooks_.reply_queued();
+    co_return http::Response::Json(202, nlohmann::json::parse(queued));
   }
   auto message =
       nlohmann::json::parse(co_await agents_.Reply(who.business_id, *who.agent_id, conversation, text, window.tag));

@@ -116,6 +116,37 @@ GraphRequest BuildTemplateMessage(std::string_view base_path, std::string_view p
                       body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
+GraphRequest BuildMediaMessage(gateway::ChannelKind kind, std::string_view base_path,
+                               std::string_view channel_external_id, std::string_view recipient,
+                               std::string_view media_type, std::string_view url, std::string_view caption,
+                               const std::optional<std::string>& tag) {
+  while (!base_path.empty() && base_path.back() == '/') base_path.remove_suffix(1);
+  nlohmann::json body;
+  if (kind == gateway::ChannelKind::kWhatsapp) {
+    nlohmann::json media = {{"link", url}};
+    if (!caption.empty() && (media_type == "image" || media_type == "video" || media_type == "document")) {
+      media["caption"] = caption;
+    }
+    body = {{"messaging_product", "whatsapp"},
+            {"recipient_type", "individual"},
+            {"to", recipient},
+            {"type", media_type},
+            {std::string(media_type), media}};
+  } else {
+    body = {{"recipient", {{"id", recipient}}}};
+    if (tag && !tag->empty()) {
+      body["messaging_type"] = "MESSAGE_TAG";
+      body["tag"] = *tag;
+    } else {
+      body["messaging_type"] = "RESPONSE";
+    }
+    std::string type = media_type == "document" ? "file" : std::string(media_type);
+    body["message"] = {{"attachment", {{"type", type}, {"payload", {{"url", url}, {"is_reusable", true}}}}}};
+  }
+  return GraphRequest{std::string(base_path) + "/" + PercentEncodeSegment(channel_external_id) + "/messages",
+                      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
 GraphRequest BuildTextMessage(gateway::ChannelKind kind, std::string_view base_path,
                               std::string_view channel_external_id, std::string_view recipient, std::string_view text,
                               const std::optional<std::string>& tag) {

@@ -261,7 +261,9 @@ class OutboundSender::Impl {
     if (!kind) return "the message's channel no longer exists";
     if (!c.channel_active) return "the channel is deactivated";
     if (c.contact_external_id.empty()) return "the message's contact no longer exists";
-    if (c.type == "template") {
+    if (IsMedia(c.type)) {
+      if (!MediaUrl(c)) return "the attachment has no URL";
+    } else if (c.type == "template") {
       if (*kind != gateway::ChannelKind::kWhatsapp) return "templates are sent on WhatsApp channels only";
       if (!TemplateCall(c)) return "the template message is malformed";
     } else if (c.text.empty()) {
@@ -299,6 +301,17 @@ class OutboundSender::Impl {
     return t;
   }
 
+  static bool IsMedia(const std::string& type) {
+    return type == "image" || type == "audio" || type == "video" || type == "document" || type == "sticker";
+  }
+  // An attachment's {"url"}, as the agent API stored it.
+  static std::optional<std::string> MediaUrl(const store::OutboundClaim& c) {
+    if (!c.payload) return std::nullopt;
+    auto j = nlohmann::json::parse(*c.payload, nullptr, false);
+    if (!j.is_object() || !j.contains("url") || !j["url"].is_string()) return std::nullopt;
+    return j["url"].get<std::string>();
+  }
+
   std::optional<std::string> AccessToken(const store::OutboundClaim& c) const {
     if (!c.access_token_enc_hex) return std::nullopt;
     auto sealed = crypto::HexDecode(*c.access_token_enc_hex);
@@ -323,7 +336,10 @@ class OutboundSender::Impl {
       co_return;
     }
     GraphRequest request;
-    if (auto tmpl = c.type == "template" ? TemplateCall(c) : std::nullopt) {
+    if (auto url = IsMedia(c.type) ? MediaUrl(c) : std::nullopt) {
+      request = BuildMediaMessage(*kind, client.BasePath(), c.channel_external_id, c.contact_external_id, c.type, *url,
+                                  c.text, c.tag);
+    } else if (auto tmpl = c.type == "template" ? TemplateCall(c) : std::nullopt) {
       request = BuildTemplateMessage(client.BasePath(), c.channel_external_id, c.contact_external_id, tmpl->name,
                                      tmpl->language, tmpl->params);
     } else {

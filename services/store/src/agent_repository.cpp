@@ -148,6 +148,24 @@ boost::asio::awaitable<std::string> AgentRepository::ReplyTemplate(std::int64_t 
   co_return out;
 }
 
+boost::asio::awaitable<std::string> AgentRepository::ReplyMedia(std::int64_t business, std::int64_t agent,
+                                                                std::int64_t conversation, const std::string& type,
+                                                                const std::string& caption,
+                                                                const std::string& payload_json,
+                                                                const std::optional<std::string>& tag) {
+  std::string out;
+  nlohmann::json p = {{"business_id", business},
+                      {"conversation_id", conversation},
+                      {"sender", "agent"},
+                      {"agent_id", agent},
+                      {"type", type},
+                      {"text", caption.empty() ? nlohmann::json() : nlohmann::json(caption)},
+                      {"payload", payload_json},
+                      {"tag", tag ? nlohmann::json(*tag) : nlohmann::json()}};
+  co_await db_.Run("router/queue_reply", [&](Session& s) { out = QueueReply(s, business, agent, p); });
+  co_return out;
+}
+
 boost::asio::awaitable<std::optional<std::string>> AgentRepository::TransferToQueue(
     std::int64_t business, std::int64_t conversation, std::int64_t queue_id, std::optional<std::int64_t> from_agent) {
   std::optional<std::string> out;

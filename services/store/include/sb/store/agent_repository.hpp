@@ -55,6 +55,12 @@ class AgentRepository {
   /// params}); returns the message JSON.
   boost::asio::awaitable<std::string> ReplyTemplate(std::int64_t business, std::int64_t agent,
                                                     std::int64_t conversation, const std::string& payload_json);
+  /// Queues an attachment sent by URL (`payload_json`: {url}; the caption
+  /// is the message text); returns the message JSON.
+  boost::asio::awaitable<std::string> ReplyMedia(std::int64_t business, std::int64_t agent, std::int64_t conversation,
+                                                 const std::string& type, const std::string& caption,
+                                                 const std::string& payload_json,
+                                                 const std::optional<std::string>& tag);
   boost::asio::awaitable<std::optional<std::string>> TransferToQueue(std::int64_t business, std::int64_t conversation,
                                                                      std::int64_t queue_id,
                                                                      std::optional<std::int64_t> from_agent);

@@ -59,6 +59,23 @@ TEST(GraphRequestTest, WhatsAppTemplateMessage) {
       << "expected no components without parameters";
 }
 
+TEST(GraphRequestTest, MediaMessages) {
+  auto r = BuildMediaMessage(ChannelKind::kWhatsapp, "/v21.0", "1065", "1555", "document", "https://x.example/a.pdf",
+                             "invoice", std::nullopt);
+  EXPECT_EQ(json::parse(r.body), json::parse(R"({"messaging_product":"whatsapp","recipient_type":"individual",
+      "to":"1555","type":"document","document":{"link":"https://x.example/a.pdf","caption":"invoice"}})"));
+  r = BuildMediaMessage(ChannelKind::kWhatsapp, "/v21.0", "1065", "1555", "audio", "https://x.example/a.ogg", "hi",
+                        std::nullopt);
+  EXPECT_EQ(json::parse(r.body)["audio"], json::parse(R"({"link":"https://x.example/a.ogg"})"))
+      << "expected no caption on audio (WhatsApp refuses it)";
+  r = BuildMediaMessage(ChannelKind::kInstagram, "/v21.0", "1784", "igsid", "image", "https://x.example/a.jpg", "",
+                        std::string("HUMAN_AGENT"));
+  EXPECT_EQ(r.target, "/v21.0/1784/messages");
+  EXPECT_EQ(json::parse(r.body), json::parse(R"({"recipient":{"id":"igsid"},"messaging_type":"MESSAGE_TAG",
+      "tag":"HUMAN_AGENT","message":{"attachment":{"type":"image","payload":{"url":"https://x.example/a.jpg",
+      "is_reusable":true}}}})"));
+}
+
 TEST(GraphRequestTest, TargetIsBuiltSafely) {
   EXPECT_EQ(BuildTextMessage(ChannelKind::kWhatsapp, "", "123", "1", "x", std::nullopt).target, "/123/messages");
   EXPECT_EQ(BuildTextMessage(ChannelKind::kWhatsapp, "/v21.0/", "123", "1", "x", std::nullopt).target,

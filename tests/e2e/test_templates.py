@@ -11,6 +11,7 @@ carry no name: it is looked up once per contact (GET /{psid}?fields=...)
 and cached in the contact row.
 """
 
+import base64
 import os
 import time
 import subprocess
@@ -289,6 +290,43 @@ class TemplateTest(harness.ServerTestCase):
         self.db.psql(f"UPDATE conversations SET last_inbound_at = now() - interval '30 hours' WHERE id = {cid}")
         self.assertError(self.send(cid, {"media": {"type": "image", "url": "https://cdn.example.com/a.jpg"}}), 422,
                          "outside_messaging_window", "an attachment after 24 h")
+
+
+    def test_whatsapp_media_streams_through_switchboard(self):
+        ext, secret = self.channel("whatsapp")
+        contact = harness.uid("1555")
+        cid = self.conversation_with("whatsapp", ext, secret, contact, hours_ago=1)
+        data = bytes(range(256)) * 300  # 76.8 kB, every byte value
+        media_id = harness.uid("mediaid")
+        fake_call(self.fake_base, "POST", "/_media", {"media": {media_id: {
+            "mime_type": "image/jpeg", "data_b64": base64.b64encode(data).decode()}}})
+        image = {"from": contact, "id": harness.uid("wamid."), "timestamp": str(int(time.time())),
+                 "type": "image", "image": {"id": media_id, "mime_type": "image/jpeg", "caption": "this one"}}
+        body = harness.webhook_body("whatsapp", [harness.whatsapp_entry("waba-" + ext, ext, [image])])
+        self.assertEqual(self.api.post_webhook("whatsapp", body, secret=secret).status, 200)
+        mid = int(self.db.value(f"SELECT id FROM messages WHERE conversation_id = {cid} AND type = 'image'"))
+
+        for token in (self.key, self.agent):
+            r = self.http.get(f"/v1/messages/{mid}/media", token=token)
+            self.assertEqual(r.status, 200, f"GET /v1/messages/{mid}/media: {r.status} {r.body[:200]!r}")
+            self.assertEqual(r.header("content-type"), "image/jpeg")
+            self.assertEqual(r.body, data, "the file, byte for byte")
+        paths = [q["path"] for q in fake_call(self.fake_base, "GET", "/_requests")["requests"]]
+        self.assertIn(f"/v21.0/{media_id}", paths, "the media id's URL asked of the Graph API")
+        files = [q for q in fake_call(self.fake_base, "GET", "/_requests")["requests"]
+                 if q["path"].startswith(f"/_files/{media_id}?")]
+        self.assertEqual(files[0]["headers"].get("Authorization"), "Bearer EAAG-token")
+
+        text_id = int(self.db.value(f"SELECT min(id) FROM messages WHERE conversation_id = {cid}"))
+        self.assertError(self.http.get(f"/v1/messages/{text_id}/media", token=self.key), 404, "no_media")
+        other = self.api.create_business()["api_key"]
+        self.assertError(self.http.get(f"/v1/messages/{mid}/media", token=other), 404, "not_found",
+                         "another business's message")
+        self.assertError(self.http.get("/v1/messages/999999999/media", token=self.key), 404, "not_found")
+        self.assertEqual(self.http.get(f"/v1/messages/{mid}/media").status, 401)
+        fake_call(self.fake_base, "POST", "/_reset", {})
+        self.assertError(self.http.get(f"/v1/messages/{mid}/media", token=self.key), 502, "media_unavailable",
+                         "Meta no longer has the media")
 
 
 if __name__ == "__main__":

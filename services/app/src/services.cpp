@@ -160,6 +160,7 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   r.Add("POST", "/v1/conversations/{id}/messages", Bind(agent, &agent_api::AgentApi::SendMessage));
   r.Add("POST", "/v1/conversations/{id}/transfer", Bind(agent, &agent_api::AgentApi::Transfer));
   r.Add("POST", "/v1/conversations/{id}/resolve", Bind(agent, &agent_api::AgentApi::Resolve));
+  r.Add("GET", "/v1/messages/{id}/media", Bind(s ? &s->media_api : nullptr, &agent_api::MediaApi::Get));
   r.Add("GET", "/v1/agent/events", Bind(s ? &s->stream : nullptr, &agent_api::AgentStream::Events));
   r.Add("POST", "/v1/agent/stream-ticket", Bind(s ? &s->stream : nullptr, &agent_api::AgentStream::IssueTicket));
   r.AddWebSocket("/v1/agent/stream", [s](http::Request& req, http::WebSocket& socket) -> asio::awaitable<void> {

@@ -13,6 +13,7 @@
 #include "sb/admin/template_api.hpp"
 #include "sb/agent_api/agent_api.hpp"
 #include "sb/agent_api/agent_stream.hpp"
+#include "sb/agent_api/media_api.hpp"
 #include "sb/agent_api/presence_keeper.hpp"
 #include "sb/app/app.hpp"
 #include "sb/common/crypto.hpp"
@@ -75,6 +76,7 @@ struct App::Services {
   admin::ConversationApi conversation_api{auth, conversations, &agents};
   admin::TemplateApi template_api{auth, templates};
   agent_api::AgentApi agent_api;
+  agent_api::MediaApi media_api{auth, agents, secrets, config.graph_api_base};
   store::PresenceRepository presence{db};
   agent_api::AgentStream stream{auth, agents, presence, [this] { router.Wake(); }};
   agent_api::PresenceKeeper presence_keeper{presence, stream, config.presence_timeout, [this] { router.Wake(); }};

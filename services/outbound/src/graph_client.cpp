@@ -207,7 +207,7 @@ class GraphClient::Impl {
       co_return out;
     }
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(kMaxAnswerBytes);
+    parser.body_limit(max_answer_bytes_);
     auto [rec, read] = co_await bhttp::async_read(stream, buffer_, parser, kTuple);
     if (rec) {
       out.error = Describe(rec, "reading the Graph API's answer");
@@ -220,6 +220,9 @@ class GraphClient::Impl {
     out.keep_alive = response.keep_alive();
     if (auto it = response.find(bhttp::field::retry_after); it != response.end()) {
       out.answer.retry_after = std::string(it->value());
+    }
+    if (auto it = response.find(bhttp::field::content_type); it != response.end()) {
+      out.answer.content_type = std::string(it->value());
     }
     out.answer.body = std::move(response.body());
     co_return out;
@@ -234,6 +237,9 @@ class GraphClient::Impl {
   beast::flat_buffer buffer_;
   Clock::time_point last_used_{};
   bool shut_down_ = false;
+
+ public:
+  std::uint64_t max_answer_bytes_ = kMaxAnswerBytes;
 };
 
 namespace {
@@ -264,5 +270,7 @@ asio::awaitable<GraphAnswer> GraphClient::Get(const std::string& target, const s
 }
 
 void GraphClient::Shutdown() { impl_->Shutdown(); }
+
+void GraphClient::SetMaxAnswerBytes(std::uint64_t bytes) { impl_->max_answer_bytes_ = bytes; }
 
 }  // namespace sb::outbound

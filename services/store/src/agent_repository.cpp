@@ -209,6 +209,22 @@ boost::asio::awaitable<std::optional<std::string>> AgentRepository::Resolve(std:
   co_return out;
 }
 
+boost::asio::awaitable<std::optional<MediaSource>> AgentRepository::Media(std::int64_t business, std::int64_t message) {
+  std::optional<MediaSource> out;
+  co_await db_.Run("messages/media_source", [&](Session& s) {
+    auto rows = s.Exec("messages/media_source", Id(business), Id(message));
+    if (rows.empty()) return;
+    MediaSource m;
+    m.conversation_id = rows[0][0].as<std::int64_t>();
+    m.type = rows[0][1].as<std::string>();
+    m.channel_kind = rows[0][2].as<std::string>();
+    if (!rows[0][3].is_null()) m.media_id = rows[0][3].as<std::string>();
+    if (!rows[0][4].is_null()) m.access_token_enc_hex = rows[0][4].as<std::string>();
+    out = m;
+  });
+  co_return out;
+}
+
 boost::asio::awaitable<std::int64_t> AgentRepository::LastEventSeq(std::int64_t business, std::int64_t agent) {
   std::int64_t out = 0;
   co_await db_.Run("agent/last_event", [&](Session& s) {

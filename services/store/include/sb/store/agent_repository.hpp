@@ -26,6 +26,13 @@ struct ConversationAccess {
   bool human_agent_enabled = false;
 };
 
+struct MediaSource {
+  std::int64_t conversation_id = 0;
+  std::string type, channel_kind;
+  std::optional<std::string> media_id;              // WhatsApp
+  std::optional<std::string> access_token_enc_hex;  // the channel's, sealed
+};
+
 class AgentRepository {
  public:
   explicit AgentRepository(Database& db) : db_(db) {}
@@ -73,6 +80,8 @@ class AgentRepository {
                                                              std::optional<std::int64_t> amount_cents,
                                                              const std::optional<std::string>& currency,
                                                              std::optional<std::int64_t> agent);
+  /// nullopt: no such message in the business.
+  boost::asio::awaitable<std::optional<MediaSource>> Media(std::int64_t business, std::int64_t message);
   boost::asio::awaitable<std::int64_t> LastEventSeq(std::int64_t business, std::int64_t agent);
 
   /// Events of an agent after `after`, in `seq` order (numbers are given in

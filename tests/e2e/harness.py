@@ -222,6 +222,9 @@ class Server:
             "SWITCHBOARD_LOG_LEVEL": "info",
             # Nothing in these tests should reach out; a closed port if it does.
             "SWITCHBOARD_GRAPH_API_BASE": "http://127.0.0.1:9",
+            # Agents set online through the API without a stream stay online
+            # for the length of a suite; the presence suite sets its own.
+            "SWITCHBOARD_PRESENCE_TIMEOUT_S": "3600",
         })
         self.env.pop("SWITCHBOARD_LISTEN_DATABASE_URL", None)
         if extra_env:

@@ -211,7 +211,12 @@ class RoutingCase(harness.ServerTestCase):
         return r.json["items"]
 
     def events(self, agent_id):
-        """[(seq, type, conversation or message id)] of an agent, in seq order (psql)."""
+        """[(seq, type, conversation or message id)] of an agent, in seq order (psql).
+        Events get their seq after commit (in commit order); waits for that."""
+        deadline = time.monotonic() + ROUTE_TIMEOUT
+        while self.db.count(f"SELECT count(*) FROM agent_events WHERE agent_id = {int(agent_id)} AND seq IS NULL"):
+            self.assertLess(time.monotonic(), deadline, f"events of agent {agent_id} numbered")
+            time.sleep(0.02)
         rows = self.db.psql(f"SELECT seq, type, payload->>'id' FROM agent_events WHERE agent_id = {int(agent_id)} "
                             f"ORDER BY seq")
         return [(int(s), t, int(i) if i else None) for s, t, i in rows]
@@ -1086,7 +1091,7 @@ class WallsTest(RoutingCase):
 
 
 class MessagingWindowTest(RoutingCase):
-    def test_reply_outside_24_hours_is_409(self):
+    def test_reply_outside_24_hours_is_422(self):
         key, channel, secret = self.business()
         q = self.queue(key)["id"]
         ivy = self.agent(key, [q])
@@ -1098,7 +1103,7 @@ class MessagingWindowTest(RoutingCase):
         self.wait_status(key, cid, "assigned", ivy["id"])
 
         self.db.psql(f"UPDATE conversations SET last_inbound_at = now() - interval '25 hours' WHERE id = {cid}")
-        r = self.reply(ivy["token"], cid, "sorry for the wait", expect=409)
+        r = self.reply(ivy["token"], cid, "sorry for the wait", expect=422)
         self.assertEqual(r.json["error"]["code"], "outside_messaging_window", r.json)
         self.assertEqual(self.db.count(f"SELECT count(*) FROM messages WHERE conversation_id = {cid} "
                                        "AND direction = 'out'"), 0, "nothing is queued outside the window")
@@ -1117,7 +1122,7 @@ class MessagingWindowTest(RoutingCase):
         self.customer_says(channel, secret, contact, "hello from yesterday", ts_s=int(time.time()) - 25 * 3600)
         cid = self.conversation_of(key, contact)["id"]
         self.wait_status(key, cid, "assigned", jo["id"])
-        r = self.reply(jo["token"], cid, "hi", expect=409)
+        r = self.reply(jo["token"], cid, "hi", expect=422)
         self.assertEqual(r.json["error"]["code"], "outside_messaging_window", r.json)
 
 

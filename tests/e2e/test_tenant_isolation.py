@@ -182,6 +182,20 @@ def metrics_summary(t, w):
     t.expect(t.call("GET", "/v1/metrics/summary", w.b_agent, None), 403, "agent")
 
 
+def put_template(t, w):
+    # Template names are the business's own: B's PUT of A's name is B's template; A's stays as it was.
+    target = substitute(w, "/v1/templates/{name}")
+    body = {"language": "en", "category": "utility", "body_parameter_count": 0}
+    t.expect(t.call("PUT", target, w.b_key, body), 200, "B's template with A's name",
+             allow=(w.a_params["templates/name"],))
+    t.expect(t.call("PUT", target, w.b_agent, body), 403, "agent")
+
+
+def stream_ticket(t, w):
+    t.expect(t.call("POST", "/v1/agent/stream-ticket", w.b_agent, {}), 200, "B's agent's ticket")
+    t.expect(t.call("POST", "/v1/agent/stream-ticket", w.b_key, {}), 403, "B's key")
+
+
 def agent_status(t, w):
     t.expect(t.call("POST", "/v1/agent/status", w.b_agent, {"status": "online"}), 200, "B's agent")
     t.expect(t.call("POST", "/v1/agent/status", w.b_key, {"status": "online"}), 403, "B's key")
@@ -231,6 +245,10 @@ CASES = {
     ("GET", "/v1/audit"): listing(),
     ("PUT", "/v1/ads/{ad_id}"): route_case(put_ad),
     ("GET", "/v1/metrics/summary"): route_case(metrics_summary),
+    ("PUT", "/v1/templates/{name}"): route_case(put_template),
+    ("GET", "/v1/messages/{id}/media"): foreign(404, 404),
+    ("GET", "/v1/agent/events"): listing(business=403, agent=200),
+    ("POST", "/v1/agent/stream-ticket"): route_case(stream_ticket),
     ("GET", "/v1/conversations"): listing(),
     ("GET", "/v1/conversations/{id}"): foreign(404, 404),
     ("GET", "/v1/conversations/{id}/messages"): foreign(404, 404),
@@ -295,10 +313,19 @@ class TenantIsolationTest(RoutingCase):
         conv = self.conversation_of(key, contact)
         self.wait_status(key, conv["id"], "assigned", agent["id"])
         self.reply(agent["token"], conv["id"], uid("alpha-agent-reply-"))
+        r = self.http.get(f"/v1/conversations/{conv['id']}/messages", token=key)
+        self.assertEqual(r.status, 200, r)
+        message_id = r.json["items"][0]["id"]
+        template = uid("alpha_template_")
+        r = self.http.put(f"/v1/templates/{template}", json_body={"language": "en", "category": "marketing",
+                                                                  "body_parameter_count": 1}, token=key)
+        self.assertEqual(r.status, 200, r)
         w.a_params = {"conversations/id": conv["id"], "queues/id": w.a_queue, "agents/id": agent["id"],
-                      "orders/order_ref": order_ref, "products/sku": sku, "webhooks/kind": "whatsapp", "ads/ad_id": ad_id}
+                      "orders/order_ref": order_ref, "products/sku": sku, "webhooks/kind": "whatsapp", "ads/ad_id": ad_id,
+                      "messages/id": message_id, "templates/name": template}
         w.markers = [a_name, w.a_phone, "waba-" + w.a_phone, queue_name, agent_name, "alphaonly", order_ref, carrier,
-                     sku, product, contact, text, key, agent["token"], w.a_secret, ad_id, ad_name, campaign]
+                     sku, product, contact, text, key, agent["token"], w.a_secret, ad_id, ad_name, campaign,
+                     template]
         w.a_key, w.a_agent = key, agent
 
         b_key, b_phone, w.b_secret = self.business()
@@ -322,6 +349,7 @@ class TenantIsolationTest(RoutingCase):
                    f"SELECT order_ref, status, carrier FROM orders WHERE business_id = {b}",
                    f"SELECT sku, name, stock FROM products WHERE business_id = {b}",
                    f"SELECT ad_id, name, spend_cents FROM ads WHERE business_id = {b}",
+                   f"SELECT name, language, category FROM message_templates WHERE business_id = {b}",
                    f"SELECT count(*) FROM channels WHERE business_id = {b}",
                    f"SELECT count(*) FROM audit_log WHERE business_id = {b}"]
         return [self.db.psql(q) for q in queries]

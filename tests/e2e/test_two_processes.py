@@ -155,6 +155,11 @@ class TwoProcessTest(unittest.TestCase):
     def agent_events(self):
         """[(agent_id, seq, type, payload id, payload agent_id, created_at epoch, payload status)] by seq."""
         out = []
+        # Events get their seq after commit (in commit order); wait for that.
+        deadline = time.monotonic() + DELIVERY_TIMEOUT
+        while self.rows(f"SELECT 1 FROM agent_events WHERE business_id = {self.business_id} AND seq IS NULL LIMIT 1"):
+            self.assertLess(time.monotonic(), deadline, "agent events numbered")
+            time.sleep(0.02)
         for a, s, t, pid, pagent, created, pstatus in self.rows(
                 f"SELECT agent_id, seq, type, payload->>'id', payload->>'agent_id', "
                 f"extract(epoch FROM created_at), payload->>'status' FROM agent_events "

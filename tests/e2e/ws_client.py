@@ -41,6 +41,7 @@ class WebSocket:
         self.close_reason = None
         self.close_at = None        # monotonic time the close frame arrived
         self.close_received = threading.Event()
+        self.handshake_headers = {}  # lower-case names, of the 101 answer
         self.ended = threading.Event()  # the reader is done (close, EOF or error)
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
@@ -100,6 +101,7 @@ class WebSocket:
                                  f"expected {expected!r}", status, hdrs)
         sock.settimeout(None)
         ws = cls(sock, name)
+        ws.handshake_headers = hdrs
         ws._buffer = rest
         ws._reader = threading.Thread(target=ws._read_loop, name=f"ws-{name}", daemon=True)
         ws._reader.start()
@@ -242,6 +244,16 @@ class WebSocket:
 
     def wait_closed(self, timeout):
         return self.close_received.wait(timeout)
+
+    def abort(self):
+        """Drops the connection without a close frame (a lost network)."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        if self._reader is not None:
+            self._reader.join(2)
 
     def close(self, code=1000):
         """Sends a close frame (when none was sent) and closes the socket."""

@@ -24,7 +24,17 @@ Control endpoints:
                    connection after the answer (saying so: Connection: close),
                    "drop" closes it without saying so (as an idle keep-alive
                    connection is dropped).
-  POST /_reset     forgets requests and scripted responses.
+  POST /_reset     forgets requests, scripted responses and profiles.
+  POST /_profiles  {"profiles": {"<psid or igsid>": {"first_name": ..., "last_name": ...} or
+                                                    {"name": ..., "username": ...}}}
+                   the user profiles GET /{version}/{id}?fields=... answers
+                   (with the fields asked for, plus "id"); an unknown id gets
+                   a Graph error 400 (#100), as for a user who blocked the page.
+  POST /_media     {"media": {"<media id>": {"mime_type": "image/jpeg", "data_b64": "..."}}}
+                   WhatsApp media: GET /{version}/{media id} answers {"url", "mime_type",
+                   "file_size", "id"} with a URL on this fake (/_files/<id>?hash=...),
+                   which serves the bytes to a request with a bearer token
+                   (401 without); an unknown media id gets a Graph error 400.
 """
 
 import argparse
@@ -44,11 +54,15 @@ class State:
         self.requests = []
         self.script = []
         self.counter = 0
+        self.profiles = {}
+        self.media = {}
 
     def reset(self):
         with self.lock:
             self.requests.clear()
             self.script.clear()
+            self.profiles.clear()
+            self.media.clear()
 
 
 STATE = State()
@@ -112,7 +126,67 @@ class Handler(BaseHTTPRequestHandler):
                 snapshot = list(STATE.requests)
             self._answer(200, {"requests": snapshot})
             return
+        path, _, query = self.path.partition("?")
+        parts = path.strip("/").split("/")
+        if parts[0] == "_files" and len(parts) == 2:
+            self._file(parts[1])
+            return
+        with STATE.lock:
+            is_media = len(parts) == 2 and parts[1] in STATE.media
+        if is_media and not query:
+            self._media_url(parts[1])
+            return
+        if len(parts) == 2 and not parts[0].startswith("_") and "fields=" in query and not STATE.script:
+            self._profile(parts[1], query)
+            return
         self._handle("GET", b"")
+
+    def _record_get(self):
+        with STATE.lock:
+            STATE.counter += 1
+            STATE.requests.append({"seq": STATE.counter, "time": time.time(), "method": "GET", "path": self.path,
+                                   "headers": {k: v for k, v in self.headers.items()}, "body": None,
+                                   "client_port": self.client_address[1]})
+
+    def _media_url(self, media_id):
+        import base64
+        self._record_get()
+        with STATE.lock:
+            m = STATE.media[media_id]
+        port = self.server.server_address[1]
+        self._answer(200, {"messaging_product": "whatsapp", "id": media_id, "mime_type": m["mime_type"],
+                           "file_size": len(base64.b64decode(m["data_b64"])),
+                           "url": f"http://127.0.0.1:{port}/_files/{media_id}?ext=1&hash=fake"})
+
+    def _file(self, media_id):
+        import base64
+        self._record_get()
+        with STATE.lock:
+            m = STATE.media.get(media_id)
+        if not (self.headers.get("Authorization") or "").startswith("Bearer "):
+            self._answer(401, {"error": {"message": "no token", "code": 190}})
+            return
+        if m is None:
+            self._answer(404, {"error": {"message": "no such file", "code": 100}})
+            return
+        self._answer(200, base64.b64decode(m["data_b64"]), {"Content-Type": m["mime_type"]})
+
+    def _profile(self, user_id, query):
+        import urllib.parse
+        fields = urllib.parse.parse_qs(query).get("fields", [""])[0].split(",")
+        with STATE.lock:
+            STATE.counter += 1
+            STATE.requests.append({"seq": STATE.counter, "time": time.time(), "method": "GET", "path": self.path,
+                                   "headers": {k: v for k, v in self.headers.items()}, "body": None,
+                                   "client_port": self.client_address[1]})
+            profile = STATE.profiles.get(urllib.parse.unquote(user_id))
+        if profile is None:
+            self._answer(400, {"error": {"message": "(#100) No profile available for that user", "code": 100,
+                                         "type": "OAuthException"}})
+            return
+        answer = {k: v for k, v in profile.items() if k in fields}
+        answer["id"] = urllib.parse.unquote(user_id)
+        self._answer(200, answer)
 
     def do_POST(self):
         raw = self._read_body()
@@ -125,6 +199,26 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 STATE.script.extend(responses)
             self._answer(200, {"scripted": len(responses)})
+            return
+        if self.path == "/_profiles":
+            try:
+                profiles = json.loads(raw or b"{}").get("profiles", {})
+            except ValueError:
+                self._answer(400, {"error": "the profiles must be JSON"})
+                return
+            with STATE.lock:
+                STATE.profiles.update(profiles)
+            self._answer(200, {"profiles": len(profiles)})
+            return
+        if self.path == "/_media":
+            try:
+                media = json.loads(raw or b"{}").get("media", {})
+            except ValueError:
+                self._answer(400, {"error": "the media must be JSON"})
+                return
+            with STATE.lock:
+                STATE.media.update(media)
+            self._answer(200, {"media": len(media)})
             return
         if self.path == "/_reset":
             STATE.reset()

@@ -67,6 +67,10 @@ Config Config::FromEnvironment() {
   c.roles = Env("SWITCHBOARD_ROLES", c.roles);
   c.lease_ttl =
       std::chrono::milliseconds(EnvNumber<long>("SWITCHBOARD_LEASE_TTL_MS", c.lease_ttl.count(), 1000, 600000));
+  c.presence_timeout =
+      std::chrono::seconds(EnvNumber<long>("SWITCHBOARD_PRESENCE_TIMEOUT_S", c.presence_timeout.count(), 1, 86400));
+  c.agent_event_retention_hours =
+      EnvNumber("SWITCHBOARD_AGENT_EVENT_RETENTION_HOURS", c.agent_event_retention_hours, 24, 24 * 3650);
   return c;
 }
 

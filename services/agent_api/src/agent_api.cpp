@@ -25,11 +25,84 @@ http::Request WithObjectBody(const http::Request& req) {
   return copy;
 }
 
+struct TemplateSend {
+  std::string name, language;
+  std::vector<std::string> params;
+};
+
+// {"name", "language", "params": [strings]} of a template send.
+TemplateSend ParseTemplate(const nlohmann::json& j) {
+  auto bad = [](const std::string& why) { return http::HttpError(400, "invalid_field", "'template': " + why); };
+  if (!j.is_object()) throw bad("must be an object {name, language, params}");
+  for (const auto& [k, v] : j.items()) {
+    if (k != "name" && k != "language" && k != "params") {
+      throw http::HttpError(400, "unknown_field", "unknown field 'template." + k + "'");
+    }
+  }
+  TemplateSend t;
+  for (const char* field : {"name", "language"}) {
+    if (!j.contains(field)) {
+      throw http::HttpError(400, "missing_field", "missing field 'template." + std::string(field) + "'");
+    }
+    if (!j[field].is_string() || j[field].get<std::string>().empty() || j[field].get<std::string>().size() > 512) {
+      throw bad(std::string("'") + field + "' must be a non-empty string");
+    }
+  }
+  t.name = j["name"].get<std::string>();
+  t.language = j["language"].get<std::string>();
+  if (j.contains("params")) {
+    if (!j["params"].is_array() || j["params"].size() > 100) throw bad("'params' must be an array of strings");
+    for (const auto& p : j["params"]) {
+      if (!p.is_string() || p.get<std::string>().empty() || p.get<std::string>().size() > 1024) {
+        throw bad("every parameter must be a non-empty string of at most 1024 bytes");
+      }
+      t.params.push_back(p.get<std::string>());
+    }
+  }
+  return t;
+}
+
+struct MediaSend {
+  std::string type, url, caption;
+};
+
+// {"type", "url", "caption"?} of an attachment sent by URL.
+MediaSend ParseMedia(const nlohmann::json& j) {
+  auto bad = [](const std::string& why) { return http::HttpError(400, "invalid_field", "'media': " + why); };
+  if (!j.is_object()) throw bad("must be an object {type, url, caption?}");
+  for (const auto& [k, v] : j.items()) {
+    if (k != "type" && k != "url" && k != "caption") {
+      throw http::HttpError(400, "unknown_field", "unknown field 'media." + k + "'");
+    }
+  }
+  for (const char* field : {"type", "url"}) {
+    if (!j.contains(field))
+      throw http::HttpError(400, "missing_field", "missing field 'media." + std::string(field) + "'");
+    if (!j[field].is_string()) throw bad(std::string("'") + field + "' must be a string");
+  }
+  MediaSend m{j["type"].get<std::string>(), j["url"].get<std::string>(), ""};
+  if (m.type != "image" && m.type != "audio" && m.type != "video" && m.type != "document" && m.type != "sticker") {
+    throw bad("'type' must be one of image, audio, video, document, sticker");
+  }
+  // The channel fetches the file itself: an absolute https (or http) URL.
+  if (m.url.size() > 2000 || !(m.url.rfind("https://", 0) == 0 || m.url.rfind("http://", 0) == 0) ||
+      m.url.find_first_of(" \t\r\n") != std::string::npos || m.url.size() < 10) {
+    throw bad("'url' must be an absolute http(s) URL of at most 2000 characters");
+  }
+  if (j.contains("caption")) {
+    if (!j["caption"].is_string() || j["caption"].get<std::string>().size() > 1024) {
+      throw bad("'caption' must be a string of at most 1024 bytes");
+    }
+    m.caption = j["caption"].get<std::string>();
+  }
+  return m;
+}
+
 }  // namespace
 
 AgentApi::AgentApi(admin::Authenticator& auth, store::AgentRepository& agents, store::SetupRepository& setup,
-                   Hooks hooks)
-    : auth_(auth), agents_(agents), setup_(setup), hooks_(std::move(hooks)) {}
+                   store::TemplateRepository& templates, Hooks hooks)
+    : auth_(auth), agents_(agents), setup_(setup), templates_(templates), hooks_(std::move(hooks)) {}
 
 boost::asio::awaitable<admin::Principal> AgentApi::RequireAgent(const http::Request& req) {
   auto who = co_await auth_.Authenticate(req);
@@ -106,8 +179,23 @@ boost::asio::awaitable<http::Response> AgentApi::Reject(http::Request& req) {
 boost::asio::awaitable<http::Response> AgentApi::SendMessage(http::Request& req) {
   auto who = co_await RequireAgent(req);
   auto conversation = http::PathId(req, "id");
-  http::JsonBody body(req, {"text"});
-  auto text = body.RequiredString("text", 4096);
+  http::JsonBody body(req, {"text", "template", "media"});
+  int given = body.Has("text") + body.Has("template") + body.Has("media");
+  if (given == 0) {
+    throw http::HttpError(400, "missing_field",
+                          "missing field 'text' (or 'media', or 'template' for a WhatsApp template)");
+  }
+  if (given > 1) throw http::HttpError(400, "invalid_field", "give exactly one of 'text', 'media' and 'template'");
+  std::optional<TemplateSend> tmpl;
+  std::optional<MediaSend> media;
+  std::string text;
+  if (body.Has("template")) {
+    tmpl = ParseTemplate(body.json()["template"]);
+  } else if (body.Has("media")) {
+    media = ParseMedia(body.json()["media"]);
+  } else {
+    text = body.RequiredString("text", 4096);
+  }
   auto access = co_await agents_.Access(who.business_id, *who.agent_id, conversation);
   if (!access) throw NotFound();
   if (access->status != "assigned" || access->agent_id != who.agent_id) {
@@ -120,12 +208,55 @@ boost::asio::awaitable<http::Response> AgentApi::SendMessage(http::Request& req)
                              std::chrono::duration<double, std::ratio<3600>>(*access->hours_since_inbound));
   }
   auto kind = gateway::ChannelKindFromString(access->channel_kind).value_or(gateway::ChannelKind::kWhatsapp);
+  if (tmpl) {
+    // An approved template may be sent at any time: it is how a business
+    // reaches a customer outside the customer-service window.
+    if (kind != gateway::ChannelKind::kWhatsapp) {
+      throw http::HttpError(422, "templates_unsupported",
+                            "message templates are a WhatsApp feature; " + access->channel_kind +
+                                " conversations take text (with HUMAN_AGENT where the channel has it)");
+    }
+    auto count = co_await templates_.ParameterCount(who.business_id, tmpl->name, tmpl->language);
+    if (!count) {
+      throw http::HttpError(422, "unknown_template",
+                            "no template '" + tmpl->name + "' in language '" + tmpl->language +
+                                "' is registered (PUT /v1/templates/{name})");
+    }
+    if (*count != static_cast<int>(tmpl->params.size())) {
+      throw http::HttpError(400, "invalid_field",
+                            "template '" + tmpl->name + "' takes " + std::to_string(*count) +
+                                " body parameter(s), got " + std::to_string(tmpl->params.size()));
+    }
+    nlohmann::json payload = {{"name", tmpl->name}, {"language", tmpl->language}, {"params", tmpl->params}};
+    auto queued = co_await agents_.ReplyTemplate(who.business_id, *who.agent_id, conversation, payload.dump());
+    if (hooks_.reply_queued) hooks_.reply_queued();
+    co_return http::Response::Json(202, nlohmann::json::parse(queued));
+  }
   auto window = outbound::MessagingWindow(kind, last_inbound, now, access->human_agent_enabled);
   if (!window.allowed) {
-    throw http::HttpError(409, "outside_messaging_window",
-                          "the customer's last message is more than " +
-                              std::string(access->human_agent_enabled ? "7 days" : "24 hours") + " old; " +
-                              access->channel_kind + " allows replies only within that window of it");
+    std::string what = kind == gateway::ChannelKind::kWhatsapp
+                           ? "WhatsApp allows free-form replies only within 24 hours of it; send an approved "
+                             "message template instead ({\"template\": {name, language, params}})"
+                           : access->channel_kind + " allows replies only within " +
+                                 std::string(access->human_agent_enabled ? "7 days (HUMAN_AGENT)" : "24 hours") +
+                                 " of it";
+    throw http::HttpError(
+        422, "outside_messaging_window",
+        "the customer's last message is more than " +
+            std::string(access->human_agent_enabled && kind != gateway::ChannelKind::kWhatsapp ? "7 days"
+                                                                                               : "24 hours") +
+            " old; " + what);
+  }
+  if (media) {
+    if (media->type == "sticker" && kind != gateway::ChannelKind::kWhatsapp) {
+      throw http::HttpError(422, "media_unsupported",
+                            access->channel_kind + " takes image, audio, video and document attachments");
+    }
+    nlohmann::json payload = {{"url", media->url}};
+    auto queued = co_await agents_.ReplyMedia(who.business_id, *who.agent_id, conversation, media->type, media->caption,
+                                              payload.dump(), window.tag);
+    if (hooks_.reply_queued) hooks_.reply_queued();
+    co_return http::Response::Json(202, nlohmann::json::parse(queued));
   }
   auto message =
       nlohmann::json::parse(co_await agents_.Reply(who.business_id, *who.agent_id, conversation, text, window.tag));

@@ -46,18 +46,27 @@ namespace {
 asio::awaitable<void> BackgroundLoop(App::Services& s) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor);
+  // The first pass prunes agent events at start; archive partitions were
+  // prepared synchronously before serving.
+  bool pruned_at_start = false;
   auto next_housekeeping = std::chrono::steady_clock::now() + 1h;
   unsigned tick = 0;
   for (;;) {
     try {
+      if (!pruned_at_start) {
+        co_await s.agents.PruneEvents(s.config.agent_event_retention_hours);
+        pruned_at_start = true;
+      }
       if (std::chrono::steady_clock::now() >= next_housekeeping) {
         co_await s.maintenance.RunHousekeeping(s.config.archive_retention_days, s.lease);
+        co_await s.agents.PruneEvents(s.config.agent_event_retention_hours);
         next_housekeeping = std::chrono::steady_clock::now() + 1h;
       } else if (++tick % 2 == 0) {
         co_await s.maintenance.RefreshStaleStatistics();  // also proves liveness
       } else {
         co_await s.maintenance.Ping();
       }
+      co_await s.agents.SequenceEvents();  // events no stream reads get their numbers too
     } catch (const std::exception& e) {
       spdlog::debug("database probe failed: {}", e.what());
     }
@@ -151,6 +160,8 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   }
 
   asio::co_spawn(io, BackgroundLoop(s), asio::detached);
+  // Presence: heartbeats for the sockets this process holds, and the sweep of stale ones.
+  if (s.roles.api) asio::co_spawn(io, s.presence_keeper.Run(), asio::detached);
   if (s.roles.router) s.router.Start();
   if (s.roles.api) s.listener.Start();
   if (s.roles.outbound) s.outbound.Start();

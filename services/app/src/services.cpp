@@ -56,7 +56,7 @@ App::Services::Services(const Config& c)
       webhooks(directory, sink, registry, c.ingest_deadline),
       setup(auth, businesses, channels, secrets, [this](const std::string&) { directory.Invalidate(); }),
       routing_setup(auth, setup_store, [this](std::int64_t business) { router.ForgetRules(business); }),
-      agent_api(auth, agents, setup_store,
+      agent_api(auth, agents, setup_store, templates,
                 agent_api::AgentApi::Hooks{[this] { router.Wake(); }, [this] { outbound.Notify(); }}),
       listener(
           c.listen_database_url, "sb_agent_events", [this](const std::string& payload) { OnAgentEvents(payload); },
@@ -178,6 +178,7 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   auto* metrics = s ? &s->metrics_api : nullptr;
   r.Add("PUT", "/v1/ads/{ad_id}", Bind(metrics, &admin::MetricsApi::PutAd));
   r.Add("GET", "/v1/metrics/summary", Bind(metrics, &admin::MetricsApi::Summary));
+  r.Add("PUT", "/v1/templates/{name}", Bind(s ? &s->template_api : nullptr, &admin::TemplateApi::Put));
 
   r.Add("POST", "/v1/agent/status", Bind(agent, &agent_api::AgentApi::SetStatus));
   r.Add("GET", "/v1/agent/conversations", Bind(agent, &agent_api::AgentApi::Conversations));
@@ -190,6 +191,9 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   r.Add("GET", "/v1/audit", Bind(audit, &admin::AuditApi::List));
   r.Add("GET", "/admin", Bind(dashboard, &admin::DashboardPage::Page));
   r.Add("GET", "/admin/{asset}", Bind(dashboard, &admin::DashboardPage::Asset));
+  r.Add("GET", "/v1/messages/{id}/media", Bind(s ? &s->media_api : nullptr, &agent_api::MediaApi::Get));
+  r.Add("GET", "/v1/agent/events", Bind(s ? &s->stream : nullptr, &agent_api::AgentStream::Events));
+  r.Add("POST", "/v1/agent/stream-ticket", Bind(s ? &s->stream : nullptr, &agent_api::AgentStream::IssueTicket));
   r.AddWebSocket("/v1/agent/stream", [s](http::Request& req, http::WebSocket& socket) -> asio::awaitable<void> {
     try {
       co_await s->stream.Serve(req, socket);

@@ -15,8 +15,11 @@
 #include "sb/admin/metrics_api.hpp"
 #include "sb/admin/routing_setup_api.hpp"
 #include "sb/admin/setup_api.hpp"
+#include "sb/admin/template_api.hpp"
 #include "sb/agent_api/agent_api.hpp"
 #include "sb/agent_api/agent_stream.hpp"
+#include "sb/agent_api/media_api.hpp"
+#include "sb/agent_api/presence_keeper.hpp"
 #include "sb/app/app.hpp"
 #include "sb/common/crypto.hpp"
 #include "sb/common/metrics.hpp"
@@ -30,10 +33,12 @@
 #include "sb/store/group_commit_writer.hpp"
 #include "sb/store/lease.hpp"
 #include "sb/store/metrics_repository.hpp"
+#include "sb/store/presence_repository.hpp"
 #include "sb/store/repositories.hpp"
 #include "sb/store/router_repository.hpp"
 #include "sb/store/secret_repository.hpp"
 #include "sb/store/setup_repository.hpp"
+#include "sb/store/template_repository.hpp"
 
 namespace sb::app {
 
@@ -76,6 +81,7 @@ struct App::Services {
   store::AuditRepository audit_store{db};
   RateLimiter api_limiter;  // per business, /v1 only (webhooks are Meta's retries)
   store::MetricsRepository metrics_store{db};
+  store::TemplateRepository templates{db};
   admin::Authenticator auth;
   CachedChannelDirectory directory;
   router::RouterWorker router;
@@ -86,8 +92,12 @@ struct App::Services {
   admin::ConversationApi conversation_api{auth, conversations, &agents};
   admin::AuditApi audit_api{auth, audit_store};
   admin::MetricsApi metrics_api{auth, metrics_store};
+  admin::TemplateApi template_api{auth, templates};
   agent_api::AgentApi agent_api;
-  agent_api::AgentStream stream{auth, agents};
+  agent_api::MediaApi media_api{auth, agents, secrets, config.graph_api_base};
+  store::PresenceRepository presence{db};
+  agent_api::AgentStream stream{auth, agents, presence, [this] { router.Wake(); }};
+  agent_api::PresenceKeeper presence_keeper{presence, stream, config.presence_timeout, [this] { router.Wake(); }};
   store::EventListener listener;
   store::QueueStatsRepository queue_stats{db};
   QueueGauges queue_gauges{queue_stats, registry};

@@ -79,13 +79,13 @@ class GraphClient::Impl {
 
   const BaseUrl& base() const { return base_; }
 
-  asio::awaitable<GraphAnswer> Post(const std::string& target, const std::string& body,
+  asio::awaitable<GraphAnswer> Call(bhttp::verb verb, const std::string& target, const std::string& body,
                                     const std::string& access_token) {
-    bhttp::request<bhttp::string_body> request{bhttp::verb::post, target, 11};
+    bhttp::request<bhttp::string_body> request{verb, target, 11};
     request.set(bhttp::field::host, base_.host_header);
     request.set(bhttp::field::user_agent, "switchboard");
     request.set(bhttp::field::authorization, "Bearer " + access_token);
-    request.set(bhttp::field::content_type, "application/json");
+    if (verb == bhttp::verb::post) request.set(bhttp::field::content_type, "application/json");
     request.set(bhttp::field::accept, "application/json");
     request.keep_alive(true);
     request.body() = body;
@@ -207,7 +207,7 @@ class GraphClient::Impl {
       co_return out;
     }
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(kMaxAnswerBytes);
+    parser.body_limit(max_answer_bytes_);
     auto [rec, read] = co_await bhttp::async_read(stream, buffer_, parser, kTuple);
     if (rec) {
       out.error = Describe(rec, "reading the Graph API's answer");
@@ -220,6 +220,9 @@ class GraphClient::Impl {
     out.keep_alive = response.keep_alive();
     if (auto it = response.find(bhttp::field::retry_after); it != response.end()) {
       out.answer.retry_after = std::string(it->value());
+    }
+    if (auto it = response.find(bhttp::field::content_type); it != response.end()) {
+      out.answer.content_type = std::string(it->value());
     }
     out.answer.body = std::move(response.body());
     co_return out;
@@ -234,6 +237,9 @@ class GraphClient::Impl {
   beast::flat_buffer buffer_;
   Clock::time_point last_used_{};
   bool shut_down_ = false;
+
+ public:
+  std::uint64_t max_answer_bytes_ = kMaxAnswerBytes;
 };
 
 namespace {
@@ -255,9 +261,16 @@ const std::string& GraphClient::BasePath() const { return impl_->base().path; }
 
 asio::awaitable<GraphAnswer> GraphClient::Post(const std::string& target, const std::string& body,
                                                const std::string& access_token) {
-  return impl_->Post(target, body, access_token);
+  return impl_->Call(bhttp::verb::post, target, body, access_token);
+}
+
+asio::awaitable<GraphAnswer> GraphClient::Get(const std::string& target, const std::string& access_token) {
+  static const std::string kNoBody;
+  return impl_->Call(bhttp::verb::get, target, kNoBody, access_token);
 }
 
 void GraphClient::Shutdown() { impl_->Shutdown(); }
+
+void GraphClient::SetMaxAnswerBytes(std::uint64_t bytes) { impl_->max_answer_bytes_ = bytes; }
 
 }  // namespace sb::outbound

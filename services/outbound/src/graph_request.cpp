@@ -97,6 +97,56 @@ void ReadGraphError(const nlohmann::json& body, SendResult& out) {
 
 }  // namespace
 
+GraphRequest BuildTemplateMessage(std::string_view base_path, std::string_view phone_number_id,
+                                  std::string_view recipient, std::string_view name, std::string_view language,
+                                  const std::vector<std::string>& params) {
+  while (!base_path.empty() && base_path.back() == '/') base_path.remove_suffix(1);
+  nlohmann::json tmpl = {{"name", name}, {"language", {{"code", language}}}};
+  if (!params.empty()) {
+    nlohmann::json parameters = nlohmann::json::array();
+    for (const auto& p : params) parameters.push_back({{"type", "text"}, {"text", p}});
+    tmpl["components"] = nlohmann::json::array({{{"type", "body"}, {"parameters", parameters}}});
+  }
+  nlohmann::json body = {{"messaging_product", "whatsapp"},
+                         {"recipient_type", "individual"},
+                         {"to", recipient},
+                         {"type", "template"},
+                         {"template", tmpl}};
+  return GraphRequest{std::string(base_path) + "/" + PercentEncodeSegment(phone_number_id) + "/messages",
+                      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
+GraphRequest BuildMediaMessage(gateway::ChannelKind kind, std::string_view base_path,
+                               std::string_view channel_external_id, std::string_view recipient,
+                               std::string_view media_type, std::string_view url, std::string_view caption,
+                               const std::optional<std::string>& tag) {
+  while (!base_path.empty() && base_path.back() == '/') base_path.remove_suffix(1);
+  nlohmann::json body;
+  if (kind == gateway::ChannelKind::kWhatsapp) {
+    nlohmann::json media = {{"link", url}};
+    if (!caption.empty() && (media_type == "image" || media_type == "video" || media_type == "document")) {
+      media["caption"] = caption;
+    }
+    body = {{"messaging_product", "whatsapp"},
+            {"recipient_type", "individual"},
+            {"to", recipient},
+            {"type", media_type},
+            {std::string(media_type), media}};
+  } else {
+    body = {{"recipient", {{"id", recipient}}}};
+    if (tag && !tag->empty()) {
+      body["messaging_type"] = "MESSAGE_TAG";
+      body["tag"] = *tag;
+    } else {
+      body["messaging_type"] = "RESPONSE";
+    }
+    std::string type = media_type == "document" ? "file" : std::string(media_type);
+    body["message"] = {{"attachment", {{"type", type}, {"payload", {{"url", url}, {"is_reusable", true}}}}}};
+  }
+  return GraphRequest{std::string(base_path) + "/" + PercentEncodeSegment(channel_external_id) + "/messages",
+                      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
 GraphRequest BuildTextMessage(gateway::ChannelKind kind, std::string_view base_path,
                               std::string_view channel_external_id, std::string_view recipient, std::string_view text,
                               const std::optional<std::string>& tag) {

@@ -10,10 +10,13 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <random>
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "sb/common/crypto.hpp"
 #include "sb/common/metrics.hpp"
@@ -56,6 +59,53 @@ const char* ResultName(RetryDecision::Action a) {
 
 }  // namespace
 
+namespace {
+
+constexpr int kProfileBatch = 20;
+
+std::string PercentEncodePathSegment(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// The display name in a profile answer (untrusted): "first last" on
+// Messenger, "name" (else "username") on Instagram; at most 200 bytes.
+std::string ProfileName(const std::string& body, bool instagram) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object()) return "";
+  auto field = [&](const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::string name;
+  if (instagram) {
+    name = field("name");
+    if (name.empty()) name = field("username");
+  } else {
+    name = field("first_name");
+    auto last = field("last_name");
+    if (!last.empty()) name += (name.empty() ? "" : " ") + last;
+  }
+  if (name.size() > 200) {
+    std::size_t end = 200;  // at a character boundary
+    while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) --end;
+    name.resize(end);
+  }
+  return name;
+}
+
+}  // namespace
+
 class OutboundSender::Impl {
  public:
   Impl(store::Database& db, const crypto::SecretBox& secrets, metrics::Registry& registry, SenderOptions options)
@@ -78,9 +128,10 @@ class OutboundSender::Impl {
     if (started_) return;
     started_ = true;
     guard_.emplace(asio::make_work_guard(io_));
-    running_ = options_.connections + 1;
+    running_ = options_.connections + 2;
     for (int i = 0; i < options_.connections; ++i) Spawn(Worker());
     Spawn(LateStatusSweeper());
+    Spawn(ProfileLookups());
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -210,7 +261,14 @@ class OutboundSender::Impl {
     if (!kind) return "the message's channel no longer exists";
     if (!c.channel_active) return "the channel is deactivated";
     if (c.contact_external_id.empty()) return "the message's contact no longer exists";
-    if (c.text.empty()) return "the message has no text to send";
+    if (IsMedia(c.type)) {
+      if (!MediaUrl(c)) return "the attachment has no URL";
+    } else if (c.type == "template") {
+      if (*kind != gateway::ChannelKind::kWhatsapp) return "templates are sent on WhatsApp channels only";
+      if (!TemplateCall(c)) return "the template message is malformed";
+    } else if (c.text.empty()) {
+      return "the message has no text to send";
+    }
     if (!c.access_token_enc_hex) return "the channel has no access token";
     // Earlier attempts that died with their sender count too.
     if (c.attempts > options_.retry.max_attempts) {
@@ -218,6 +276,40 @@ class OutboundSender::Impl {
     }
     if (c.age >= options_.retry.give_up_after) return "gave up: the message waited too long to be sent";
     return "";
+  }
+
+  // A template message's {"name", "language", "params"}, as the agent API stored it.
+  struct Template {
+    std::string name, language;
+    std::vector<std::string> params;
+  };
+  static std::optional<Template> TemplateCall(const store::OutboundClaim& c) {
+    if (!c.payload) return std::nullopt;
+    auto j = nlohmann::json::parse(*c.payload, nullptr, false);
+    if (!j.is_object() || !j.contains("name") || !j["name"].is_string() || !j.contains("language") ||
+        !j["language"].is_string()) {
+      return std::nullopt;
+    }
+    Template t{j["name"].get<std::string>(), j["language"].get<std::string>(), {}};
+    if (j.contains("params")) {
+      if (!j["params"].is_array()) return std::nullopt;
+      for (const auto& p : j["params"]) {
+        if (!p.is_string()) return std::nullopt;
+        t.params.push_back(p.get<std::string>());
+      }
+    }
+    return t;
+  }
+
+  static bool IsMedia(const std::string& type) {
+    return type == "image" || type == "audio" || type == "video" || type == "document" || type == "sticker";
+  }
+  // An attachment's {"url"}, as the agent API stored it.
+  static std::optional<std::string> MediaUrl(const store::OutboundClaim& c) {
+    if (!c.payload) return std::nullopt;
+    auto j = nlohmann::json::parse(*c.payload, nullptr, false);
+    if (!j.is_object() || !j.contains("url") || !j["url"].is_string()) return std::nullopt;
+    return j["url"].get<std::string>();
   }
 
   std::optional<std::string> AccessToken(const store::OutboundClaim& c) const {
@@ -243,8 +335,16 @@ class OutboundSender::Impl {
       co_await Record(c, kind_label, refusal, no_provider_id);
       co_return;
     }
-    auto request =
-        BuildTextMessage(*kind, client.BasePath(), c.channel_external_id, c.contact_external_id, c.text, c.tag);
+    GraphRequest request;
+    if (auto url = IsMedia(c.type) ? MediaUrl(c) : std::nullopt) {
+      request = BuildMediaMessage(*kind, client.BasePath(), c.channel_external_id, c.contact_external_id, c.type, *url,
+                                  c.text, c.tag);
+    } else if (auto tmpl = c.type == "template" ? TemplateCall(c) : std::nullopt) {
+      request = BuildTemplateMessage(client.BasePath(), c.channel_external_id, c.contact_external_id, tmpl->name,
+                                     tmpl->language, tmpl->params);
+    } else {
+      request = BuildTextMessage(*kind, client.BasePath(), c.channel_external_id, c.contact_external_id, c.text, c.tag);
+    }
     auto started = Clock::now();
     GraphAnswer answer = co_await client.Post(request.target, request.body, *token);
     auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
@@ -315,6 +415,58 @@ class OutboundSender::Impl {
       pause.expires_after(1s);
       co_await pause.async_wait(kTuple);
     }
+  }
+
+  // Messenger and Instagram webhooks carry no name: look each new contact's
+  // profile up once and cache the name in the contact row.
+  asio::awaitable<void> ProfileLookups() {
+    GraphClient client(io_.get_executor(), options_.graph_api_base, options_.request_timeout);
+    clients_.push_back(&client);
+    struct Unlist {
+      std::vector<GraphClient*>& clients;
+      GraphClient* client;
+      ~Unlist() { std::erase(clients, client); }
+    } unlist{clients_, &client};
+    asio::steady_timer timer(io_);
+    while (!stopping_) {
+      std::vector<store::ProfileClaim> claims;
+      try {
+        claims = co_await repo_.ClaimProfiles(kProfileBatch);
+      } catch (const std::exception& e) {
+        spdlog::debug("outbound: claiming profile lookups failed: {}", e.what());
+      }
+      for (const auto& c : claims) {
+        if (stopping_) break;
+        try {
+          co_await LookUpProfile(client, c);
+        } catch (const std::exception& e) {
+          spdlog::warn("outbound: profile lookup of contact {} of business {} failed: {}", c.contact_id, c.business_id,
+                       e.what());
+        }
+      }
+      if (static_cast<int>(claims.size()) == kProfileBatch) continue;
+      co_await Sleep(timer, options_.poll_interval);
+    }
+  }
+
+  asio::awaitable<void> LookUpProfile(GraphClient& client, const store::ProfileClaim& c) {
+    store::OutboundClaim as_send;
+    as_send.access_token_enc_hex = c.access_token_enc_hex;
+    auto token = AccessToken(as_send);
+    if (!token) co_return;
+    // Messenger: GET /{psid}?fields=first_name,last_name; Instagram: GET /{igsid}?fields=name,username.
+    bool instagram = c.channel_kind == "instagram";
+    std::string target = client.BasePath() + "/" + PercentEncodePathSegment(c.external_id) +
+                         (instagram ? "?fields=name,username" : "?fields=first_name,last_name");
+    GraphAnswer answer = co_await client.Get(target, *token);
+    if (answer.status != 200) {
+      spdlog::info("outbound: no profile for contact {} of business {} ({} {})", c.contact_id, c.business_id,
+                   answer.status, answer.status == 0 ? answer.error : "from the Graph API");
+      co_return;
+    }
+    auto name = ProfileName(answer.body, instagram);
+    if (name.empty()) co_return;
+    co_await repo_.SetContactName(c.business_id, c.contact_id, name);
   }
 
   asio::awaitable<void> LateStatusSweeper() {

@@ -114,6 +114,15 @@ boost::asio::awaitable<bool> AgentRepository::BusinessOwns(std::int64_t business
   co_return owns;
 }
 
+namespace {
+std::string QueueReply(Session& s, std::int64_t business, std::int64_t agent, const nlohmann::json& p) {
+  auto out = s.Exec("router/queue_reply", p.dump())[0][0].as<std::string>();
+  auto seq = s.Exec("agent/message_event", Id(business), Id(agent), out)[0][0].as<std::int64_t>();
+  s.Exec("router/notify", nlohmann::json::array({nlohmann::json::array({business, agent, seq})}).dump());
+  return out;
+}
+}  // namespace
+
 boost::asio::awaitable<std::string> AgentRepository::Reply(std::int64_t business, std::int64_t agent,
                                                            std::int64_t conversation, const std::string& text,
                                                            const std::optional<std::string>& tag) {
@@ -124,11 +133,36 @@ boost::asio::awaitable<std::string> AgentRepository::Reply(std::int64_t business
                       {"agent_id", agent},
                       {"text", text},
                       {"tag", tag ? nlohmann::json(*tag) : nlohmann::json()}};
-  co_await db_.Run("router/queue_reply", [&](Session& s) {
-    out = s.Exec("router/queue_reply", p.dump())[0][0].as<std::string>();
-    auto seq = s.Exec("agent/message_event", Id(business), Id(agent), out)[0][0].as<std::int64_t>();
-    s.Exec("router/notify", nlohmann::json::array({nlohmann::json::array({business, agent, seq})}).dump());
-  });
+  co_await db_.Run("router/queue_reply", [&](Session& s) { out = QueueReply(s, business, agent, p); });
+  co_return out;
+}
+
+boost::asio::awaitable<std::string> AgentRepository::ReplyTemplate(std::int64_t business, std::int64_t agent,
+                                                                   std::int64_t conversation,
+                                                                   const std::string& payload_json) {
+  std::string out;
+  nlohmann::json p = {{"business_id", business}, {"conversation_id", conversation},
+                      {"sender", "agent"},       {"agent_id", agent},
+                      {"type", "template"},      {"payload", payload_json}};
+  co_await db_.Run("router/queue_reply", [&](Session& s) { out = QueueReply(s, business, agent, p); });
+  co_return out;
+}
+
+boost::asio::awaitable<std::string> AgentRepository::ReplyMedia(std::int64_t business, std::int64_t agent,
+                                                                std::int64_t conversation, const std::string& type,
+                                                                const std::string& caption,
+                                                                const std::string& payload_json,
+                                                                const std::optional<std::string>& tag) {
+  std::string out;
+  nlohmann::json p = {{"business_id", business},
+                      {"conversation_id", conversation},
+                      {"sender", "agent"},
+                      {"agent_id", agent},
+                      {"type", type},
+                      {"text", caption.empty() ? nlohmann::json() : nlohmann::json(caption)},
+                      {"payload", payload_json},
+                      {"tag", tag ? nlohmann::json(*tag) : nlohmann::json()}};
+  co_await db_.Run("router/queue_reply", [&](Session& s) { out = QueueReply(s, business, agent, p); });
   co_return out;
 }
 
@@ -175,6 +209,22 @@ boost::asio::awaitable<std::optional<std::string>> AgentRepository::Resolve(std:
   co_return out;
 }
 
+boost::asio::awaitable<std::optional<MediaSource>> AgentRepository::Media(std::int64_t business, std::int64_t message) {
+  std::optional<MediaSource> out;
+  co_await db_.Run("messages/media_source", [&](Session& s) {
+    auto rows = s.Exec("messages/media_source", Id(business), Id(message));
+    if (rows.empty()) return;
+    MediaSource m;
+    m.conversation_id = rows[0][0].as<std::int64_t>();
+    m.type = rows[0][1].as<std::string>();
+    m.channel_kind = rows[0][2].as<std::string>();
+    if (!rows[0][3].is_null()) m.media_id = rows[0][3].as<std::string>();
+    if (!rows[0][4].is_null()) m.access_token_enc_hex = rows[0][4].as<std::string>();
+    out = m;
+  });
+  co_return out;
+}
+
 boost::asio::awaitable<std::int64_t> AgentRepository::LastEventSeq(std::int64_t business, std::int64_t agent) {
   std::int64_t out = 0;
   co_await db_.Run("agent/last_event", [&](Session& s) {
@@ -183,15 +233,36 @@ boost::asio::awaitable<std::int64_t> AgentRepository::LastEventSeq(std::int64_t 
   co_return out;
 }
 
-boost::asio::awaitable<std::vector<AgentEvent>> AgentRepository::EventsAfter(std::int64_t business, std::int64_t agent,
-                                                                             std::int64_t after, int limit) {
-  std::vector<AgentEvent> out;
+namespace {
+constexpr int kSequenceBatch = 5000;
+}  // namespace
+
+boost::asio::awaitable<AgentRepository::EventBatch> AgentRepository::EventsAfter(std::int64_t business,
+                                                                                 std::int64_t agent, std::int64_t after,
+                                                                                 int limit) {
+  EventBatch out;
   co_await db_.Run("agent/events_after", [&](Session& s) {
+    out.numbering_elsewhere = s.Exec("agent/sequence_events", std::to_string(kSequenceBatch))[0][0].as<int>() < 0;
+    auto pruned = s.Exec("agent/events_pruned", Id(business), Id(agent));
+    if (!pruned.empty()) out.pruned_through = pruned[0][0].as<std::int64_t>();
     for (const auto& r : s.Exec("agent/events_after", Id(business), Id(agent), Id(after), std::to_string(limit))) {
-      out.push_back(AgentEvent{r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>()});
+      out.events.push_back(AgentEvent{r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>()});
     }
   });
   co_return out;
+}
+
+boost::asio::awaitable<void> AgentRepository::SequenceEvents() {
+  co_await db_.Run("agent/sequence_events",
+                   [&](Session& s) { s.Exec("agent/sequence_events", std::to_string(kSequenceBatch)); });
+}
+
+boost::asio::awaitable<std::int64_t> AgentRepository::PruneEvents(int retention_hours) {
+  std::int64_t pruned = 0;
+  co_await db_.Run("maintenance/prune_agent_events", [&](Session& s) {
+    pruned = s.Exec("maintenance/prune_agent_events", std::to_string(retention_hours))[0][1].as<std::int64_t>();
+  });
+  co_return pruned;
 }
 
 }  // namespace sb::store

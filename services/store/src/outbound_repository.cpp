@@ -26,6 +26,8 @@ OutboundClaim ToClaim(const pqxx::row& row) {
   c.tag = OptionalText(row[10]);
   c.attempts = row[11].as<int>();
   c.age = std::chrono::milliseconds(row[12].as<std::int64_t>());
+  c.type = row[13].as<std::string>("text");
+  c.payload = OptionalText(row[14]);
   return c;
 }
 
@@ -82,6 +84,24 @@ boost::asio::awaitable<int> OutboundRepository::ApplyLateStatuses(std::chrono::m
     consumed = s.Exec("outbound/apply_late_statuses", static_cast<std::int64_t>(window.count()))[0][0].as<int>();
   });
   co_return consumed;
+}
+
+boost::asio::awaitable<std::vector<ProfileClaim>> OutboundRepository::ClaimProfiles(int limit) {
+  std::vector<ProfileClaim> out;
+  co_await db_.Run("profiles/claim", [&](Session& s) {
+    for (const auto& r : s.Exec("profiles/claim", std::to_string(limit))) {
+      out.push_back(ProfileClaim{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::string>(),
+                                 r[3].as<std::string>(), r[4].as<std::string>()});
+    }
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<void> OutboundRepository::SetContactName(std::int64_t business_id, std::int64_t contact_id,
+                                                                const std::string& name) {
+  co_await db_.Run("profiles/set_name", [&](Session& s) {
+    s.Exec("profiles/set_name", std::to_string(business_id), std::to_string(contact_id), name);
+  });
 }
 
 }  // namespace sb::store

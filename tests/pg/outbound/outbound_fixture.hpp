@@ -150,8 +150,9 @@ class OutboundDb : public ::testing::Test {
                      std::int64_t business_id = 0) {
     std::string b = std::to_string(business_id ? business_id : business_);
     std::string ch = std::to_string(channel.id);
-    Sql("INSERT INTO contacts (business_id, channel_id, external_id) VALUES (" + b + ", " + ch + ", " +
-        conn_->quote(contact) + ") ON CONFLICT DO NOTHING");
+    // Named, as after a profile lookup: these tests count send calls only.
+    Sql("INSERT INTO contacts (business_id, channel_id, external_id, name) VALUES (" + b + ", " + ch + ", " +
+        conn_->quote(contact) + ", 'Customer') ON CONFLICT DO NOTHING");
     std::string contact_id = Value("SELECT id FROM contacts WHERE business_id = " + b + " AND channel_id = " + ch +
                                    " AND external_id = " + conn_->quote(contact));
     Sql("INSERT INTO conversations (business_id, channel_id, contact_id, status) VALUES (" + b + ", " + ch + ", " +

@@ -100,6 +100,8 @@ TEST_F(ConfigTest, ReadsEveryVariable) {
   Set("SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "2097152");
   Set("SWITCHBOARD_INGEST_DEADLINE_MS", "250");
   Set("SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "7");
+  Set("SWITCHBOARD_PRESENCE_TIMEOUT_S", "2");
+  Set("SWITCHBOARD_AGENT_EVENT_RETENTION_HOURS", "48");
   Config c = Config::FromEnvironment();
   EXPECT_EQ(c.database_url, "postgresql://db/sb");
   EXPECT_EQ(c.listen_database_url, "postgresql://direct/sb");
@@ -118,6 +120,14 @@ TEST_F(ConfigTest, ReadsEveryVariable) {
   EXPECT_EQ(c.ingest_max_backlog_bytes, 2097152u);
   EXPECT_EQ(c.ingest_deadline, std::chrono::milliseconds(250));
   EXPECT_EQ(c.archive_retention_days, 7);
+  EXPECT_EQ(c.presence_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(c.agent_event_retention_hours, 48);
+}
+
+TEST_F(ConfigTest, PresenceAndAgentEventDefaults) {
+  Config c = Config::FromEnvironment();
+  EXPECT_EQ(c.presence_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(c.agent_event_retention_hours, 24) << "events are kept at least 24 h";
 }
 
 TEST_F(ConfigTest, ListenDatabaseUrlFollowsDatabaseUrl) {
@@ -182,7 +192,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadNumberCase{"SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "18446744073709551616"},
         BadNumberCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "99"}, BadNumberCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "60001"},
         BadNumberCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "1s"}, BadNumberCase{"SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "0"},
-        BadNumberCase{"SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "3651"}),
+        BadNumberCase{"SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "3651"},
+        BadNumberCase{"SWITCHBOARD_PRESENCE_TIMEOUT_S", "0"}, BadNumberCase{"SWITCHBOARD_PRESENCE_TIMEOUT_S", "1.5"},
+        BadNumberCase{"SWITCHBOARD_AGENT_EVENT_RETENTION_HOURS", "23"}),
     [](const testing::TestParamInfo<BadNumberCase>& info) {
       std::string name = std::string(info.param.variable).substr(kPrefix.size()) + "_" + std::to_string(info.index);
       return name;

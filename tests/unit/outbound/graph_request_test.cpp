@@ -47,6 +47,35 @@ TEST(GraphRequestTest, MessengerHumanAgentTag) {
   EXPECT_EQ(json::parse(r.body)["messaging_type"], "RESPONSE") << "expected an empty tag to mean none";
 }
 
+TEST(GraphRequestTest, WhatsAppTemplateMessage) {
+  std::vector<std::string> params = {"A1001", "Friday"};
+  auto r = BuildTemplateMessage("/v21.0/", "106540352242922", "15551234567", "order_update", "en_US", params);
+  EXPECT_EQ(r.target, "/v21.0/106540352242922/messages");
+  EXPECT_EQ(json::parse(r.body), json::parse(R"({"messaging_product":"whatsapp","recipient_type":"individual",
+      "to":"15551234567","type":"template","template":{"name":"order_update","language":{"code":"en_US"},
+      "components":[{"type":"body","parameters":[{"type":"text","text":"A1001"},{"type":"text","text":"Friday"}]}]}})"));
+  r = BuildTemplateMessage("/v21.0", "1065", "1555", "hello_again", "en", {});
+  EXPECT_EQ(json::parse(r.body)["template"], json::parse(R"({"name":"hello_again","language":{"code":"en"}})"))
+      << "expected no components without parameters";
+}
+
+TEST(GraphRequestTest, MediaMessages) {
+  auto r = BuildMediaMessage(ChannelKind::kWhatsapp, "/v21.0", "1065", "1555", "document", "https://x.example/a.pdf",
+                             "invoice", std::nullopt);
+  EXPECT_EQ(json::parse(r.body), json::parse(R"({"messaging_product":"whatsapp","recipient_type":"individual",
+      "to":"1555","type":"document","document":{"link":"https://x.example/a.pdf","caption":"invoice"}})"));
+  r = BuildMediaMessage(ChannelKind::kWhatsapp, "/v21.0", "1065", "1555", "audio", "https://x.example/a.ogg", "hi",
+                        std::nullopt);
+  EXPECT_EQ(json::parse(r.body)["audio"], json::parse(R"({"link":"https://x.example/a.ogg"})"))
+      << "expected no caption on audio (WhatsApp refuses it)";
+  r = BuildMediaMessage(ChannelKind::kInstagram, "/v21.0", "1784", "igsid", "image", "https://x.example/a.jpg", "",
+                        std::string("HUMAN_AGENT"));
+  EXPECT_EQ(r.target, "/v21.0/1784/messages");
+  EXPECT_EQ(json::parse(r.body), json::parse(R"({"recipient":{"id":"igsid"},"messaging_type":"MESSAGE_TAG",
+      "tag":"HUMAN_AGENT","message":{"attachment":{"type":"image","payload":{"url":"https://x.example/a.jpg",
+      "is_reusable":true}}}})"));
+}
+
 TEST(GraphRequestTest, TargetIsBuiltSafely) {
   EXPECT_EQ(BuildTextMessage(ChannelKind::kWhatsapp, "", "123", "1", "x", std::nullopt).target, "/123/messages");
   EXPECT_EQ(BuildTextMessage(ChannelKind::kWhatsapp, "/v21.0/", "123", "1", "x", std::nullopt).target,

@@ -34,6 +34,8 @@ struct Config {
   std::chrono::milliseconds http_idle_timeout{60000};    // SWITCHBOARD_HTTP_IDLE_TIMEOUT_MS
   std::string roles = "all";                   // SWITCHBOARD_ROLES (or serve --roles): gateway,router,outbound,api
   std::chrono::milliseconds lease_ttl{10000};  // SWITCHBOARD_LEASE_TTL_MS: single-owner timers move after this
+  std::chrono::seconds presence_timeout{60};   // SWITCHBOARD_PRESENCE_TIMEOUT_S
+  int agent_event_retention_hours = 24;        // SWITCHBOARD_AGENT_EVENT_RETENTION_HOURS (>= 24)
 
   /// Reads SWITCHBOARD_* variables; throws std::invalid_argument naming the
   /// variable when one is malformed.

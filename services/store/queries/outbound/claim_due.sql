@@ -25,11 +25,11 @@ claimed AS (
   FROM due
   WHERE m.business_id = due.business_id AND m.id = due.id
   RETURNING m.business_id, m.id, m.conversation_id, m.channel_id, m.contact_id, m.text, m.tag, m.attempts,
-            m.created_at
+            m.created_at, m.type, m.payload
 )
 SELECT c.business_id, c.id, c.conversation_id, c.channel_id, ch.kind, ch.external_id, COALESCE(ch.active, false),
        encode(ch.access_token_enc, 'hex'), ct.external_id, c.text, c.tag, c.attempts,
-       GREATEST((extract(epoch FROM now() - c.created_at) * 1000)::bigint, 0)
+       GREATEST((extract(epoch FROM now() - c.created_at) * 1000)::bigint, 0), c.type, c.payload
 FROM claimed c
 LEFT JOIN channels ch ON ch.business_id = c.business_id AND ch.id = c.channel_id
 LEFT JOIN contacts ct ON ct.business_id = c.business_id AND ct.id = c.contact_id

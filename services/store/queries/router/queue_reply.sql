@@ -1,7 +1,8 @@
 -- Queues an outbound message (bot or agent) and counts it as the
 -- conversation's first response when it is one, and notes who replied (the metrics count bot-handled and
 -- agent-answered conversations from it). $1: {business_id, conversation_id, sender, agent_id, text,
--- tag}. Returns the message as JSON.
+-- tag, type? (default text), payload? (a template message's {name, language, params})}. Returns the message
+-- as JSON.
 WITH p AS (SELECT $1::json AS j),
 v AS (
   UPDATE conversations v
@@ -13,9 +14,9 @@ v AS (
 ),
 m AS (
   INSERT INTO messages (business_id, conversation_id, channel_id, contact_id, direction, sender, agent_id, type, text,
-                        status, tag, next_attempt_at)
-  SELECT v.business_id, v.id, v.channel_id, v.contact_id, 'out', j ->> 'sender', (j ->> 'agent_id')::bigint, 'text',
-         j ->> 'text', 'queued', j ->> 'tag', now()
+                        payload, status, tag, next_attempt_at)
+  SELECT v.business_id, v.id, v.channel_id, v.contact_id, 'out', j ->> 'sender', (j ->> 'agent_id')::bigint,
+         COALESCE(j ->> 'type', 'text'), j ->> 'text', j ->> 'payload', 'queued', j ->> 'tag', now()
   FROM v, p
   RETURNING *
 )

@@ -11,6 +11,7 @@
 #include "sb/common/http/message.hpp"
 #include "sb/store/agent_repository.hpp"
 #include "sb/store/setup_repository.hpp"
+#include "sb/store/template_repository.hpp"
 
 namespace sb::agent_api {
 
@@ -20,7 +21,8 @@ class AgentApi {
     std::function<void()> assignment_needed;  // wake the router (an agent came online, a conversation waits)
     std::function<void()> reply_queued;       // wake the outbound sender
   };
-  AgentApi(admin::Authenticator& auth, store::AgentRepository& agents, store::SetupRepository& setup, Hooks hooks);
+  AgentApi(admin::Authenticator& auth, store::AgentRepository& agents, store::SetupRepository& setup,
+           store::TemplateRepository& templates, Hooks hooks);
 
   boost::asio::awaitable<http::Response> SetStatus(http::Request& req);
   boost::asio::awaitable<http::Response> Conversations(http::Request& req);
@@ -42,6 +44,7 @@ class AgentApi {
   admin::Authenticator& auth_;
   store::AgentRepository& agents_;
   store::SetupRepository& setup_;
+  store::TemplateRepository& templates_;
   Hooks hooks_;
 };
 

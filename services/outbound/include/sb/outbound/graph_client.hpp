@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,7 @@ struct GraphAnswer {
   int status = 0;  // 0: no answer; `error` says why
   std::string body;
   std::optional<std::string> retry_after;  // the Retry-After header
+  std::string content_type;                // the Content-Type header
   std::string error;
 };
 
@@ -54,6 +56,13 @@ class GraphClient {
   /// answer byte is reopened once. The arguments must outlive the await.
   boost::asio::awaitable<GraphAnswer> Post(const std::string& target, const std::string& body,
                                            const std::string& access_token);
+
+  /// GETs `target` (path and query) with `Authorization: Bearer <token>`;
+  /// failures as for Post.
+  boost::asio::awaitable<GraphAnswer> Get(const std::string& target, const std::string& access_token);
+
+  /// Answers longer than this fail (default 1 MiB; media downloads raise it).
+  void SetMaxAnswerBytes(std::uint64_t bytes);
 
   /// Ends the request in progress (its answer: status 0) and refuses later
   /// ones; for a sender that must stop now. Call on the client's executor.

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sb/gateway/envelope.hpp"
 
@@ -41,6 +42,29 @@ struct SendResult {
 GraphRequest BuildTextMessage(gateway::ChannelKind kind, std::string_view base_path,
                               std::string_view channel_external_id, std::string_view recipient, std::string_view text,
                               const std::optional<std::string>& tag);
+
+/// The send call for an approved WhatsApp template (the one message allowed
+/// outside the 24-hour customer-service window): POST
+/// {base}/{phone_number_id}/messages with
+///   {"messaging_product":"whatsapp","recipient_type":"individual","to":wa_id,"type":"template",
+///    "template":{"name":name,"language":{"code":language},
+///                "components":[{"type":"body","parameters":[{"type":"text","text":p}, ...]}]}}
+/// (no components when there are no parameters).
+GraphRequest BuildTemplateMessage(std::string_view base_path, std::string_view phone_number_id,
+                                  std::string_view recipient, std::string_view name, std::string_view language,
+                                  const std::vector<std::string>& params);
+
+/// The send call for an attachment by URL (`media_type`: image, audio,
+/// video, document or sticker; the channel fetches the URL).
+/// WhatsApp: {"messaging_product":"whatsapp","recipient_type":"individual","to":wa_id,"type":T,
+///            T:{"link":url[,"caption":c]}} (a caption on image, video and document only).
+/// Messenger / Instagram: {"recipient":{"id":psid},"messaging_type":..., "message":{"attachment":
+///            {"type":image|audio|video|file,"payload":{"url":url,"is_reusable":true}}}} (a document is a
+///            "file"; the caption, if any, is not part of the attachment).
+GraphRequest BuildMediaMessage(gateway::ChannelKind kind, std::string_view base_path,
+                               std::string_view channel_external_id, std::string_view recipient,
+                               std::string_view media_type, std::string_view url, std::string_view caption,
+                               const std::optional<std::string>& tag);
 
 /// Reads the answer to a send on a `kind` channel: the message id on 2xx
 /// (WhatsApp `messages[0].id`, Messenger/Instagram `message_id`), else the error as

@@ -26,6 +26,13 @@ struct ConversationAccess {
   bool human_agent_enabled = false;
 };
 
+struct MediaSource {
+  std::int64_t conversation_id = 0;
+  std::string type, channel_kind;
+  std::optional<std::string> media_id;              // WhatsApp
+  std::optional<std::string> access_token_enc_hex;  // the channel's, sealed
+};
+
 class AgentRepository {
  public:
   explicit AgentRepository(Database& db) : db_(db) {}
@@ -51,6 +58,16 @@ class AgentRepository {
   /// Queues an agent reply; returns the message JSON.
   boost::asio::awaitable<std::string> Reply(std::int64_t business, std::int64_t agent, std::int64_t conversation,
                                             const std::string& text, const std::optional<std::string>& tag);
+  /// Queues an approved WhatsApp template (`payload_json`: {name, language,
+  /// params}); returns the message JSON.
+  boost::asio::awaitable<std::string> ReplyTemplate(std::int64_t business, std::int64_t agent,
+                                                    std::int64_t conversation, const std::string& payload_json);
+  /// Queues an attachment sent by URL (`payload_json`: {url}; the caption
+  /// is the message text); returns the message JSON.
+  boost::asio::awaitable<std::string> ReplyMedia(std::int64_t business, std::int64_t agent, std::int64_t conversation,
+                                                 const std::string& type, const std::string& caption,
+                                                 const std::string& payload_json,
+                                                 const std::optional<std::string>& tag);
   boost::asio::awaitable<std::optional<std::string>> TransferToQueue(std::int64_t business, std::int64_t conversation,
                                                                      std::int64_t queue_id,
                                                                      std::optional<std::int64_t> from_agent);
@@ -63,9 +80,28 @@ class AgentRepository {
                                                              std::optional<std::int64_t> amount_cents,
                                                              const std::optional<std::string>& currency,
                                                              std::optional<std::int64_t> agent);
+  /// nullopt: no such message in the business.
+  boost::asio::awaitable<std::optional<MediaSource>> Media(std::int64_t business, std::int64_t message);
   boost::asio::awaitable<std::int64_t> LastEventSeq(std::int64_t business, std::int64_t agent);
-  boost::asio::awaitable<std::vector<AgentEvent>> EventsAfter(std::int64_t business, std::int64_t agent,
-                                                              std::int64_t after, int limit);
+
+  /// Events of an agent after `after`, in `seq` order (numbers are given in
+  /// commit order, so a later read never finds a smaller number).
+  struct EventBatch {
+    std::vector<AgentEvent> events;
+    /// Another transaction was numbering new events: read again shortly.
+    bool numbering_elsewhere = false;
+    /// The newest number deleted by retention (events up to it are gone).
+    std::int64_t pruned_through = 0;
+  };
+  /// Numbers what has committed since the last read (unless another
+  /// transaction is doing it), then reads.
+  boost::asio::awaitable<EventBatch> EventsAfter(std::int64_t business, std::int64_t agent, std::int64_t after,
+                                                 int limit);
+  /// Numbers committed events (background upkeep, so they are numbered
+  /// when no stream reads them).
+  boost::asio::awaitable<void> SequenceEvents();
+  /// Deletes events older than `retention_hours`; returns how many.
+  boost::asio::awaitable<std::int64_t> PruneEvents(int retention_hours);
 
  private:
   Database& db_;

@@ -27,9 +27,20 @@ struct OutboundClaim {
   std::optional<std::string> access_token_enc_hex;  // channels.access_token_enc (SecretBox-sealed), hex
   std::string contact_external_id;                  // PSID / IGSID / wa_id; empty when the contact is gone
   std::string text;
-  std::optional<std::string> tag;    // e.g. HUMAN_AGENT
-  int attempts = 0;                  // including this one
-  std::chrono::milliseconds age{0};  // since the reply was queued, by the database's clock
+  std::optional<std::string> tag;      // e.g. HUMAN_AGENT
+  std::string type = "text";           // text | template
+  std::optional<std::string> payload;  // a template message: {"name", "language", "params"}
+  int attempts = 0;                    // including this one
+  std::chrono::milliseconds age{0};    // since the reply was queued, by the database's clock
+};
+
+/// A Messenger/Instagram contact whose name is to be looked up.
+struct ProfileClaim {
+  std::int64_t business_id = 0;
+  std::int64_t contact_id = 0;
+  std::string external_id;  // PSID / IGSID
+  std::string channel_kind;
+  std::string access_token_enc_hex;
 };
 
 class OutboundRepository {
@@ -65,6 +76,12 @@ class OutboundRepository {
   /// whose id a send has recorded since (a status and the send recording
   /// its id can commit at the same moment). Returns how many were consumed.
   boost::asio::awaitable<int> ApplyLateStatuses(std::chrono::milliseconds window);
+
+  /// Claims up to `limit` contacts whose profile to look up (each once).
+  boost::asio::awaitable<std::vector<ProfileClaim>> ClaimProfiles(int limit);
+  /// Caches the looked-up name in the contact row.
+  boost::asio::awaitable<void> SetContactName(std::int64_t business_id, std::int64_t contact_id,
+                                              const std::string& name);
 
  private:
   Database& db_;

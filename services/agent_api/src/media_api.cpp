@@ -1,0 +1,48 @@
+#include "sb/agent_api/media_api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "sb/common/http/json_body.hpp"
+#include "sb/outbound/media_download.hpp"
+
+namespace sb::agent_api {
+
+namespace {
+constexpr std::uint64_t kMaxMediaBytes = 100u << 20;  // WhatsApp's largest (documents) is 100 MB
+}  // namespace
+
+boost::asio::awaitable<http::Response> MediaApi::Get(http::Request& req) {
+  auto who = co_await auth_.Authenticate(req);
+  auto message = http::PathId(req, "id");
+  if (who.role == admin::Principal::Role::kAdmin) {
+    throw http::HttpError(403, "forbidden", "media is read with a business key or an agent token");
+  }
+  auto source = co_await agents_.Media(who.business_id, message);
+  if (!source) throw http::HttpError(404, "not_found", "no such message");
+  if (who.role == admin::Principal::Role::kAgent) {
+    if (!who.agent_id) throw http::HttpError(404, "not_found", "no such message");
+    auto visible = co_await agents_.Access(who.business_id, *who.agent_id, source->conversation_id);
+    if (!visible) throw http::HttpError(404, "not_found", "no such message");
+  }
+  if (source->channel_kind != "whatsapp" || !source->media_id || source->media_id->empty()) {
+    throw http::HttpError(404, "no_media", "this message has no media file that Switchboard can fetch");
+  }
+  std::optional<std::string> token;
+  if (source->access_token_enc_hex) {
+    if (auto sealed = crypto::HexDecode(*source->access_token_enc_hex)) token = secrets_.Open(*sealed);
+  }
+  if (!token || token->empty()) {
+    throw http::HttpError(409, "no_access_token", "the channel has no access token to fetch media with");
+  }
+  auto file = co_await outbound::DownloadWhatsappMedia(graph_api_base_, *source->media_id, *token, kMaxMediaBytes);
+  if (file.status != 200) {
+    spdlog::warn("business_id={} message {} media: {} ({})", who.business_id, message, file.error, file.status);
+    throw http::HttpError(502, "media_unavailable", "the media could not be fetched from Meta: " + file.error);
+  }
+  http::Response res;
+  res.content_type = file.content_type;
+  res.body = std::move(file.body);
+  co_return res;
+}
+
+}  // namespace sb::agent_api

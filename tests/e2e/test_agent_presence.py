@@ -1,0 +1,271 @@
+"""Presence that follows the agent's stream, with two processes on one database.
+
+An agent who chose `online` and has no /v1/agent/stream socket open on any
+process for SWITCHBOARD_PRESENCE_TIMEOUT_S becomes `away` and gets no new
+conversations; opening a stream again gives back the status they chose. The
+socket is held by one process while the other may be the one that sweeps,
+so presence has to live in the database. Time: a 2-second timeout and
+PostgreSQL's clock (both processes read it), so the suite needs no long
+sleeps. Also: the one-time stream ticket (`POST /v1/agent/stream-ticket`,
+`?ticket=`) and the `bearer.<token>` subprotocol, which browsers need
+because they cannot set headers on a WebSocket.
+"""
+
+import json
+import secrets
+import sys
+import time
+import unittest
+import urllib.parse
+
+import harness
+from harness import uid
+from ws_client import HandshakeError, WebSocket
+
+TIMEOUT_S = 2
+# Sweeps run every timeout/4 and heartbeats every timeout/3; a state change
+# shows within this after it is due.
+SLACK_S = 1.5
+ROUTE_TIMEOUT = 3.0
+
+
+def wa_id():
+    return "1555" + "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+class PresenceTest(unittest.TestCase):
+    maxDiff = 4000
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        bin_path, cluster = harness.require_env()
+        cls.db = harness.Database(cluster)
+        cls.servers, cls.sockets = [], []
+        env = {"SWITCHBOARD_PRESENCE_TIMEOUT_S": str(TIMEOUT_S)}
+        try:
+            for _ in range(2):
+                cls.servers.append(harness.Server(cls.db.url, extra_env=env, bin_path=bin_path).start())
+        except BaseException:
+            for s in cls.servers:
+                s.kill()
+            cls.db.drop()
+            raise
+        cls.a = harness.Http(*cls.servers[0].address)
+        cls.b = harness.Http(*cls.servers[1].address)
+        api = harness.Api(cls.a)
+        cls.key = api.create_business()["api_key"]
+        cls.phone = uid("pn")
+        cls.secret = secrets.token_hex(16)
+        api.create_channel(cls.key, "whatsapp", external_id=cls.phone, app_secret=cls.secret,
+                           account_id="waba-" + cls.phone)
+        r = cls.a.post("/v1/queues", json_body={"name": "support", "strategy": "round_robin"}, token=cls.key)
+        assert r.status == 201, f"POST /v1/queues: {r!r}"
+        cls.queue_id = r.json["id"]
+        r = cls.a.put("/v1/routing", json_body={"default_queue_id": cls.queue_id, "rules": []}, token=cls.key)
+        assert r.status == 200, f"PUT /v1/routing: {r!r}"
+        cls.api = api
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            for ws in cls.sockets:
+                ws.close()
+            cls.a.close()
+            cls.b.close()
+            for s in cls.servers:
+                s.stop()
+        finally:
+            cls.db.drop()
+            super().tearDownClass()
+
+    def run(self, result=None):
+        before = (len(result.failures), len(result.errors)) if result is not None else None
+        out = super().run(result)
+        if result is not None and (len(result.failures), len(result.errors)) != before:
+            for name, server in zip("AB", getattr(type(self), "servers", [])):
+                server.keep_logs = True
+                print(f"\n[{self.id()}] failed; log of process {name}:\n{server.log_tail(40)}", file=sys.stderr)
+        return out
+
+    # ---- helpers
+
+    def agent(self, capacity=5):
+        r = self.a.post("/v1/agents", json_body={"name": uid("agent-"), "capacity": capacity,
+                                                 "queue_ids": [self.queue_id]}, token=self.key)
+        self.assertEqual(r.status, 201, f"POST /v1/agents: {r!r}")
+        return r.json
+
+    def set_status(self, http, agent, status):
+        r = http.post("/v1/agent/status", json_body={"status": status}, token=agent["token"])
+        self.assertEqual(r.status, 200, f"POST /v1/agent/status {status}: {r!r}")
+        self.assertEqual(r.json["status"], status)
+
+    def status_of(self, agent):
+        return self.db.value(f"SELECT status FROM agents WHERE id = {int(agent['id'])}")
+
+    def wait_status(self, agent, want, timeout, what):
+        t0 = time.monotonic()
+        while True:
+            got = self.status_of(agent)
+            if got == want:
+                return time.monotonic() - t0
+            if time.monotonic() - t0 > timeout:
+                self.fail(f"{what}: expected agent {agent['id']} to be {want!r} within {timeout} s, still {got!r}")
+            time.sleep(0.05)
+
+    def stream(self, server, agent=None, query="", headers=None, name=""):
+        if headers is None:
+            headers = {"Authorization": f"Bearer {agent['token']}"}
+        ws = WebSocket.connect(self.servers[server].address, "/v1/agent/stream" + query, headers=headers,
+                               name=name)
+        self.sockets.append(ws)
+        return ws
+
+    def new_conversation(self):
+        body = harness.webhook_body("whatsapp", [harness.whatsapp_entry(
+            "waba-" + self.phone, self.phone, [harness.whatsapp_message(wa_id(), uid("wamid."), "hello")])])
+        raw = harness.dumps(body)
+        r = self.a.post("/webhooks/whatsapp", body=raw,
+                        headers={"Content-Type": "application/json",
+                                 "X-Hub-Signature-256": harness.sign(raw, self.secret)})
+        self.assertEqual(r.status, 200, f"webhook: {r!r}")
+        deadline = time.monotonic() + ROUTE_TIMEOUT
+        while time.monotonic() < deadline:
+            rows = self.db.psql("SELECT id, status FROM conversations WHERE routed_at IS NOT NULL "
+                                "ORDER BY id DESC LIMIT 1")
+            if rows and rows[0][1] in ("waiting", "assigned"):
+                return int(rows[0][0])
+            time.sleep(0.05)
+        self.fail(f"the new conversation was not routed within {ROUTE_TIMEOUT} s")
+
+    def conversation(self, cid):
+        status, agent = self.db.psql(f"SELECT status, agent_id FROM conversations WHERE id = {cid}")[0]
+        return status, int(agent) if agent else None
+
+    @staticmethod
+    def frames(ws):
+        return [json.loads(t) for _, t in ws.snapshot()]
+
+    # ---- tests
+
+    def test_stream_keeps_agent_online_across_processes_and_its_absence_makes_them_away(self):
+        ana = self.agent()
+        ws = self.stream(0, ana, name="ana-on-A")     # the socket is on A...
+        self.set_status(self.b, ana, "online")        # ...the status call and any sweep may be on B
+        # Three timeouts with the socket open: the heartbeat of A keeps her online
+        # whichever process sweeps.
+        t_end = time.monotonic() + 3 * TIMEOUT_S
+        while time.monotonic() < t_end:
+            self.assertEqual(self.status_of(ana), "online",
+                             "an agent with an open stream must stay online (heartbeat from the process holding it)")
+            time.sleep(0.2)
+        cid = self.new_conversation()
+        self.assertEqual(self.conversation(cid), ("assigned", ana["id"]), "online with a stream: gets work")
+        self.assertTrue(ws.wait_for(lambda m: any(json.loads(t).get("type") == "conversation.assigned"
+                                                  for _, t in m), 3), "conversation.assigned on the stream")
+
+        # The stream goes away (a lost network: no close frame).
+        ws.abort()
+        closed = time.monotonic()
+        took = self.wait_status(ana, "away", TIMEOUT_S + SLACK_S + 1, "no stream for the presence timeout")
+        self.assertGreaterEqual(took, TIMEOUT_S - 0.3,
+                                f"away {took:.2f} s after the stream closed; expected no sooner than the "
+                                f"{TIMEOUT_S} s timeout")
+        print(f"[presence] away {time.monotonic() - closed:.2f} s after the stream dropped", file=sys.stderr)
+        self.assertEqual(self.db.value(f"SELECT chosen_status FROM agents WHERE id = {ana['id']}"), "online")
+
+        # Away: a new customer waits instead of going to her.
+        cid2 = self.new_conversation()
+        time.sleep(0.5)
+        self.assertEqual(self.conversation(cid2), ("waiting", None), "an away agent gets no new assignments")
+
+        # She reconnects, through the other process and with a one-time ticket:
+        # online again (the status she chose), and the waiting customer is hers.
+        r = self.a.post("/v1/agent/stream-ticket", token=ana["token"])
+        self.assertEqual(r.status, 201, f"POST /v1/agent/stream-ticket: {r!r}")
+        self.assertEqual(set(r.json), {"ticket", "expires_at", "expires_in_s"})
+        self.assertRegex(r.json["expires_at"], harness.TIME_RE)
+        ticket = r.json["ticket"]
+        stored = self.db.count("SELECT count(*) FROM stream_tickets WHERE ticket_hash = "
+                               f"sha256(convert_to({harness.sql_literal(ticket)}, 'UTF8'))")
+        self.assertEqual(stored, 1, "the ticket is stored as its SHA-256, not as text")
+        self.assertEqual(self.db.count("SELECT count(*) FROM stream_tickets WHERE encode(ticket_hash, 'escape') "
+                                       f"LIKE '%' || {harness.sql_literal(ticket)} || '%'"), 0)
+        ws2 = self.stream(1, query="?ticket=" + urllib.parse.quote(ticket), headers={}, name="ana-on-B")
+        self.wait_status(ana, "online", SLACK_S, "reconnecting gives back the chosen status")
+        deadline = time.monotonic() + ROUTE_TIMEOUT
+        while self.conversation(cid2) != ("assigned", ana["id"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.conversation(cid2), ("assigned", ana["id"]),
+                         "the conversation that waited goes to her once she is back")
+        self.assertTrue(ws2.wait_for(lambda m: any(json.loads(t).get("conversation", {}).get("id") == cid2
+                                                   for _, t in m), 3),
+                        f"conversation {cid2} assigned on the new stream: {self.frames(ws2)}")
+
+        # A ticket is good once.
+        with self.assertRaises(HandshakeError) as used:
+            self.stream(1, query="?ticket=" + urllib.parse.quote(ticket), headers={})
+        self.assertEqual(used.exception.status, 401, "a used ticket")
+
+    def test_a_chosen_away_or_offline_is_not_overridden_by_a_stream(self):
+        for chosen in ("away", "offline"):
+            ben = self.agent()
+            self.set_status(self.a, ben, chosen)
+            ws = self.stream(1, ben)
+            time.sleep(0.3)
+            self.assertEqual(self.status_of(ben), chosen, f"{chosen}: a stream does not make the agent online")
+            ws.close()
+            time.sleep(TIMEOUT_S + 0.5)
+            self.assertEqual(self.status_of(ben), chosen, f"{chosen}: the sweep only moves online agents")
+            ws = self.stream(0, ben)
+            time.sleep(0.3)
+            self.assertEqual(self.status_of(ben), chosen)
+            ws.close()
+
+    def test_online_without_ever_opening_a_stream_lapses_after_the_timeout(self):
+        cleo = self.agent()
+        self.set_status(self.a, cleo, "online")
+        took = self.wait_status(cleo, "away", TIMEOUT_S + SLACK_S + 1, "online by API, never a stream")
+        self.assertGreaterEqual(took, TIMEOUT_S - 0.3)
+        # Choosing online again restarts the clock.
+        self.set_status(self.b, cleo, "online")
+        self.assertEqual(self.status_of(cleo), "online")
+
+    def test_subprotocol_token_is_accepted_and_echoed(self):
+        dan = self.agent()
+        self.set_status(self.a, dan, "online")
+        protocol = f"bearer.{dan['token']}"
+        ws = self.stream(1, headers={"Sec-WebSocket-Protocol": protocol})
+        self.assertEqual(ws.handshake_headers.get("sec-websocket-protocol"), protocol,
+                         "the chosen subprotocol is echoed (browsers drop the socket otherwise)")
+        time.sleep(TIMEOUT_S + 0.8)
+        self.assertEqual(self.status_of(dan), "online", "a subprotocol-authenticated stream keeps presence too")
+        ws.close()
+
+    def test_ticket_errors(self):
+        eve = self.agent()
+        r = self.a.post("/v1/agent/stream-ticket", token=self.key)
+        self.assertEqual(r.status, 403, f"a business key gets no stream ticket: {r!r}")
+        self.assertEqual(r.json["error"]["code"], "forbidden")
+        r = self.a.post("/v1/agent/stream-ticket")
+        self.assertEqual(r.status, 401, f"no token: {r!r}")
+        for bad in ("nonsense", "", "sbt_" + "A" * 43):
+            with self.assertRaises(HandshakeError) as e:
+                self.stream(0, query="?ticket=" + urllib.parse.quote(bad), headers={})
+            self.assertEqual(e.exception.status, 401, f"ticket {bad!r}")
+            self.assertEqual(json.loads(e.exception.body)["error"]["code"], "unauthorized")
+        # Expired (the database's clock decides).
+        r = self.b.post("/v1/agent/stream-ticket", token=eve["token"])
+        self.assertEqual(r.status, 201)
+        self.db.psql("UPDATE stream_tickets SET expires_at = now() - interval '1 second' WHERE agent_id = "
+                     f"{eve['id']}")
+        with self.assertRaises(HandshakeError) as e:
+            self.stream(0, query="?ticket=" + urllib.parse.quote(r.json["ticket"]), headers={})
+        self.assertEqual(e.exception.status, 401, "an expired ticket")
+        self.assertEqual(self.db.count(f"SELECT count(*) FROM stream_tickets WHERE agent_id = {eve['id']}"), 0,
+                         "a ticket presented is gone, valid or not")
+
+
+if __name__ == "__main__":
+    unittest.main()

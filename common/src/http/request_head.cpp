@@ -15,6 +15,27 @@ constexpr std::size_t kMaxRequestIdBytes = 64;
 
 std::string ShortRequestId() { return crypto::RandomToken("").substr(0, 12); }
 
+// Each segment decoded on its own: an encoded '/' stays inside its segment
+// ("%2F", and '%' itself as "%25") instead of splitting it, so
+// "/v1/conversations/1%2Fresolve" cannot reach another route. The router
+// unescapes the two when it hands out path parameters.
+std::string DecodedPath(const boost::urls::url_view& url) {
+  std::string path;
+  for (const std::string segment : url.segments()) {
+    path.push_back('/');
+    for (char c : segment) {
+      if (c == '%') {
+        path += "%25";
+      } else if (c == '/') {
+        path += "%2F";
+      } else {
+        path.push_back(c);
+      }
+    }
+  }
+  return path.empty() ? "/" : path;
+}
+
 }  // namespace
 
 void LimitRequestHead(RequestParser& parser) {
@@ -34,7 +55,7 @@ void FillRequest(const RequestParser& parser, Request& req) {
   }
   auto url = boost::urls::parse_origin_form(req.target);
   if (url) {
-    req.path = std::string(url->path());
+    req.path = DecodedPath(*url);
     for (auto param : url->params()) req.query.emplace_back(param.key, param.value);
   } else {
     auto q = req.target.find('?');

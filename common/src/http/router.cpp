@@ -16,6 +16,25 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   return out;
 }
 
+// Request paths keep a '/' or '%' inside a segment escaped (request_head.cpp);
+// a parameter's value is the segment as the client meant it.
+std::string ParamValue(std::string_view segment) {
+  std::string out;
+  out.reserve(segment.size());
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '%' && segment.substr(i, 3) == "%2F") {
+      out.push_back('/');
+      i += 2;
+    } else if (segment[i] == '%' && segment.substr(i, 3) == "%25") {
+      out.push_back('%');
+      i += 2;
+    } else {
+      out.push_back(segment[i]);
+    }
+  }
+  return out;
+}
+
 bool IsParam(std::string_view segment) { return segment.size() > 2 && segment.front() == '{' && segment.back() == '}'; }
 
 }  // namespace
@@ -50,7 +69,7 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
     for (std::size_t i = 0; i < parts.size() && ok; ++i) {
       const auto& segment = route.segments[i];
       if (IsParam(segment)) {
-        params.emplace_back(segment.substr(1, segment.size() - 2), std::string(parts[i]));
+        params.emplace_back(segment.substr(1, segment.size() - 2), ParamValue(parts[i]));
       } else {
         ok = segment == parts[i];
       }

@@ -11,15 +11,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
 
 #include <atomic>
-#include <limits>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
 
-#include "sb/common/crypto.hpp"
+#include "request_head.hpp"
 #include "websocket_impl.hpp"
 
 namespace sb::http {
@@ -45,8 +43,6 @@ std::pair<std::string, std::string> SplitHostPort(const std::string& listen) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   return {host, listen.substr(colon + 1)};
 }
-
-std::string ShortRequestId() { return crypto::RandomToken("").substr(0, 12); }
 
 }  // namespace
 
@@ -152,28 +148,6 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     }
   }
 
-  static void FillRequest(const bhttp::request_parser<bhttp::string_body>& parser, Request& req) {
-    const auto& h = parser.get();
-    req.method = std::string(h.method_string());
-    req.target = std::string(h.target());
-    req.headers.reserve(16);
-    for (const auto& field : h) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
-    auto url = boost::urls::parse_origin_form(req.target);
-    if (url) {
-      req.path = std::string(url->path());
-      for (auto param : url->params()) req.query.emplace_back(param.key, param.value);
-    } else {
-      auto q = req.target.find('?');
-      req.path = req.target.substr(0, q);
-    }
-    req.request_id = std::string(req.Header("x-request-id"));
-    if (req.request_id.empty() || req.request_id.size() > 64) req.request_id = ShortRequestId();
-  }
-
   asio::awaitable<bool> Write(beast::tcp_stream& stream, Response res, const Request& req, bool keep_alive) {
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
     out.set(bhttp::field::server, "switchboard");
@@ -220,11 +194,8 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     }
     beast::flat_buffer buffer;
     for (;;) {
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.header_limit(16 * 1024);
-      // The route decides the limit once the header is in; Beast must not
-      // refuse an oversized Content-Length first (it would answer 400).
-      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+      RequestParser parser;
+      LimitRequestHead(parser);
       state->idle = buffer.size() == 0;
       if (state->idle && stopping_) break;
       if (state->idle) {
@@ -259,15 +230,14 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       FillRequest(parser, req);
       auto match = router_.Find(req.method, req.path);
       std::size_t limit = match.body_limit;
-      auto length = parser.content_length();
-      if (length && *length > limit) {
+      const BodyPlan plan = PlanBody(parser, limit);
+      if (plan == BodyPlan::kTooLarge) {
         co_await Write(stream, PayloadTooLarge(limit), req, false);
         Observe(req, match.pattern, 413);
         co_await Drain(stream);
         break;
       }
-      if (!parser.is_done()) {
-        parser.body_limit(limit);
+      if (plan == BodyPlan::kRead) {
         stream.expires_after(options_.body_timeout);
         auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
         if (rec == bhttp::error::body_limit) {

@@ -15,9 +15,11 @@ namespace sb::http {
 using Clock = std::chrono::steady_clock;
 
 struct Request {
-  std::string method;                                        // upper case: GET, POST, ...
-  std::string target;                                        // raw request target
-  std::string path;                                          // decoded path, no query
+  std::string method;  // upper case: GET, POST, ...
+  std::string target;  // raw request target
+  // Decoded path, no query. Segment by segment: a '/' or '%' inside a
+  // segment stays escaped (%2F, %25), so segments never merge or split.
+  std::string path;
   std::vector<std::pair<std::string, std::string>> query;    // decoded
   std::vector<std::pair<std::string, std::string>> headers;  // names lower case
   std::vector<std::pair<std::string, std::string>> params;   // from the route pattern

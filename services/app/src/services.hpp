@@ -8,6 +8,8 @@
 #include "cached_channel_directory.hpp"
 #include "sb/admin/authenticator.hpp"
 #include "sb/admin/conversation_api.hpp"
+#include "sb/admin/erasure_api.hpp"
+#include "sb/admin/lifecycle_api.hpp"
 #include "sb/admin/routing_setup_api.hpp"
 #include "sb/admin/setup_api.hpp"
 #include "sb/agent_api/agent_api.hpp"
@@ -22,6 +24,7 @@
 #include "sb/store/database.hpp"
 #include "sb/store/event_listener.hpp"
 #include "sb/store/group_commit_writer.hpp"
+#include "sb/store/lifecycle_repository.hpp"
 #include "sb/store/repositories.hpp"
 #include "sb/store/router_repository.hpp"
 #include "sb/store/setup_repository.hpp"
@@ -71,11 +74,17 @@ struct App::Services {
   agent_api::AgentApi agent_api;
   agent_api::AgentStream stream{auth, agents};
   store::EventListener listener;
+  store::LifecycleRepository lifecycle_store{db};
+  admin::LifecycleApi lifecycle;
+  admin::ErasureApi erasure{auth, lifecycle_store, secrets, config.public_url};
 
   /// True while a statement succeeded in the last 2 s.
   bool DatabaseReady() const;
   /// A NOTIFY on sb_agent_events arrived (from this or another process).
   void OnAgentEvents(const std::string& payload);
+  /// A NOTIFY on sb_invalidate: tokens were revoked or channels changed
+  /// (in this or another process); forget what the caches hold.
+  void OnInvalidate(const std::string& payload);
 };
 
 /// Declares every route. `s` may be null when only the table is wanted.

@@ -1,7 +1,9 @@
 #pragma once
 /// Bearer-token authentication: the platform admin token from the
 /// environment, business keys and agent tokens looked up by SHA-256 hash
-/// (cached briefly). Thread-safe.
+/// (cached for `cache_ttl`, never past a token's own expiry; Forget() drops
+/// the cache when tokens are revoked here or, via NOTIFY, in another
+/// process). Thread-safe.
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
@@ -35,6 +37,8 @@ class Authenticator {
   /// 401 without a valid token; 403 for a valid token that is not the
   /// platform admin token.
   boost::asio::awaitable<void> RequireAdmin(const http::Request& req);
+  /// Forgets every cached token (some were revoked or rotated).
+  void Forget();
 
  private:
   store::BusinessRepository& businesses_;
@@ -46,6 +50,8 @@ class Authenticator {
     std::chrono::steady_clock::time_point expires;
   };
   std::unordered_map<std::string, Cached> cache_;
+  // Bumped by Forget(): a lookup that started before it is not cached.
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace sb::admin

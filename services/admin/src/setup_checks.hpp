@@ -1,0 +1,25 @@
+#pragma once
+// Checks the set-up routes share: keys from the path (order references,
+// SKUs) and queue ids that must name the business's active queues.
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sb/common/http/message.hpp"
+#include "sb/store/setup_repository.hpp"
+
+namespace sb::admin {
+
+/// Order references and SKUs come from the path: 1 to 100 printable
+/// characters without spaces, else 400 `invalid_field`.
+std::string PathKey(const http::Request& req, std::string_view name);
+
+/// 400 `invalid_field` naming the first id that is not an active queue of
+/// the business (`queue_ids[1]` for the array of that name).
+boost::asio::awaitable<void> RequireQueues(store::SetupRepository& setup, std::int64_t business_id,
+                                           const std::vector<std::int64_t>& ids, const std::string& field);
+
+}  // namespace sb::admin

@@ -72,7 +72,7 @@ CREATE TABLE data_deletion_requests (
 CREATE FUNCTION sb_referral_skeleton(r jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN r IS NULL OR jsonb_typeof(r) <> 'object' THEN NULL
-              ELSE jsonb_strip_nulls(jsonb_build_object('source', r -> 'source', 'ad_id', r -> 'ad_id')) END
+              ELSE jsonb_build_object('source', r -> 'source', 'ad_id', r -> 'ad_id', 'ctwa_clid', NULL, 'ref', NULL) END
 $$;
 
 -- Removes from every array of `j` the elements that still name `needle`
@@ -205,11 +205,16 @@ BEGIN
     AND (e.conversation_id = ANY (convs) OR (e.channel_id = c.channel_id AND e.contact_external_id = c.external_id));
   GET DIAGNOSTICS n_events = ROW_COUNT;
 
+  -- A phone matches by its digits: the contact's phone, or a WhatsApp id
+  -- (which is the phone number).
   UPDATE orders
   SET customer_external_id = CASE WHEN customer_external_id = c.external_id THEN NULL ELSE customer_external_id END,
-      customer_phone = CASE WHEN customer_phone = c.phone THEN NULL ELSE customer_phone END
+      customer_phone = CASE WHEN regexp_replace(customer_phone, '\D', '', 'g')
+                                 IN (regexp_replace(c.phone, '\D', '', 'g'), c.external_id)
+                            THEN NULL ELSE customer_phone END
   WHERE business_id = p_business
-    AND (customer_external_id = c.external_id OR (c.phone IS NOT NULL AND customer_phone = c.phone));
+    AND (customer_external_id = c.external_id
+         OR regexp_replace(customer_phone, '\D', '', 'g') IN (regexp_replace(c.phone, '\D', '', 'g'), c.external_id));
   GET DIAGNOSTICS n_orders = ROW_COUNT;
 
   UPDATE contacts

@@ -6,7 +6,7 @@ WITH a AS (
   WHERE business_id = $1::bigint AND id = $2::bigint
   RETURNING business_id, id
 ),
-t AS (
+revoked AS (
   UPDATE api_tokens t SET revoked_at = now()
   FROM a WHERE t.business_id = a.business_id AND t.role = 'agent' AND t.agent_id = a.id AND t.revoked_at IS NULL
 )

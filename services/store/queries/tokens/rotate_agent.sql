@@ -7,10 +7,10 @@ old AS (
   UPDATE api_tokens t SET revoked_at = now()
   FROM a WHERE t.business_id = a.business_id AND t.role = 'agent' AND t.agent_id = a.id AND t.revoked_at IS NULL
 ),
-new AS (
+created AS (
   INSERT INTO api_tokens (token_hash, business_id, role, agent_id)
   SELECT decode($3, 'hex'), business_id, 'agent', id FROM a
   RETURNING agent_id
 )
 SELECT agent_id, pg_notify('sb_invalidate', json_build_object('tokens', true, 'agents', json_build_array(agent_id))::text)
-FROM new
+FROM created

@@ -10,12 +10,12 @@ WITH old AS (
     AND (expires_at IS NULL OR expires_at > now())
   RETURNING 1
 ),
-new AS (
+created AS (
   INSERT INTO api_tokens (token_hash, business_id, role) VALUES (decode($2, 'hex'), $1::bigint, 'business')
   RETURNING created_at
 )
 SELECT json_build_object('previous_keys', (SELECT count(*) FROM old),
                          'previous_keys_expire_at', sb_iso(now() + make_interval(secs => $3::int)),
-                         'created_at', sb_iso(new.created_at))::text,
+                         'created_at', sb_iso(created.created_at))::text,
        pg_notify('sb_invalidate', '{"tokens":true}')
-FROM new
+FROM created

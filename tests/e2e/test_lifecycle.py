@@ -196,8 +196,13 @@ class LifecycleTest(RoutingCase):
         new_secret = secrets.token_hex(16)
         out = self.call("PATCH", path, "/v1/channels/{id}", key,
                         {"app_secret": new_secret, "name": "Main line", "access_token": "EAAnewtoken"})
-        self.assertEqual(out["name"], "Main line")
+        self.assertEqual((out["name"], out["has_access_token"]), ("Main line", True))
         self.assertNotIn("app_secret", out)
+        self.assertNotIn(b"EAAnewtoken", self.http.get(path, token=key).body)
+        r = self.http.request("PATCH", path, json_body={"app_secret": None}, token=key)
+        self.assertError(r, 400, "invalid_field", "a null app secret")
+        r = self.http.request("PATCH", path, json_body={"kind": "messenger"}, token=key)
+        self.assertError(r, 400, "unknown_field", "changing the kind")
         for api, where in ((self.api, "this process"), (other, "the other process")):
             self.until(lambda: api.post_webhook("whatsapp", body, secret=secret).status == 401,
                        f"the old app secret refused in {where}")

@@ -12,6 +12,24 @@ ALTER TABLE contacts ADD COLUMN erased_at timestamptz;
 -- Meta's data-deletion callback names a user, not a business.
 CREATE INDEX contacts_external ON contacts (external_id);
 
+-- A channel also says whether replies can be sent (an access token is
+-- set, never shown), whether it may use HUMAN_AGENT, and since when it is off.
+CREATE OR REPLACE FUNCTION sb_channel_json(c channels, public_url text) RETURNS json
+LANGUAGE sql STABLE AS $$
+  SELECT json_build_object(
+    'id', c.id,
+    'kind', c.kind,
+    'external_id', c.external_id,
+    'account_id', c.account_id,
+    'name', c.name,
+    'active', c.active,
+    'has_access_token', c.access_token_enc IS NOT NULL,
+    'human_agent_enabled', c.human_agent_enabled,
+    'webhook_url', public_url || '/webhooks/' || c.kind,
+    'created_at', sb_iso(c.created_at),
+    'deactivated_at', sb_iso(c.deactivated_at))
+$$;
+
 CREATE FUNCTION sb_queue_json(q queues) RETURNS json
 LANGUAGE sql STABLE AS $$
   SELECT json_build_object(

@@ -1,4 +1,4 @@
-// switchboard: serve | migrate | reprocess | routes | seed-demo
+// switchboard: serve | migrate | reprocess | reencrypt-secrets | rotate-secret-key | routes | seed-demo
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -24,6 +24,11 @@ int main(int argc, char** argv) {
   reprocess->add_option("--since", since, "Bodies received at or after this time (e.g. 2026-11-27 or an ISO time)")
       ->required();
 
+  cli.add_subcommand("reencrypt-secrets",
+                     "Seal every stored secret still under an older key with the current key (after a rotation)");
+  cli.add_subcommand("rotate-secret-key",
+                     "Put a new key first in the secret key file (keeping the old ones), then re-encrypt");
+
   cli.add_subcommand("routes", "Print every HTTP route served, one per line");
 
   auto* seed = cli.add_subcommand("seed-demo", "Create a demo business with one channel of each kind (once)");
@@ -43,6 +48,8 @@ int main(int argc, char** argv) {
     if (cli.got_subcommand("serve")) return app.Serve(!no_migrate, ready_file);
     if (cli.got_subcommand("migrate")) return app.Migrate();
     if (cli.got_subcommand("reprocess")) return app.Reprocess(since);
+    if (cli.got_subcommand("reencrypt-secrets")) return app.ReencryptSecrets();
+    if (cli.got_subcommand("rotate-secret-key")) return app.RotateSecretKey();
     if (cli.got_subcommand("seed-demo")) return app.SeedDemo(state_file);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());

@@ -164,8 +164,10 @@ class ErasureTest(RoutingCase):
         self.assertEqual((c["outcome"], c["amount_cents"], c["referral"]["ad_id"], c["referral"]["ctwa_clid"]),
                          ("sale", 5000, "ad-777", None))
         self.assertTrue(all(x["text"] is None for x in self.messages(key, ca["id"])))
-        self.assertEqual(self.db.count(f"SELECT count(*) FROM erasures WHERE contact_id = {ca['contact']['id']} "
-                                       "AND requested_by LIKE 'business_key:%'"), 1, "no audit row")
+        self.assertEqual(self.db.count("SELECT count(*) FROM audit_log WHERE action = 'erase' AND resource_type = "
+                                       f"'contact' AND resource_id = '{ca['contact']['id']}' "
+                                       "AND actor_type = 'business_key' AND (summary ->> 'messages')::int >= 3"), 1,
+                         "no audit row of the erasure")
         r = self.http.request("DELETE", f"/v1/contacts/{ca['contact']['id']}", token=key)
         self.assertError(r, 404, "not_found", "erasing twice")
         # The same person writing again is a new contact.
@@ -196,7 +198,8 @@ class ErasureTest(RoutingCase):
         self.assertEqual(r.status, 200, r)
         self.conforms("GET", "/meta/data-deletion/{code}", r)
         self.assertEqual((r.json["status"], r.json["contacts_erased"]), ("completed", 1))
-        self.assertEqual(self.db.count(f"SELECT count(*) FROM erasures WHERE confirmation_code = '{code}'"), 1)
+        self.assertEqual(self.db.count("SELECT count(*) FROM audit_log WHERE actor_type = 'meta' AND action = 'erase' "
+                                       f"AND summary ->> 'confirmation_code' = '{code}'"), 1)
         self.assertError(self.http.get("/meta/data-deletion/nope"), 404, "not_found", "an unknown code")
         # A user the channels never saw: answered, nothing erased.
         payload["user_id"] = uid("stranger")

@@ -148,7 +148,7 @@ class SpecDocumentTest(unittest.TestCase):
                         for s in req:
                             if s not in schemes:
                                 problems.append(f"{method} {path}: unknown security scheme {s}")
-                for c in ("401", "403"):
+                for c in ("401", "403", "429"):
                     if c not in codes:
                         problems.append(f"{method} {path}: /v1 route must declare {c}")
             elif op.get("security") != []:

@@ -53,6 +53,17 @@ Config Config::FromEnvironment() {
   c.ingest_deadline = std::chrono::milliseconds(
       EnvNumber<long>("SWITCHBOARD_INGEST_DEADLINE_MS", c.ingest_deadline.count(), 100, 60000));
   c.archive_retention_days = EnvNumber("SWITCHBOARD_ARCHIVE_RETENTION_DAYS", c.archive_retention_days, 1, 3650);
+  c.secret_key_id = EnvNumber("SWITCHBOARD_SECRET_KEY_ID", c.secret_key_id, 1, 255);
+  c.old_secret_keys = Env("SWITCHBOARD_OLD_SECRET_KEYS", "");
+  c.api_rate_limit = EnvNumber("SWITCHBOARD_API_RATE_LIMIT", c.api_rate_limit, 0, 1000000);
+  c.api_rate_burst = EnvNumber("SWITCHBOARD_API_RATE_BURST", c.api_rate_burst, 1, 1000000);
+  c.max_connections = EnvNumber("SWITCHBOARD_MAX_CONNECTIONS", c.max_connections, 1, 1000000);
+  auto ms = [](const char* name, std::chrono::milliseconds fallback) {
+    return std::chrono::milliseconds(EnvNumber<long>(name, fallback.count(), 100, 3600000));
+  };
+  c.http_header_timeout = ms("SWITCHBOARD_HTTP_HEADER_TIMEOUT_MS", c.http_header_timeout);
+  c.http_body_timeout = ms("SWITCHBOARD_HTTP_BODY_TIMEOUT_MS", c.http_body_timeout);
+  c.http_idle_timeout = ms("SWITCHBOARD_HTTP_IDLE_TIMEOUT_MS", c.http_idle_timeout);
   return c;
 }
 

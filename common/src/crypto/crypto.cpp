@@ -105,18 +105,57 @@ std::string RandomToken(std::string_view prefix) {
   return out;
 }
 
-SecretBox::SecretBox(std::string key, unsigned char key_id) : key_(std::move(key)), key_id_(key_id) {
-  if (key_.size() != 32) throw std::invalid_argument("SecretBox key must be 32 bytes");
+struct SecretBox::State {
+  Keyring keys;
+  unsigned char current = 1;
+};
+
+namespace {
+void CheckKeyring(const SecretBox::Keyring& keys, unsigned char current) {
+  for (const auto& [id, key] : keys) {
+    if (key.size() != 32) throw std::invalid_argument("SecretBox key " + std::to_string(id) + " must be 32 bytes");
+  }
+  if (!keys.count(current)) throw std::invalid_argument("SecretBox: the current key id is not in the keyring");
+}
+}  // namespace
+
+SecretBox::SecretBox(std::string key, unsigned char key_id) : SecretBox(Keyring{{key_id, std::move(key)}}, key_id) {}
+
+SecretBox::SecretBox(Keyring keys, unsigned char current_id, Reloader reloader) : reloader_(std::move(reloader)) {
+  CheckKeyring(keys, current_id);
+  state_ = std::make_shared<const State>(State{std::move(keys), current_id});
+}
+
+SecretBox::SecretBox(SecretBox&& other) noexcept {
+  std::lock_guard lock(other.mu_);
+  state_ = std::move(other.state_);
+  reloader_ = std::move(other.reloader_);
+}
+
+SecretBox::~SecretBox() = default;
+
+std::shared_ptr<const SecretBox::State> SecretBox::Current() const {
+  std::lock_guard lock(mu_);
+  return state_;
+}
+
+unsigned char SecretBox::current_key_id() const { return Current()->current; }
+
+std::optional<unsigned char> SecretBox::KeyIdOf(std::string_view sealed) {
+  if (sealed.size() < 1 + kNonceSize + kTagSize) return std::nullopt;
+  return static_cast<unsigned char>(sealed[0]);
 }
 
 std::string SecretBox::Seal(std::string_view plaintext) const {
+  auto state = Current();
+  const std::string& key_bytes = state->keys.at(state->current);
   std::string out(1 + kNonceSize + plaintext.size() + kTagSize, '\0');
   auto* p = reinterpret_cast<unsigned char*>(out.data());
-  p[0] = key_id_;
+  p[0] = state->current;
   if (RAND_bytes(p + 1, kNonceSize) != 1) throw std::runtime_error("RAND_bytes failed");
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0;
-  auto* key = reinterpret_cast<const unsigned char*>(key_.data());
+  auto* key = reinterpret_cast<const unsigned char*>(key_bytes.data());
   if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key, p + 1) != 1 ||
       EVP_EncryptUpdate(ctx.get(), p + 1 + kNonceSize, &len, reinterpret_cast<const unsigned char*>(plaintext.data()),
                         static_cast<int>(plaintext.size())) != 1 ||
@@ -128,14 +167,40 @@ std::string SecretBox::Seal(std::string_view plaintext) const {
 }
 
 std::optional<std::string> SecretBox::Open(std::string_view sealed) const {
-  if (sealed.size() < 1 + kNonceSize + kTagSize) return std::nullopt;
+  auto id = KeyIdOf(sealed);
+  if (!id) return std::nullopt;
+  auto state = Current();
+  auto found = state->keys.find(*id);
+  if (found == state->keys.end() && reloader_) {
+    // Another process may have rotated the key file: read it again, but not
+    // on every request that names an unknown key.
+    bool reload = false;
+    {
+      std::lock_guard lock(mu_);
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_reload_ >= std::chrono::seconds(1)) {
+        last_reload_ = now;
+        reload = true;
+      }
+    }
+    if (reload) {
+      if (auto fresh = reloader_()) {
+        CheckKeyring(fresh->first, fresh->second);
+        auto next = std::make_shared<const State>(State{std::move(fresh->first), fresh->second});
+        std::lock_guard lock(mu_);
+        state_ = next;
+      }
+      state = Current();
+      found = state->keys.find(*id);
+    }
+  }
+  if (found == state->keys.end()) return std::nullopt;
   const auto* p = reinterpret_cast<const unsigned char*>(sealed.data());
-  if (p[0] != key_id_) return std::nullopt;
   std::size_t n = sealed.size() - 1 - kNonceSize - kTagSize;
   std::string out(n, '\0');
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0;
-  auto* key = reinterpret_cast<const unsigned char*>(key_.data());
+  auto* key = reinterpret_cast<const unsigned char*>(found->second.data());
   auto* tag = const_cast<unsigned char*>(p + 1 + kNonceSize + n);
   if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key, p + 1) != 1 ||
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, p + 1 + kNonceSize,

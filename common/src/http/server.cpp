@@ -16,6 +16,7 @@
 #include <atomic>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "sb/common/crypto.hpp"
@@ -93,6 +94,8 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     return connections_.size();
   }
 
+  std::uint64_t RefusedConnections() const { return refused_.load(); }
+
  private:
   using Strand = asio::strand<asio::io_context::executor_type>;
 
@@ -108,18 +111,29 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
         co_await timer.async_wait(kTuple);
         continue;
       }
-      if (ActiveConnections() >= options_.max_connections) {
+      // Counted here, not when the session starts, so a burst of accepts
+      // cannot overshoot the limit. A refused client sees its connection
+      // closed at once, before it sends anything.
+      auto state = std::make_shared<ConnectionState>();
+      auto id = Register(state, strand);
+      if (!id) {
         boost::system::error_code ignored;
         socket.close(ignored);
+        if (refused_.fetch_add(1) % 1000 == 0) {
+          spdlog::warn("connection limit of {} reached: closing new connections", options_.max_connections);
+        }
         continue;
       }
       socket.set_option(tcp::no_delay(true));
-      asio::co_spawn(strand, Session(self, beast::tcp_stream(std::move(socket)), strand), asio::detached);
+      asio::co_spawn(strand, Session(self, beast::tcp_stream(std::move(socket)), strand, std::move(state), *id),
+                     asio::detached);
     }
   }
 
-  std::uint64_t Register(std::shared_ptr<ConnectionState> state, Strand strand) {
+  /// nullopt when `max_connections` are open already.
+  std::optional<std::uint64_t> Register(std::shared_ptr<ConnectionState> state, Strand strand) {
     std::lock_guard lock(mu_);
+    if (connections_.size() >= options_.max_connections) return std::nullopt;
     auto id = next_id_++;
     connections_.emplace(id, std::make_pair(std::move(state), std::move(strand)));
     return id;
@@ -195,10 +209,9 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     if (observer_) observer_(req, route, status, Clock::now() - req.received_at);
   }
 
-  asio::awaitable<void> Session(std::shared_ptr<Impl> /*keep_alive*/, beast::tcp_stream stream, Strand strand) {
-    auto state = std::make_shared<ConnectionState>();
+  asio::awaitable<void> Session(std::shared_ptr<Impl> /*keep_alive*/, beast::tcp_stream stream, Strand /*strand*/,
+                                std::shared_ptr<ConnectionState> state, std::uint64_t id) {
     state->stream = &stream;
-    auto id = Register(state, strand);
     std::string remote;
     {
       boost::system::error_code ec;
@@ -214,7 +227,18 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       state->idle = buffer.size() == 0;
       if (state->idle && stopping_) break;
-      stream.expires_after(state->idle ? options_.idle_timeout : options_.header_timeout);
+      if (state->idle) {
+        // Between requests a client may stay silent up to the idle timeout;
+        // once it starts a request, the whole header must arrive within the
+        // header timeout (a client dribbling bytes cannot hold the
+        // connection longer).
+        stream.expires_after(options_.idle_timeout);
+        auto [wec, wn] = co_await stream.async_read_some(buffer.prepare(1024), kTuple);
+        if (wec) break;
+        buffer.commit(wn);
+        state->idle = false;
+      }
+      stream.expires_after(options_.header_timeout);
       auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
       state->idle = false;
       if (ec) {
@@ -330,6 +354,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
   ServerOptions options_;
   tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> refused_{0};
   RequestObserver observer_;
   mutable std::mutex mu_;
   std::uint64_t next_id_ = 0;
@@ -344,5 +369,6 @@ std::string Server::Start() { return impl_->Start(); }
 void Server::Stop(std::function<void()> on_drained) { impl_->Stop(std::move(on_drained)); }
 void Server::SetObserver(RequestObserver observer) { impl_->SetObserver(std::move(observer)); }
 std::size_t Server::ActiveConnections() const { return impl_->ActiveConnections(); }
+std::uint64_t Server::RefusedConnections() const { return impl_->RefusedConnections(); }
 
 }  // namespace sb::http

@@ -13,8 +13,8 @@ http::HttpError Unauthorized(std::string message) { return http::HttpError(401, 
 }  // namespace
 
 Authenticator::Authenticator(store::BusinessRepository& businesses, std::string admin_token,
-                             std::chrono::seconds cache_ttl)
-    : businesses_(businesses), admin_token_(std::move(admin_token)), cache_ttl_(cache_ttl) {}
+                             std::chrono::seconds cache_ttl, RateLimiter* limiter)
+    : businesses_(businesses), admin_token_(std::move(admin_token)), cache_ttl_(cache_ttl), limiter_(limiter) {}
 
 boost::asio::awaitable<void> Authenticator::RequireAdmin(const http::Request& req) {
   Principal p = co_await Authenticate(req);
@@ -27,7 +27,7 @@ boost::asio::awaitable<Principal> Authenticator::Authenticate(const http::Reques
   auto token = req.BearerToken();
   if (token.empty()) throw Unauthorized("missing bearer token (Authorization: Bearer <token>)");
   if (!admin_token_.empty() && crypto::ConstantTimeEqual(token, admin_token_)) {
-    co_return Principal{Principal::Role::kAdmin, 0, std::nullopt};
+    co_return Principal{Principal::Role::kAdmin, 0, std::nullopt, {}};
   }
   std::string hash = crypto::Sha256Hex(token);
   auto now = std::chrono::steady_clock::now();
@@ -59,6 +59,15 @@ boost::asio::awaitable<Principal> Authenticator::Authenticate(const http::Reques
   p.role = owner->role == "agent" ? Principal::Role::kAgent : Principal::Role::kBusiness;
   p.business_id = owner->business_id;
   p.agent_id = owner->agent_id;
+  if (p.role == Principal::Role::kBusiness) p.key_fingerprint = hash.substr(0, 16);
+  if (limiter_) {
+    if (auto wait = limiter_->Take(p.business_id)) {
+      auto seconds = std::max<std::int64_t>(1, (wait->count() + 999) / 1000);
+      throw http::HttpError(429, "rate_limited",
+                            "too many requests for this business; retry in " + std::to_string(seconds) + " s")
+          .WithRetryAfter(static_cast<int>(seconds));
+    }
+  }
   co_return p;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "sb/admin/audit_api.hpp"
 #include "sb/common/http/json_body.hpp"
 
 namespace sb::admin {
@@ -103,9 +104,10 @@ ErasureApi::ErasureApi(Authenticator& auth, store::LifecycleRepository& lifecycl
 boost::asio::awaitable<http::Response> ErasureApi::DeleteContact(http::Request& req) {
   Principal who = co_await auth_.RequireBusiness(req);
   auto id = http::PathId(req, "id");
-  // Who asked: the key, by the start of its hash (never the key itself).
-  std::string requested_by = "business_key:" + crypto::Sha256Hex(req.BearerToken()).substr(0, 12);
-  auto counts = co_await lifecycle_.EraseContact(who.business_id, id, requested_by);
+  // Who asked goes to the audit log with what was erased (counts only).
+  auto audit = AuditEntryFor(who, req, "erase", "contact", nlohmann::json::object());
+  audit.resource_id = std::to_string(id);
+  auto counts = co_await lifecycle_.EraseContact(who.business_id, id, audit);
   if (!counts) throw http::HttpError(404, "not_found", "no such contact (or it was erased already)");
   nlohmann::json out = {{"contact_id", id}, {"status", "erased"}, {"erased", nlohmann::json::parse(*counts)}};
   co_return http::Response::Json(200, out);

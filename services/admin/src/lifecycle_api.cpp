@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "patch_body.hpp"
+#include "sb/admin/audit_api.hpp"
 #include "sb/admin/conversation_api.hpp"
 #include "sb/common/crypto.hpp"
 #include "setup_checks.hpp"
@@ -60,9 +61,14 @@ boost::asio::awaitable<http::Response> LifecycleApi::Get(http::Request& req, sto
   co_return Rendered(std::move(*found));
 }
 
-boost::asio::awaitable<http::Response> LifecycleApi::Patch(store::SetupKind kind, std::string params_json,
-                                                           const char* what) {
-  auto changed = co_await lifecycle_.Patch(kind, params_json);
+boost::asio::awaitable<http::Response> LifecycleApi::Patch(const Principal& who, const http::Request& req,
+                                                           store::SetupKind kind, nlohmann::json params,
+                                                           std::string key, const char* what) {
+  bool deactivate = params.value("active", true) == false;
+  auto audit = AuditEntryFor(who, req, deactivate ? "deactivate" : "update", what, params);
+  audit.resource_id = key;
+  params["business_id"] = who.business_id;
+  auto changed = co_await lifecycle_.Patch(kind, params.dump(), audit);
   if (!changed) throw NotFound(what);
   co_return Rendered(std::move(*changed));
 }
@@ -99,24 +105,27 @@ boost::asio::awaitable<http::Response> LifecycleApi::PatchQueue(http::Request& r
                           "queue " + std::to_string(id) +
                               " is the default queue of the routing rules; PUT /v1/routing with another first");
   }
-  params["business_id"] = who.business_id;
+  auto key = std::to_string(id);
   params["id"] = id;
-  co_return co_await Patch(store::SetupKind::kQueues, params.dump(), "queue");
+  co_return co_await Patch(who, req, store::SetupKind::kQueues, std::move(params), key, "queue");
 }
 
 boost::asio::awaitable<http::Response> LifecycleApi::DeleteQueue(http::Request& req) {
   Principal who = co_await auth_.RequireBusiness(req);
-  co_return co_await DeactivateQueue(who.business_id, http::PathId(req, "id"));
+  co_return co_await DeactivateQueue(who, req, http::PathId(req, "id"));
 }
 
-boost::asio::awaitable<http::Response> LifecycleApi::DeactivateQueue(std::int64_t business_id, std::int64_t id) {
-  if (co_await lifecycle_.IsDefaultQueue(business_id, id)) {
+boost::asio::awaitable<http::Response> LifecycleApi::DeactivateQueue(const Principal& who, const http::Request& req,
+                                                                     std::int64_t id) {
+  if (co_await lifecycle_.IsDefaultQueue(who.business_id, id)) {
     throw http::HttpError(409, "queue_is_default",
                           "queue " + std::to_string(id) +
                               " is the default queue of the routing rules; PUT /v1/routing with another first");
   }
-  nlohmann::json params = {{"business_id", business_id}, {"id", id}, {"active", false}};
-  co_return co_await Patch(store::SetupKind::kQueues, params.dump(), "queue");
+  nlohmann::json params = {{"active", false}};
+  auto key = std::to_string(id);
+  params["id"] = id;
+  co_return co_await Patch(who, req, store::SetupKind::kQueues, std::move(params), key, "queue");
 }
 
 // ---- agents
@@ -156,21 +165,28 @@ boost::asio::awaitable<http::Response> LifecycleApi::PatchAgent(http::Request& r
   }
   bool deactivate = params.value("active", true) == false;
   if (deactivate) params.erase("active");
+  nlohmann::json summary = params;
+  if (queues) summary["queue_ids"] = nlohmann::json::parse(*queues);
+  auto audit = AuditEntryFor(who, req, "update", "agent", summary);
+  audit.resource_id = std::to_string(id);
   params["business_id"] = who.business_id;
   params["id"] = id;
-  auto changed = co_await lifecycle_.PatchAgent(params.dump(), queues);
+  auto changed = co_await lifecycle_.PatchAgent(params.dump(), queues, audit);
   if (!changed) throw NotFound("agent");
-  if (deactivate) co_return co_await DeactivateAgent(who.business_id, id);
+  if (deactivate) co_return co_await DeactivateAgent(who, req, id);
   co_return Rendered(std::move(*changed));
 }
 
 boost::asio::awaitable<http::Response> LifecycleApi::DeleteAgent(http::Request& req) {
   Principal who = co_await auth_.RequireBusiness(req);
-  co_return co_await DeactivateAgent(who.business_id, http::PathId(req, "id"));
+  co_return co_await DeactivateAgent(who, req, http::PathId(req, "id"));
 }
 
-boost::asio::awaitable<http::Response> LifecycleApi::DeactivateAgent(std::int64_t business_id, std::int64_t id) {
-  auto done = co_await lifecycle_.DeactivateAgent(business_id, id);
+boost::asio::awaitable<http::Response> LifecycleApi::DeactivateAgent(const Principal& who, const http::Request& req,
+                                                                     std::int64_t id) {
+  auto audit = AuditEntryFor(who, req, "deactivate", "agent", nlohmann::json::object());
+  audit.resource_id = std::to_string(id);
+  auto done = co_await lifecycle_.DeactivateAgent(who.business_id, id, audit);
   if (!done) throw NotFound("agent");
   if (hooks_.agent_revoked) hooks_.agent_revoked(id);
   if (hooks_.conversations_waiting) hooks_.conversations_waiting();
@@ -182,7 +198,10 @@ boost::asio::awaitable<http::Response> LifecycleApi::RotateAgentToken(http::Requ
   auto id = http::PathId(req, "id");
   if (!req.body.empty()) http::JsonBody body(req, {});  // nothing to say, but no unknown fields
   std::string token = crypto::RandomToken("sbt_");
-  if (!co_await lifecycle_.RotateAgentToken(who.business_id, id, crypto::Sha256Hex(token))) {
+  auto audit = AuditEntryFor(who, req, "rotate", "agent_token", nlohmann::json::object());
+  audit.resource_id = std::to_string(id);
+  bool rotated = co_await lifecycle_.RotateAgentToken(who.business_id, id, crypto::Sha256Hex(token), audit);
+  if (!rotated) {
     auto agent = std::to_string(id);
     if (co_await lifecycle_.Get(store::SetupKind::kAgents, who.business_id, agent)) {
       throw http::HttpError(409, "agent_inactive",
@@ -219,16 +238,15 @@ boost::asio::awaitable<http::Response> LifecycleApi::PatchOrder(http::Request& r
   patch.Currency("currency");
   patch.Bool("active");
   auto params = patch.out();
-  params["business_id"] = who.business_id;
   params["order_ref"] = order_ref;
-  co_return co_await Patch(store::SetupKind::kOrders, params.dump(), "order");
+  co_return co_await Patch(who, req, store::SetupKind::kOrders, std::move(params), order_ref, "order");
 }
 
 boost::asio::awaitable<http::Response> LifecycleApi::DeleteOrder(http::Request& req) {
   Principal who = co_await auth_.RequireBusiness(req);
-  nlohmann::json params = {
-      {"business_id", who.business_id}, {"order_ref", PathKey(req, "order_ref")}, {"active", false}};
-  co_return co_await Patch(store::SetupKind::kOrders, params.dump(), "order");
+  auto order_ref = PathKey(req, "order_ref");
+  nlohmann::json params = {{"active", false}, {"order_ref", order_ref}};
+  co_return co_await Patch(who, req, store::SetupKind::kOrders, std::move(params), order_ref, "order");
 }
 
 boost::asio::awaitable<http::Response> LifecycleApi::ListProducts(http::Request& req) {
@@ -249,15 +267,15 @@ boost::asio::awaitable<http::Response> LifecycleApi::PatchProduct(http::Request&
   patch.Currency("currency");
   patch.Bool("active");
   auto params = patch.out();
-  params["business_id"] = who.business_id;
   params["sku"] = sku;
-  co_return co_await Patch(store::SetupKind::kProducts, params.dump(), "product");
+  co_return co_await Patch(who, req, store::SetupKind::kProducts, std::move(params), sku, "product");
 }
 
 boost::asio::awaitable<http::Response> LifecycleApi::DeleteProduct(http::Request& req) {
   Principal who = co_await auth_.RequireBusiness(req);
-  nlohmann::json params = {{"business_id", who.business_id}, {"sku", PathKey(req, "sku")}, {"active", false}};
-  co_return co_await Patch(store::SetupKind::kProducts, params.dump(), "product");
+  auto sku = PathKey(req, "sku");
+  nlohmann::json params = {{"active", false}, {"sku", sku}};
+  co_return co_await Patch(who, req, store::SetupKind::kProducts, std::move(params), sku, "product");
 }
 
 // ---- keys
@@ -275,8 +293,10 @@ boost::asio::awaitable<http::Response> LifecycleApi::RotateBusinessKey(http::Req
     }
   }
   std::string key = crypto::RandomToken("sbk_");
-  auto out =
-      nlohmann::json::parse(co_await lifecycle_.RotateBusinessKey(who.business_id, crypto::Sha256Hex(key), grace));
+  nlohmann::json summary = {{"grace_s", grace}};
+  auto audit = AuditEntryFor(who, req, "rotate", "business_key", summary);
+  auto rotated = co_await lifecycle_.RotateBusinessKey(who.business_id, crypto::Sha256Hex(key), grace, audit);
+  auto out = nlohmann::json::parse(rotated);
   if (hooks_.keys_rotated) hooks_.keys_rotated();
   out["api_key"] = key;
   out["grace_s"] = grace;

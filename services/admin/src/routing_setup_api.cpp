@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "sb/admin/audit_api.hpp"
 #include "sb/common/crypto.hpp"
 #include "sb/common/http/json_body.hpp"
 #include "sb/router/rules.hpp"
@@ -43,7 +44,10 @@ boost::asio::awaitable<http::Response> RoutingSetupApi::CreateQueue(http::Reques
                       {"require_accept", body.OptionalBool("require_accept").value_or(false)},
                       {"offer_timeout_s", body.OptionalInt("offer_timeout_s", 1, 3600).value_or(30)},
                       {"overflow_wait_s", Nullable(body.OptionalInt("overflow_wait_s", 1, kMaxSeconds))}};
-  co_return Rendered(201, co_await setup_.CreateQueue(p.dump()));
+  nlohmann::json summary = p;
+  summary.erase("business_id");
+  auto audit = AuditEntryFor(who, req, "create", "queue", summary);
+  co_return Rendered(201, co_await setup_.CreateQueue(p.dump(), audit));
 }
 
 boost::asio::awaitable<http::Response> RoutingSetupApi::CreateAgent(http::Request& req) {
@@ -59,7 +63,9 @@ boost::asio::awaitable<http::Response> RoutingSetupApi::CreateAgent(http::Reques
   std::string token = crypto::RandomToken("sbt_");
   nlohmann::json p = {{"business_id", who.business_id}, {"name", name},     {"capacity", capacity},
                       {"queue_ids", queue_ids},         {"skills", skills}, {"token_hash", crypto::Sha256Hex(token)}};
-  auto created = nlohmann::json::parse(co_await setup_.CreateAgent(p.dump()));
+  nlohmann::json summary = {{"name", name}, {"capacity", capacity}, {"queue_ids", queue_ids}, {"skills", skills}};
+  auto audit = AuditEntryFor(who, req, "create", "agent", summary);
+  auto created = nlohmann::json::parse(co_await setup_.CreateAgent(p.dump(), audit));
   created["token"] = token;
   co_return http::Response::Json(201, created);
 }
@@ -81,7 +87,10 @@ boost::asio::awaitable<http::Response> RoutingSetupApi::PutRouting(http::Request
     co_await RequireQueues(setup_, who.business_id, one, "rules[" + std::to_string(i) + "].target.queue_id");
   }
   auto rules_json = body.json().contains("rules") ? body.json()["rules"].dump() : "[]";
-  auto out = co_await setup_.PutRouting(who.business_id, rules.default_queue_id(), rules_json);
+  nlohmann::json summary = {{"default_queue_id", rules.default_queue_id()},
+                            {"rules", nlohmann::json::parse(rules_json)}};
+  auto audit = AuditEntryFor(who, req, "replace", "routing", summary);
+  auto out = co_await setup_.PutRouting(who.business_id, rules.default_queue_id(), rules_json, audit);
   if (on_routing_changed_) on_routing_changed_(who.business_id);
   co_return Rendered(200, std::move(out));
 }

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "patch_body.hpp"
+#include "sb/admin/audit_api.hpp"
 #include "sb/admin/conversation_api.hpp"
 #include "sb/common/http/json_body.hpp"
 
@@ -24,7 +25,9 @@ boost::asio::awaitable<http::Response> SetupApi::CreateBusiness(http::Request& r
   auto name = body.RequiredString("name", 200);
   auto timezone = body.OptionalString("timezone", 64).value_or("UTC");
   std::string key = crypto::RandomToken("sbk_");
-  auto created = co_await businesses_.Create(name, timezone, crypto::Sha256Hex(key));
+  Principal admin{Principal::Role::kAdmin, 0, std::nullopt, {}};
+  auto audit = AuditEntryFor(admin, req, "create", "business", {{"name", name}, {"timezone", timezone}});
+  auto created = co_await businesses_.Create(name, timezone, crypto::Sha256Hex(key), audit);
   if (!created) {
     throw http::HttpError(400, "invalid_field",
                           "'timezone' must be an IANA time zone name such as Europe/Lisbon, got '" + timezone + "'");
@@ -48,9 +51,17 @@ boost::asio::awaitable<http::Response> SetupApi::CreateChannel(http::Request& re
   if (auto token = body.OptionalString("access_token", 4096)) {
     c.access_token_enc_hex = crypto::HexEncode(secrets_.Seal(*token));
   }
+  nlohmann::json summary = {{"kind", c.kind},
+                            {"external_id", c.external_id},
+                            {"account_id", c.account_id ? nlohmann::json(*c.account_id) : nlohmann::json()},
+                            {"name", c.name ? nlohmann::json(*c.name) : nlohmann::json()},
+                            {"app_secret", "[redacted]"},
+                            {"verify_token", "[redacted]"},
+                            {"access_token", c.access_token_enc_hex ? nlohmann::json("[redacted]") : nlohmann::json()}};
+  auto audit = AuditEntryFor(who, req, "create", "channel", summary);
   std::string created;
   try {
-    created = co_await channels_.Create(c);
+    created = co_await channels_.Create(c, audit);
   } catch (const store::Conflict&) {
     throw http::HttpError(409, "channel_exists",
                           "a " + c.kind + " channel with external_id '" + c.external_id + "' is registered already");
@@ -78,11 +89,15 @@ boost::asio::awaitable<http::Response> SetupApi::GetChannel(http::Request& req) 
   co_return res;
 }
 
-boost::asio::awaitable<http::Response> SetupApi::ApplyChannelPatch(std::int64_t business_id, std::int64_t id,
-                                                                   nlohmann::json params) {
-  params["business_id"] = business_id;
+boost::asio::awaitable<http::Response> SetupApi::ApplyChannelPatch(const Principal& who, const http::Request& req,
+                                                                   std::int64_t id, nlohmann::json params) {
+  // The audit summary names what changed; sealed secrets show as redacted.
+  bool deactivate = params.value("active", true) == false;
+  auto audit = AuditEntryFor(who, req, deactivate ? "deactivate" : "update", "channel", params);
+  audit.resource_id = std::to_string(id);
+  params["business_id"] = who.business_id;
   params["id"] = id;
-  auto changed = co_await channels_.Patch(params.dump());
+  auto changed = co_await channels_.Patch(params.dump(), audit);
   if (!changed) throw http::HttpError(404, "not_found", "no such channel");
   // This process forgets at once; the others on the NOTIFY sent at commit.
   if (on_channel_created_) on_channel_created_(std::string());
@@ -118,14 +133,14 @@ boost::asio::awaitable<http::Response> SetupApi::PatchChannel(http::Request& req
         it->is_null() ? nlohmann::json() : nlohmann::json(crypto::HexEncode(secrets_.Seal(it->get<std::string>())));
     params.erase("access_token");
   }
-  co_return co_await ApplyChannelPatch(who.business_id, id, std::move(params));
+  co_return co_await ApplyChannelPatch(who, req, id, std::move(params));
 }
 
 boost::asio::awaitable<http::Response> SetupApi::DeleteChannel(http::Request& req) {
   Principal who = co_await auth_.RequireBusiness(req);
   auto id = http::PathId(req, "id");
   nlohmann::json params = {{"active", false}};
-  co_return co_await ApplyChannelPatch(who.business_id, id, std::move(params));
+  co_return co_await ApplyChannelPatch(who, req, id, std::move(params));
 }
 
 }  // namespace sb::admin

@@ -9,6 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sys/resource.h>
+
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -65,6 +67,28 @@ asio::awaitable<void> BackgroundLoop(App::Services& s) {
   }
 }
 
+// The connection limit must leave file descriptors for the database pool,
+// the key file and the like: raise the soft descriptor limit to the hard
+// one, and keep the limit that far below it.
+std::size_t ConnectionLimit(int configured) {
+  constexpr rlim_t kReserved = 256;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return static_cast<std::size_t>(configured);
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  auto wanted = static_cast<rlim_t>(configured);
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted + kReserved) {
+    auto reduced = limit.rlim_cur > 2 * kReserved ? limit.rlim_cur - kReserved : limit.rlim_cur / 2;
+    spdlog::warn("SWITCHBOARD_MAX_CONNECTIONS={} exceeds what {} file descriptors allow; serving at most {}",
+                 configured, limit.rlim_cur, reduced);
+    return static_cast<std::size_t>(reduced);
+  }
+  return static_cast<std::size_t>(configured);
+}
+
 }  // namespace
 
 int App::Serve(bool migrate, const std::string& ready_file) {
@@ -79,11 +103,37 @@ int App::Serve(bool migrate, const std::string& ready_file) {
     spdlog::warn("housekeeping at start failed (serving anyway; retried hourly): {}", e.what());
   }
 
+  try {
+    auto report = app::ReencryptSecrets(s);
+    if (report.channels > 0)
+      spdlog::info("re-encrypted the secrets of {} channel(s) with the current key", report.channels);
+    if (report.unreadable > 0) {
+      spdlog::error(
+          "{} channel(s) hold a secret that no configured key opens (add the old key to "
+          "SWITCHBOARD_OLD_SECRET_KEYS)",
+          report.unreadable);
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("re-encrypting secrets at start failed (serving anyway): {}", e.what());
+  }
+
   http::Router router;
   RegisterRoutes(router, &s);
 
   asio::io_context io(config_.io_threads);
-  http::Server server(io, router, http::ServerOptions{config_.listen});
+  http::ServerOptions server_options;
+  server_options.listen = config_.listen;
+  server_options.header_timeout = config_.http_header_timeout;
+  server_options.body_timeout = config_.http_body_timeout;
+  server_options.idle_timeout = config_.http_idle_timeout;
+  server_options.max_connections = ConnectionLimit(config_.max_connections);
+  http::Server server(io, router, server_options);
+  s.registry.AddCallback([&server](metrics::Registry& r) {
+    r.GetGauge("switchboard_http_connections", "Open HTTP and WebSocket connections")
+        .Set(static_cast<double>(server.ActiveConnections()));
+    r.GetGauge("switchboard_http_connections_refused", "Connections closed at accept: the connection limit was reached")
+        .Set(static_cast<double>(server.RefusedConnections()));
+  });
   server.SetObserver([&s](const http::Request&, const std::string& route, int status, std::chrono::nanoseconds) {
     s.registry
         .GetCounter("switchboard_http_requests_total", "HTTP requests by route and status",

@@ -10,6 +10,7 @@
 #include "sb/common/json/limited_parse.hpp"
 #include "sb/gateway/webhook_parser.hpp"
 #include "sb/store/migrator.hpp"
+#include "secret_key.hpp"
 #include "services.hpp"
 
 namespace sb::app {
@@ -59,6 +60,23 @@ int App::Reprocess(const std::string& since) {
   return 0;
 }
 
+int App::ReencryptSecrets() {
+  services_ = std::make_unique<Services>(config_);
+  auto report = app::ReencryptSecrets(*services_);
+  std::cout << nlohmann::json{{"key_id", services_->secrets.current_key_id()},
+                              {"channels_reencrypted", report.channels},
+                              {"channels_unreadable", report.unreadable}}
+                   .dump()
+            << std::endl;
+  return report.unreadable == 0 ? 0 : 2;
+}
+
+int App::RotateSecretKey() {
+  int id = RotateKeyFile(config_);
+  spdlog::info("secret key {} is now current in {}", id, config_.secret_key_file);
+  return ReencryptSecrets();
+}
+
 int App::SeedDemo(const std::string& state_file) {
   if (std::filesystem::exists(state_file)) {
     std::ifstream in(state_file);
@@ -68,8 +86,15 @@ int App::SeedDemo(const std::string& state_file) {
   services_ = std::make_unique<Services>(config_);
   auto& s = *services_;
   std::string key = crypto::RandomToken("sbk_");
+  // Made by the platform operator from the command line.
+  store::AuditEntry audit;
+  audit.actor_type = "admin";
+  audit.action = "create";
+  audit.resource_type = "business";
+  audit.summary_json = R"({"name":"Demo Shop","timezone":"UTC"})";
+  audit.request_id = "seed-demo";
   auto business =
-      nlohmann::json::parse(Blocking(s.businesses.Create("Demo Shop", "UTC", crypto::Sha256Hex(key))).value());
+      nlohmann::json::parse(Blocking(s.businesses.Create("Demo Shop", "UTC", crypto::Sha256Hex(key), audit)).value());
   nlohmann::json state = {{"business_id", business["id"]}, {"api_key", key}, {"channels", nlohmann::json::array()}};
   struct Demo {
     const char* kind;
@@ -88,7 +113,11 @@ int App::SeedDemo(const std::string& state_file) {
     c.name = std::string("Demo ") + demo.kind;
     c.app_secret_enc_hex = crypto::HexEncode(s.secrets.Seal(app_secret));
     c.verify_token_hash_hex = crypto::Sha256Hex(verify_token);
-    auto channel = nlohmann::json::parse(Blocking(s.channels.Create(c)));
+    store::AuditEntry channel_audit = audit;
+    channel_audit.business_id = c.business_id;
+    channel_audit.resource_type = "channel";
+    channel_audit.summary_json = nlohmann::json{{"kind", c.kind}, {"external_id", c.external_id}}.dump();
+    auto channel = nlohmann::json::parse(Blocking(s.channels.Create(c, channel_audit)));
     channel["app_secret"] = app_secret;
     channel["verify_token"] = verify_token;
     state["channels"].push_back(channel);

@@ -32,14 +32,15 @@ boost::asio::awaitable<gateway::IngestOutcome> WriterSink::Ingest(gateway::Inges
 
 App::Services::Services(const Config& c)
     : config(c),
-      secrets(LoadOrCreateSecretKey(c)),
+      secrets(LoadSecretKeys(c)),
       db(store::DbOptions{c.database_url, c.db_pool_size}),
       writer(store::GroupCommitWriter::Options{c.database_url, c.ingest_writers, c.ingest_max_batch, 16u << 20,
                                                c.ingest_max_backlog_bytes, c.ingest_deadline},
              &registry),
       outbound(db, secrets, registry, SenderOptionsFor(c)),
       channels(db, c.public_url),
-      auth(businesses, c.admin_token),
+      api_limiter(c.api_rate_limit, c.api_rate_burst),
+      auth(businesses, c.admin_token, std::chrono::seconds(10), &api_limiter),
       directory(channels, secrets),
       router(router_store, registry,
              router::RouterWorker::Hooks{[this] { outbound.Notify(); },
@@ -113,6 +114,16 @@ App::Services::~Services() {
   db.Stop();
 }
 
+store::ReencryptReport ReencryptSecrets(App::Services& s) {
+  return s.secret_store.ReencryptSync(s.secrets.current_key_id(),
+                                      [&s](const std::string& hex) -> std::optional<std::string> {
+                                        auto raw = crypto::HexDecode(hex);
+                                        auto plain = raw ? s.secrets.Open(*raw) : std::nullopt;
+                                        if (!plain) return std::nullopt;
+                                        return crypto::HexEncode(s.secrets.Seal(*plain));
+                                      });
+}
+
 bool App::Services::DatabaseReady() const {
   return std::chrono::steady_clock::now() - db.LastSuccess() < std::chrono::seconds(2);
 }
@@ -145,6 +156,7 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   auto* conversations = s ? &s->conversation_api : nullptr;
   auto* routing = s ? &s->routing_setup : nullptr;
   auto* agent = s ? &s->agent_api : nullptr;
+  auto* audit = s ? &s->audit_api : nullptr;
 
   r.Add("GET", "/healthz", [](http::Request&) -> asio::awaitable<http::Response> {
     co_return http::Response::Json(200, {{"status", "ok"}});
@@ -213,6 +225,7 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   r.Add("POST", "/v1/conversations/{id}/messages", Bind(agent, &agent_api::AgentApi::SendMessage));
   r.Add("POST", "/v1/conversations/{id}/transfer", Bind(agent, &agent_api::AgentApi::Transfer));
   r.Add("POST", "/v1/conversations/{id}/resolve", Bind(agent, &agent_api::AgentApi::Resolve));
+  r.Add("GET", "/v1/audit", Bind(audit, &admin::AuditApi::List));
   r.AddWebSocket("/v1/agent/stream", [s](http::Request& req, http::WebSocket& socket) -> asio::awaitable<void> {
     try {
       co_await s->stream.Serve(req, socket);

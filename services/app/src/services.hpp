@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cached_channel_directory.hpp"
+#include "sb/admin/audit_api.hpp"
 #include "sb/admin/authenticator.hpp"
 #include "sb/admin/conversation_api.hpp"
 #include "sb/admin/erasure_api.hpp"
@@ -17,6 +18,7 @@
 #include "sb/app/app.hpp"
 #include "sb/common/crypto.hpp"
 #include "sb/common/metrics.hpp"
+#include "sb/common/rate_limiter.hpp"
 #include "sb/gateway/webhook_handler.hpp"
 #include "sb/outbound/outbound_sender.hpp"
 #include "sb/router/router_worker.hpp"
@@ -27,6 +29,7 @@
 #include "sb/store/lifecycle_repository.hpp"
 #include "sb/store/repositories.hpp"
 #include "sb/store/router_repository.hpp"
+#include "sb/store/secret_repository.hpp"
 #include "sb/store/setup_repository.hpp"
 
 namespace sb::app {
@@ -63,6 +66,9 @@ struct App::Services {
   store::SetupRepository setup_store{db};
   store::AgentRepository agents{db};
   store::RouterRepository router_store{db};
+  store::SecretRepository secret_store{db};
+  store::AuditRepository audit_store{db};
+  RateLimiter api_limiter;  // per business, /v1 only (webhooks are Meta's retries)
   admin::Authenticator auth;
   CachedChannelDirectory directory;
   router::RouterWorker router;
@@ -71,6 +77,7 @@ struct App::Services {
   admin::SetupApi setup;
   admin::RoutingSetupApi routing_setup;
   admin::ConversationApi conversation_api{auth, conversations, &agents};
+  admin::AuditApi audit_api{auth, audit_store};
   agent_api::AgentApi agent_api;
   agent_api::AgentStream stream{auth, agents};
   store::EventListener listener;
@@ -86,6 +93,9 @@ struct App::Services {
   /// (in this or another process); forget what the caches hold.
   void OnInvalidate(const std::string& payload);
 };
+
+/// Seals every secret still under an older key with the current one.
+store::ReencryptReport ReencryptSecrets(App::Services& s);
 
 /// Declares every route. `s` may be null when only the table is wanted.
 void RegisterRoutes(http::Router& router, App::Services* s);

@@ -35,6 +35,9 @@ constexpr std::size_t kMaxPatternChars = 1000;
 constexpr std::size_t kMaxAdIdBytes = 256;
 // RE2 refuses to compile a pattern whose automaton needs more than this.
 constexpr std::int64_t kRegexMemoryBudget = 1 << 20;
+// And a compiled program past this many instructions is refused even when
+// it fits: matching cost grows with program size, on every routed message.
+constexpr int kMaxProgramSize = 20000;
 
 constexpr std::array<std::string_view, 3> kChannelKinds = {"messenger", "instagram", "whatsapp"};
 constexpr std::array<std::string_view, 5> kIntents = {"order_status", "in_stock", "purchase", "support", "other"};
@@ -132,6 +135,7 @@ std::unique_ptr<RE2> CompileRegex(const nlohmann::json& value, const std::string
     if (re->error_code() == RE2::ErrorPatternTooLarge) Fail("invalid_field", path, "too complex");
     Fail("invalid_field", path, "invalid regular expression: " + re->error());
   }
+  if (re->ProgramSize() > kMaxProgramSize) Fail("invalid_field", path, "too complex");
   return re;
 }
 

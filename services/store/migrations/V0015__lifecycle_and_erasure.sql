@@ -63,18 +63,11 @@ LANGUAGE sql STABLE AS $$
     'active', p.active, 'updated_at', sb_iso(p.updated_at))
 $$;
 
--- Who erased which contact, and what went (counts only: the audit row names
--- nobody but the internal contact id).
-CREATE TABLE erasures (
-  business_id       bigint NOT NULL REFERENCES businesses,
-  id                bigint GENERATED ALWAYS AS IDENTITY,
-  contact_id        bigint NOT NULL,
-  requested_by      text NOT NULL,  -- business_key:<first 12 hex of the key's hash> | meta_data_deletion
-  confirmation_code text,
-  counts            jsonb NOT NULL,
-  erased_at         timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (business_id, id)
-);
+-- Erasures are set-up changes in the audit log (who asked, when, counts;
+-- never the erased values); Meta's data-deletion callback asks as `meta`.
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_actor_type_check;
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_actor_type_check
+  CHECK (actor_type IN ('admin', 'business_key', 'agent', 'meta'));
 
 -- Meta data-deletion callbacks, by the confirmation code the status URL
 -- shows. Holds no user id: only what was done and when.
@@ -138,7 +131,8 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- Erases a contact's personal data; returns what was done, or NULL when
--- the contact is not the business's or was erased already.
+-- the contact is not the business's or was erased already. The caller
+-- records who asked in the audit log, in the same transaction.
 --
 -- Kept (the skeleton metrics count): conversations with their times,
 -- status, intent, queue, agent, outcome, amount, currency and channel; the
@@ -150,7 +144,7 @@ $$;
 -- agents' event outbox. Archived webhook bodies that mention the contact
 -- are rewritten without the contact's events, or deleted when nothing else
 -- is left in them (or when they cannot be read as JSON).
-CREATE FUNCTION sb_erase_contact(p_business bigint, p_contact bigint, p_requested_by text, p_code text)
+CREATE FUNCTION sb_erase_contact(p_business bigint, p_contact bigint)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -260,7 +254,5 @@ BEGIN
   counts := jsonb_build_object('conversations', cardinality(convs), 'messages', n_messages,
                                'archived_bodies_rewritten', n_rewritten, 'archived_bodies_deleted', n_deleted,
                                'conversation_events', n_events, 'agent_events', n_agent_events, 'orders', n_orders);
-  INSERT INTO erasures (business_id, contact_id, requested_by, confirmation_code, counts)
-  VALUES (p_business, p_contact, p_requested_by, p_code, counts);
   RETURN counts;
 END $$;

@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "audit_record.hpp"
 #include "sb/store/repositories.hpp"
 #include "session.hpp"
 
@@ -7,12 +8,14 @@ namespace sb::store {
 
 boost::asio::awaitable<std::optional<std::string>> BusinessRepository::Create(const std::string& name,
                                                                               const std::string& timezone,
-                                                                              const std::string& token_hash_hex) {
+                                                                              const std::string& token_hash_hex,
+                                                                              const AuditEntry& audit) {
   std::optional<std::string> out;
   auto param = nlohmann::json{{"name", name}, {"timezone", timezone}, {"token_hash", token_hash_hex}}.dump();
   co_await db_.Run("businesses/create", [&](Session& s) {
     if (s.Exec("businesses/timezone_exists", timezone).empty()) return;
     out = s.Exec("businesses/create", param)[0][0].as<std::string>();
+    RecordAudit(s, audit, &*out);
   });
   co_return out;
 }

@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "audit_record.hpp"
 #include "sb/store/repositories.hpp"
 #include "session.hpp"
 
@@ -9,7 +10,7 @@ namespace {
 nlohmann::json Nullable(const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
 }  // namespace
 
-boost::asio::awaitable<std::string> ChannelRepository::Create(const NewChannel& c) {
+boost::asio::awaitable<std::string> ChannelRepository::Create(const NewChannel& c, const AuditEntry& audit) {
   auto param = nlohmann::json{{"business_id", c.business_id},
                               {"kind", c.kind},
                               {"external_id", c.external_id},
@@ -21,8 +22,10 @@ boost::asio::awaitable<std::string> ChannelRepository::Create(const NewChannel& 
                               {"public_url", public_url_}}
                    .dump();
   std::string out;
-  co_await db_.Run("channels/create",
-                   [&](Session& s) { out = s.Exec("channels/create", param)[0][0].as<std::string>(); });
+  co_await db_.Run("channels/create", [&](Session& s) {
+    out = s.Exec("channels/create", param)[0][0].as<std::string>();
+    RecordAudit(s, audit, &out);
+  });
   co_return out;
 }
 
@@ -34,16 +37,8 @@ boost::asio::awaitable<Page> ChannelRepository::List(std::int64_t business_id, s
       {"limit",
        limit}}.dump();
   Page page;
-  co_await db_.Run("channels/page", [&](Session& s) {
-    auto rows = s.Exec("channels/page", param, public_url_);
-    for (const auto& row : rows) {
-      if (static_cast<int>(page.items.size()) == limit) {
-        page.next_cursor = rows[static_cast<pqxx::result::size_type>(limit - 1)][0].as<std::string>();
-        break;
-      }
-      page.items.push_back(row[1].as<std::string>());
-    }
-  });
+  co_await db_.Run("channels/page",
+                   [&](Session& s) { page = ToPage(s.Exec("channels/page", param, public_url_), limit); });
   co_return page;
 }
 
@@ -56,11 +51,14 @@ boost::asio::awaitable<std::optional<std::string>> ChannelRepository::Get(std::i
   co_return out;
 }
 
-boost::asio::awaitable<std::optional<std::string>> ChannelRepository::Patch(const std::string& params_json) {
+boost::asio::awaitable<std::optional<std::string>> ChannelRepository::Patch(const std::string& params_json,
+                                                                            const AuditEntry& audit) {
   std::optional<std::string> out;
   co_await db_.Run("channels/patch", [&](Session& s) {
     auto rows = s.Exec("channels/patch", params_json, public_url_);
-    if (!rows.empty()) out = rows[0][0].as<std::string>();
+    if (rows.empty()) return;
+    out = rows[0][0].as<std::string>();
+    RecordAudit(s, audit);
   });
   co_return out;
 }

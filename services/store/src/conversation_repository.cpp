@@ -6,20 +6,6 @@
 namespace sb::store {
 namespace {
 
-// Rows are (id, json); one more than the limit was asked for, so a full
-// extra row means there is a next page, starting after the last kept id.
-Page ToPage(const pqxx::result& rows, int limit) {
-  Page page;
-  for (const auto& row : rows) {
-    if (static_cast<int>(page.items.size()) == limit) {
-      page.next_cursor = std::to_string(rows[static_cast<pqxx::result::size_type>(limit - 1)][0].as<std::int64_t>());
-      break;
-    }
-    page.items.push_back(row[1].as<std::string>());
-  }
-  return page;
-}
-
 template <class T>
 nlohmann::json Nullable(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json();

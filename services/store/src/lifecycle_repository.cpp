@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "audit_record.hpp"
 #include "session.hpp"
 
 namespace sb::store {
@@ -27,20 +28,6 @@ Statements For(SetupKind kind) {
 }
 
 std::string Id(std::int64_t v) { return std::to_string(v); }
-
-// Rows are (cursor, json); one more than the limit was asked for, so a full
-// extra row means there is a next page, starting after the last kept row.
-Page ToPage(const pqxx::result& rows, int limit) {
-  Page page;
-  for (const auto& row : rows) {
-    if (static_cast<int>(page.items.size()) == limit) {
-      page.next_cursor = rows[static_cast<pqxx::result::size_type>(limit - 1)][0].as<std::string>();
-      break;
-    }
-    page.items.push_back(row[1].as<std::string>());
-  }
-  return page;
-}
 
 std::optional<std::string> FirstValue(const pqxx::result& rows) {
   if (rows.empty() || rows[0][0].is_null()) return std::nullopt;
@@ -70,15 +57,19 @@ boost::asio::awaitable<std::optional<std::string>> LifecycleRepository::Get(Setu
 }
 
 boost::asio::awaitable<std::optional<std::string>> LifecycleRepository::Patch(SetupKind kind,
-                                                                              const std::string& params_json) {
+                                                                              const std::string& params_json,
+                                                                              const AuditEntry& audit) {
   auto statement = For(kind).patch;
   std::optional<std::string> out;
-  co_await db_.Run(statement, [&](Session& s) { out = FirstValue(s.Exec(statement, params_json)); });
+  co_await db_.Run(statement, [&](Session& s) {
+    out = FirstValue(s.Exec(statement, params_json));
+    if (out) RecordAudit(s, audit);
+  });
   co_return out;
 }
 
 boost::asio::awaitable<std::optional<std::string>> LifecycleRepository::PatchAgent(
-    const std::string& params_json, const std::optional<std::string>& queue_ids_json) {
+    const std::string& params_json, const std::optional<std::string>& queue_ids_json, const AuditEntry& audit) {
   std::optional<std::string> out;
   co_await db_.Run("agents/patch", [&](Session& s) {
     auto found = s.Exec("agents/patch", params_json);
@@ -87,18 +78,21 @@ boost::asio::awaitable<std::optional<std::string>> LifecycleRepository::PatchAge
     auto id = found[0][0].as<std::int64_t>();
     if (queue_ids_json) s.Exec("agents/set_queues", Id(business), Id(id), *queue_ids_json);
     out = FirstValue(s.Exec("agents/get", Id(business), Id(id)));
+    RecordAudit(s, audit);
   });
   co_return out;
 }
 
 boost::asio::awaitable<std::optional<std::string>> LifecycleRepository::DeactivateAgent(std::int64_t business_id,
-                                                                                        std::int64_t agent_id) {
+                                                                                        std::int64_t agent_id,
+                                                                                        const AuditEntry& audit) {
   std::optional<std::string> out;
   co_await db_.Run("agents/deactivate", [&](Session& s) {
     if (s.Exec("agents/deactivate", Id(business_id), Id(agent_id)).empty()) return;
     s.Exec("agents/release_conversations", Id(business_id), Id(agent_id));
     s.Exec("tokens/notify_agent_revoked", Id(agent_id));
     out = FirstValue(s.Exec("agents/get", Id(business_id), Id(agent_id)));
+    RecordAudit(s, audit);
   });
   co_return out;
 }
@@ -113,30 +107,37 @@ boost::asio::awaitable<bool> LifecycleRepository::IsDefaultQueue(std::int64_t bu
 
 boost::asio::awaitable<std::string> LifecycleRepository::RotateBusinessKey(std::int64_t business_id,
                                                                            const std::string& token_hash_hex,
-                                                                           int grace_s) {
+                                                                           int grace_s, const AuditEntry& audit) {
   std::string out;
   co_await db_.Run("tokens/rotate_business", [&](Session& s) {
     out = s.Exec("tokens/rotate_business", Id(business_id), token_hash_hex, std::to_string(grace_s))[0][0]
               .as<std::string>();
+    RecordAudit(s, audit);
   });
   co_return out;
 }
 
 boost::asio::awaitable<bool> LifecycleRepository::RotateAgentToken(std::int64_t business_id, std::int64_t agent_id,
-                                                                   const std::string& token_hash_hex) {
+                                                                   const std::string& token_hash_hex,
+                                                                   const AuditEntry& audit) {
   bool rotated = false;
   co_await db_.Run("tokens/rotate_agent", [&](Session& s) {
     rotated = !s.Exec("tokens/rotate_agent", Id(business_id), Id(agent_id), token_hash_hex).empty();
+    if (rotated) RecordAudit(s, audit);
   });
   co_return rotated;
 }
 
 boost::asio::awaitable<std::optional<std::string>> LifecycleRepository::EraseContact(std::int64_t business_id,
                                                                                      std::int64_t contact_id,
-                                                                                     const std::string& requested_by) {
+                                                                                     const AuditEntry& audit) {
   std::optional<std::string> out;
   co_await db_.Run("contacts/erase", [&](Session& s) {
-    out = FirstValue(s.Exec("contacts/erase", Id(business_id), Id(contact_id), requested_by, std::string()));
+    out = FirstValue(s.Exec("contacts/erase", Id(business_id), Id(contact_id)));
+    if (!out) return;
+    AuditEntry entry = audit;
+    entry.summary_json = *out;
+    RecordAudit(s, entry);
   });
   co_return out;
 }
@@ -163,9 +164,19 @@ boost::asio::awaitable<int> LifecycleRepository::EraseForDataDeletion(const std:
   co_await db_.Run("data_deletion/record", [&](Session& s) {
     erased = 0;
     for (const auto& c : contacts) {
-      auto done = s.Exec("contacts/erase", Id(c.business_id), Id(c.contact_id), std::string("meta_data_deletion"),
-                         confirmation_code);
-      if (FirstValue(done)) ++erased;
+      auto counts = FirstValue(s.Exec("contacts/erase", Id(c.business_id), Id(c.contact_id)));
+      if (!counts) continue;
+      ++erased;
+      AuditEntry entry;
+      entry.business_id = c.business_id;
+      entry.actor_type = "meta";
+      entry.action = "erase";
+      entry.resource_type = "contact";
+      entry.resource_id = Id(c.contact_id);
+      auto summary = nlohmann::json::parse(*counts);
+      summary["confirmation_code"] = confirmation_code;
+      entry.summary_json = summary.dump();
+      RecordAudit(s, entry);
     }
     s.Exec("data_deletion/record", confirmation_code, std::to_string(erased));
   });

@@ -242,3 +242,48 @@ TEST_F(ConfigTest, EnvironmentIsCleanInsideEachTest) {
 
 }  // namespace
 }  // namespace sb
+
+namespace sb {
+namespace {
+
+TEST_F(ConfigTest, LimitsAndKeyRotationVariables) {
+  Config d = Config::FromEnvironment();
+  EXPECT_EQ(d.api_rate_limit, 100);
+  EXPECT_EQ(d.api_rate_burst, 200);
+  EXPECT_EQ(d.max_connections, 10000);
+  EXPECT_EQ(d.http_header_timeout.count(), 10000);
+  EXPECT_EQ(d.http_body_timeout.count(), 30000);
+  EXPECT_EQ(d.http_idle_timeout.count(), 60000);
+  EXPECT_EQ(d.secret_key_id, 1);
+  EXPECT_EQ(d.old_secret_keys, "");
+
+  Set("SWITCHBOARD_API_RATE_LIMIT", "0");
+  Set("SWITCHBOARD_API_RATE_BURST", "7");
+  Set("SWITCHBOARD_MAX_CONNECTIONS", "50");
+  Set("SWITCHBOARD_HTTP_HEADER_TIMEOUT_MS", "500");
+  Set("SWITCHBOARD_HTTP_BODY_TIMEOUT_MS", "600");
+  Set("SWITCHBOARD_HTTP_IDLE_TIMEOUT_MS", "700");
+  Set("SWITCHBOARD_SECRET_KEY_ID", "255");
+  Set("SWITCHBOARD_OLD_SECRET_KEYS", "1:abcd");
+  Config c = Config::FromEnvironment();
+  EXPECT_EQ(c.api_rate_limit, 0) << "0 turns rate limiting off";
+  EXPECT_EQ(c.api_rate_burst, 7);
+  EXPECT_EQ(c.max_connections, 50);
+  EXPECT_EQ(c.http_header_timeout.count(), 500);
+  EXPECT_EQ(c.http_body_timeout.count(), 600);
+  EXPECT_EQ(c.http_idle_timeout.count(), 700);
+  EXPECT_EQ(c.secret_key_id, 255);
+  EXPECT_EQ(c.old_secret_keys, "1:abcd");
+
+  for (auto [name, value] :
+       {std::pair{"SWITCHBOARD_API_RATE_BURST", "0"}, std::pair{"SWITCHBOARD_MAX_CONNECTIONS", "0"},
+        std::pair{"SWITCHBOARD_HTTP_HEADER_TIMEOUT_MS", "99"}, std::pair{"SWITCHBOARD_SECRET_KEY_ID", "0"},
+        std::pair{"SWITCHBOARD_SECRET_KEY_ID", "256"}, std::pair{"SWITCHBOARD_API_RATE_LIMIT", "-1"}}) {
+    UnsetAllSwitchboardVariables();
+    Set(name, value);
+    EXPECT_THROW(Config::FromEnvironment(), std::invalid_argument) << name << "=" << value;
+  }
+}
+
+}  // namespace
+}  // namespace sb

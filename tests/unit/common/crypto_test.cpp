@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <algorithm>
 #include <set>
 #include <stdexcept>
@@ -365,6 +368,56 @@ TEST(SecretBox, ConstructorRejectsKeysThatAreNot32Bytes) {
     EXPECT_THROW(SecretBox(std::string(n, 'k')), std::invalid_argument) << "a " << n << "-byte key must be refused";
   }
   EXPECT_NO_THROW(SecretBox(std::string(32, 'k')));
+}
+
+// ------------------------------------------------------------- Keyring ----
+
+TEST(SecretBoxKeyring, SealsWithTheCurrentKeyAndOpensWithAnyKeyOfTheRing) {
+  SecretBox old_box(TestKey('a'), 1);
+  auto sealed_by_old = old_box.Seal("app secret");
+  SecretBox ring(SecretBox::Keyring{{1, TestKey('a')}, {2, TestKey('b')}}, 2);
+  EXPECT_EQ(ring.current_key_id(), 2);
+  auto sealed_by_new = ring.Seal("app secret");
+  EXPECT_EQ(SecretBox::KeyIdOf(sealed_by_new), 2) << "new values carry the current key id";
+  EXPECT_EQ(ring.Open(sealed_by_old), "app secret") << "a retired key still opens what it sealed";
+  EXPECT_EQ(ring.Open(sealed_by_new), "app secret");
+  EXPECT_EQ(old_box.Open(sealed_by_new), std::nullopt) << "a box without key 2 cannot open its values";
+}
+
+TEST(SecretBoxKeyring, KeyIdOfNeedsAWholeSealedValue) {
+  EXPECT_EQ(SecretBox::KeyIdOf(""), std::nullopt);
+  EXPECT_EQ(SecretBox::KeyIdOf(std::string(kOverhead - 1, '\x05')), std::nullopt);
+  EXPECT_EQ(SecretBox::KeyIdOf(std::string(kOverhead, '\x05')), 5);
+}
+
+TEST(SecretBoxKeyring, RejectsABadRing) {
+  EXPECT_THROW(SecretBox(SecretBox::Keyring{{1, TestKey()}}, 2), std::invalid_argument)
+      << "the current id must be in the ring";
+  EXPECT_THROW(SecretBox(SecretBox::Keyring{{1, TestKey()}, {2, "short"}}, 1), std::invalid_argument);
+}
+
+TEST(SecretBoxKeyring, AnUnknownKeyIdReloadsTheRingAtMostOnceASecond) {
+  SecretBox rotated(SecretBox::Keyring{{1, TestKey('a')}, {2, TestKey('b')}}, 2);
+  auto sealed = rotated.Seal("token");
+  int reloads = 0;
+  bool rotated_yet = false;
+  SecretBox box(SecretBox::Keyring{{1, TestKey('a')}}, 1,
+                [&]() -> std::optional<std::pair<SecretBox::Keyring, unsigned char>> {
+                  ++reloads;
+                  if (!rotated_yet) return std::nullopt;
+                  return std::make_pair(SecretBox::Keyring{{1, TestKey('a')}, {2, TestKey('b')}}, 2);
+                });
+  EXPECT_EQ(box.Open(sealed), std::nullopt) << "the ring has no key 2 and the reload found none";
+  EXPECT_EQ(reloads, 1);
+  rotated_yet = true;
+  EXPECT_EQ(box.Open(sealed), std::nullopt) << "within a second of the last reload: no new reload";
+  EXPECT_EQ(reloads, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1050));
+  EXPECT_EQ(box.Open(sealed), "token") << "the reloaded ring has key 2";
+  EXPECT_EQ(reloads, 2);
+  EXPECT_EQ(box.current_key_id(), 2) << "and seals with it from now on";
+  EXPECT_EQ(box.Open(sealed), "token");
+  EXPECT_EQ(reloads, 2) << "a known key id does not reload";
 }
 
 }  // namespace

@@ -207,6 +207,38 @@ TEST(RuleSetMatch, RegexIsCaseInsensitiveOnNonAsciiText) {
   EXPECT_EQ(set->Match(Facts("whatsapp", "other", "invalid \xff utf-8")).queue_id, 1);
 }
 
+TEST(RuleSetCompile, PathologicalAndOversizePatternsAreRejected) {
+  struct Case {
+    const char* name;
+    std::string pattern;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {"nested counted repetition", "((a{100}){100}){100}", "invalid regular expression: invalid repetition size"},
+      {"wide class repeated: over the memory budget", "[\\p{L}\\p{N}]{500}", "too complex"},
+      {"letters repeated: fits the memory budget, over the program size bound", "\\pL{30}", "too complex"},
+      {"backreference", "(a+)\\1", "invalid regular expression"},
+      {"lookahead", "(?=a)a", "invalid regular expression"},
+      {"repeat count over RE2's maximum", "a{1001}", "invalid regular expression"},
+      {"oversize: 1,001 characters", std::string(1001, 'a'), "must be at most 1000 characters"},
+  };
+  for (const auto& c : cases) {
+    auto compiled = RuleSet::Compile(Body({Rule({{"text_regex", c.pattern}})}));
+    ASSERT_FALSE(compiled.ok()) << c.name << ": /" << c.pattern.substr(0, 80) << "/ must be rejected";
+    EXPECT_EQ(compiled.error().code, "invalid_field") << c.name;
+    EXPECT_NE(compiled.error().message.find("rules[0].match.text_regex: " + c.message), std::string::npos)
+        << c.name << ": got \"" << compiled.error().message << "\"";
+  }
+}
+
+TEST(RuleSetCompile, ClassicBacktrackingBombsCompileAndStayLinear) {
+  // Exponential for a backtracking engine; RE2 takes them and runs them in
+  // linear time, so they need not be refused (see PathologicalPatternsRunInLinearTime).
+  for (const char* pattern : {"(a*)*b", "(a|a)*b", "(x+x+)+y", "^(([a-z])+.)+[A-Z]([a-z])+$"}) {
+    EXPECT_NE(MustCompile(Body({Rule({{"text_regex", pattern}})})), nullptr) << pattern;
+  }
+}
+
 TEST(RuleSetMatch, PathologicalPatternsRunInLinearTime) {
   auto set = MustCompile(
       Body({Rule({{"text_regex", "(a*)*b"}}, {{"queue_id", 2}}), Rule({{"text_regex", "(x+x+)+y"}}, {{"queue_id", 3}}),

@@ -24,6 +24,14 @@ struct Config {
   std::size_t ingest_max_backlog_bytes = 64u << 20;                 // SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES
   std::chrono::milliseconds ingest_deadline{4000};                  // SWITCHBOARD_INGEST_DEADLINE_MS
   int archive_retention_days = 30;                                  // SWITCHBOARD_ARCHIVE_RETENTION_DAYS
+  int secret_key_id = 1;                                            // SWITCHBOARD_SECRET_KEY_ID (1..255)
+  std::string old_secret_keys;  // SWITCHBOARD_OLD_SECRET_KEYS: "id:hex,id:hex" (decrypt only)
+  int api_rate_limit = 100;     // SWITCHBOARD_API_RATE_LIMIT: /v1 requests a second per business (0: off)
+  int api_rate_burst = 200;     // SWITCHBOARD_API_RATE_BURST
+  int max_connections = 10000;  // SWITCHBOARD_MAX_CONNECTIONS
+  std::chrono::milliseconds http_header_timeout{10000};  // SWITCHBOARD_HTTP_HEADER_TIMEOUT_MS
+  std::chrono::milliseconds http_body_timeout{30000};    // SWITCHBOARD_HTTP_BODY_TIMEOUT_MS
+  std::chrono::milliseconds http_idle_timeout{60000};    // SWITCHBOARD_HTTP_IDLE_TIMEOUT_MS
 
   /// Reads SWITCHBOARD_* variables; throws std::invalid_argument naming the
   /// variable when one is malformed.

@@ -19,6 +19,8 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds body_timeout{30000};
   std::chrono::milliseconds idle_timeout{60000};
+  /// Connections beyond this are closed as soon as they are accepted
+  /// (WebSockets count while open).
   std::size_t max_connections = 10000;
 };
 
@@ -41,6 +43,8 @@ class Server {
 
   void SetObserver(RequestObserver observer);
   std::size_t ActiveConnections() const;
+  /// Connections closed at accept because `max_connections` were open.
+  std::uint64_t RefusedConnections() const;
 
   class Impl;
 

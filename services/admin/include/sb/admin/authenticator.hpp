@@ -3,7 +3,9 @@
 /// environment, business keys and agent tokens looked up by SHA-256 hash
 /// (cached for `cache_ttl`, never past a token's own expiry; Forget() drops
 /// the cache when tokens are revoked here or, via NOTIFY, in another
-/// process). Thread-safe.
+/// process). Every authenticated business key and agent token takes a
+/// token from its business's rate-limit bucket (429 when empty); the admin
+/// token is not limited. Thread-safe.
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
@@ -14,6 +16,7 @@
 #include <unordered_map>
 
 #include "sb/common/http/message.hpp"
+#include "sb/common/rate_limiter.hpp"
 #include "sb/store/repositories.hpp"
 
 namespace sb::admin {
@@ -23,14 +26,19 @@ struct Principal {
   Role role = Role::kBusiness;
   std::int64_t business_id = 0;
   std::optional<std::int64_t> agent_id;
+  /// For a business key: the first 16 hex digits of its SHA-256, which
+  /// names the key in the audit log without revealing it.
+  std::string key_fingerprint;
 };
 
 class Authenticator {
  public:
+  /// `limiter` (optional, not owned) limits requests per business.
   Authenticator(store::BusinessRepository& businesses, std::string admin_token,
-                std::chrono::seconds cache_ttl = std::chrono::seconds(10));
+                std::chrono::seconds cache_ttl = std::chrono::seconds(10), RateLimiter* limiter = nullptr);
 
-  /// 401 `unauthorized` without a valid bearer token.
+  /// 401 `unauthorized` without a valid bearer token; 429 `rate_limited`
+  /// (with Retry-After) when the token's business is over its rate.
   boost::asio::awaitable<Principal> Authenticate(const http::Request& req);
   /// As Authenticate, then 403 `forbidden` unless the token is a business key.
   boost::asio::awaitable<Principal> RequireBusiness(const http::Request& req);
@@ -44,6 +52,7 @@ class Authenticator {
   store::BusinessRepository& businesses_;
   std::string admin_token_;
   std::chrono::seconds cache_ttl_;
+  RateLimiter* limiter_;
   std::mutex mu_;
   struct Cached {
     store::TokenOwner owner;

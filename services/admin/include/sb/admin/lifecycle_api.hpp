@@ -6,6 +6,8 @@
 /// POST /v1/agents/{id}/token.
 #include <boost/asio/awaitable.hpp>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <functional>
 
@@ -61,9 +63,13 @@ class LifecycleApi {
   boost::asio::awaitable<http::Response> List(http::Request& req, store::SetupKind kind, bool numeric_cursor);
   boost::asio::awaitable<http::Response> Get(http::Request& req, store::SetupKind kind, std::string key,
                                              const char* what);
-  boost::asio::awaitable<http::Response> Patch(store::SetupKind kind, std::string params_json, const char* what);
-  boost::asio::awaitable<http::Response> DeactivateQueue(std::int64_t business_id, std::int64_t id);
-  boost::asio::awaitable<http::Response> DeactivateAgent(std::int64_t business_id, std::int64_t id);
+  /// Applies `params` (business and key included) and records who did it.
+  boost::asio::awaitable<http::Response> Patch(const Principal& who, const http::Request& req, store::SetupKind kind,
+                                               nlohmann::json params, std::string key, const char* what);
+  boost::asio::awaitable<http::Response> DeactivateQueue(const Principal& who, const http::Request& req,
+                                                         std::int64_t id);
+  boost::asio::awaitable<http::Response> DeactivateAgent(const Principal& who, const http::Request& req,
+                                                         std::int64_t id);
 
   Authenticator& auth_;
   store::LifecycleRepository& lifecycle_;

@@ -33,8 +33,8 @@ class SetupApi {
   boost::asio::awaitable<http::Response> DeleteChannel(http::Request& req);
 
  private:
-  boost::asio::awaitable<http::Response> ApplyChannelPatch(std::int64_t business_id, std::int64_t id,
-                                                           nlohmann::json params);
+  boost::asio::awaitable<http::Response> ApplyChannelPatch(const Principal& who, const http::Request& req,
+                                                           std::int64_t id, nlohmann::json params);
   Authenticator& auth_;
   store::BusinessRepository& businesses_;
   store::ChannelRepository& channels_;

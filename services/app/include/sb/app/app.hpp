@@ -25,6 +25,12 @@ class App {
   /// its key and webhook URLs; remembers them in `state_file`.
   int SeedDemo(const std::string& state_file);
 
+  /// Seals again, with the current key, every stored secret sealed under
+  /// an older one; prints what it did. `serve` does the same at start.
+  int ReencryptSecrets();
+  /// Puts a new key first in the key file, then re-encrypts.
+  int RotateSecretKey();
+
   /// Every route the server serves (for `switchboard routes` and the spec test).
   static std::vector<http::RouteInfo> Routes();
 

@@ -20,6 +20,8 @@ struct Page {
   std::optional<std::string> next_cursor;
 };
 
+struct AuditEntry;  // sb/store/audit.hpp
+
 struct TokenOwner {
   std::int64_t business_id = 0;
   std::string role;  // business | agent
@@ -31,11 +33,11 @@ struct TokenOwner {
 class BusinessRepository {
  public:
   explicit BusinessRepository(Database& db) : db_(db) {}
-  /// Creates a business and its API key (stored as `token_hash_hex` only);
-  /// returns the business as JSON, or nullopt when PostgreSQL knows no time
-  /// zone of that name.
+  /// Creates a business and its API key (stored as `token_hash_hex` only),
+  /// recording `audit`; returns the business as JSON, or nullopt when
+  /// PostgreSQL knows no time zone of that name.
   boost::asio::awaitable<std::optional<std::string>> Create(const std::string& name, const std::string& timezone,
-                                                            const std::string& token_hash_hex);
+                                                            const std::string& token_hash_hex, const AuditEntry& audit);
   boost::asio::awaitable<std::optional<TokenOwner>> FindToken(const std::string& token_hash_hex);
 
  private:
@@ -64,14 +66,15 @@ class ChannelRepository {
  public:
   ChannelRepository(Database& db, std::string public_url) : db_(db), public_url_(std::move(public_url)) {}
   /// Throws Conflict when the kind + external id is registered already.
-  boost::asio::awaitable<std::string> Create(const NewChannel& channel);
+  /// Records `audit` with the channel.
+  boost::asio::awaitable<std::string> Create(const NewChannel& channel, const AuditEntry& audit);
   /// A page of the business's channels by id, after `after`.
   boost::asio::awaitable<Page> List(std::int64_t business_id, std::optional<std::int64_t> after, int limit);
   boost::asio::awaitable<std::optional<std::string>> Get(std::int64_t business_id, std::int64_t id);
   /// {business_id, id, name?, account_id?, app_secret_enc?, verify_token_hash?, access_token_enc?,
   /// human_agent_enabled?, active?}: absent keeps, null clears. Every process's channel cache is told at
   /// commit (NOTIFY sb_invalidate). nullopt when not the business's.
-  boost::asio::awaitable<std::optional<std::string>> Patch(const std::string& params_json);
+  boost::asio::awaitable<std::optional<std::string>> Patch(const std::string& params_json, const AuditEntry& audit);
   boost::asio::awaitable<std::vector<ChannelSecret>> Resolve(const std::string& kind,
                                                              const std::vector<std::string>& ids,
                                                              const std::vector<std::string>& accounts);

@@ -86,7 +86,21 @@ class ErasureTest(RoutingCase):
         }
         return {k: self.db.psql(v) for k, v in q.items()}
 
+    def summary(self, key):
+        """GET /v1/metrics/summary over the test's hours (it counts what
+        committed more than 2 s before the request)."""
+        time.sleep(2.1)
+        r = self.http.get(f"/v1/metrics/summary?from={self.range[0]}&to={self.range[1]}", token=key)
+        self.assertEqual(r.status, 200, r)
+        return r.json
+
+    def snapshot(self, key):
+        return {"tables": self.metrics(), "summary": self.summary(key)}
+
     def test_erasure_leaves_no_trace_and_metrics_stay(self):
+        fmt = "%Y-%m-%dT%H:%M:%SZ"
+        self.range = (time.strftime(fmt, time.gmtime(time.time() - 3600)),
+                      time.strftime(fmt, time.gmtime(time.time() + 3600)))
         key, channel, secret = self.business()
         q = self.queue(key)
         self.routing(key, q["id"])
@@ -135,7 +149,9 @@ class ErasureTest(RoutingCase):
         self.assertEqual({n for _, n in self.scan(needles_a)}, set(needles_a),
                          "before erasure every needle must be found somewhere (else the scan proves nothing)")
         time.sleep(0.3)  # let the router and outbound settle; their later changes are not erasure's
-        before = self.metrics()
+        before = self.snapshot(key)
+        self.assertEqual(before["summary"]["conversations"]["total"], 3,
+                         f"the summary must count the three conversations: {before['summary']!r}")
 
         other_key, _, _ = self.business()
         r = self.http.request("DELETE", f"/v1/contacts/{ca['contact']['id']}", token=other_key)
@@ -153,7 +169,7 @@ class ErasureTest(RoutingCase):
         self.assertEqual(erased["orders"], 1, erased)
 
         self.assertEqual(self.scan(needles_a), set(), "the erased contact is still in the database")
-        self.assertEqual(self.metrics(), before, "erasure changed what the metrics count")
+        self.assertEqual(self.snapshot(key), before, "erasure changed what the metrics count")
         # The other customer's message stays, in its row and in the rewritten body.
         self.assertEqual({n for _, n in self.scan([b, b_name, b_text, b_mid])},
                          {b, b_name, b_text, b_mid}, "the other customer's data went too")
@@ -175,7 +191,7 @@ class ErasureTest(RoutingCase):
         self.assertNotEqual(self.conversation_of(key, a)["contact"]["id"], ca["contact"]["id"])
 
         # Meta's data-deletion callback for the Messenger customer.
-        before = self.metrics()
+        before = self.snapshot(key)
         payload = {"algorithm": "HMAC-SHA256", "issued_at": int(time.time()), "expires": int(time.time()) + 3600,
                    "user_id": m}
         form = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -192,7 +208,7 @@ class ErasureTest(RoutingCase):
         code = r.json["confirmation_code"]
         self.assertEqual(r.json["url"], f"{harness.PUBLIC_URL}/meta/data-deletion/{code}")
         self.assertEqual(self.scan([m, m_text]), set(), "the Messenger customer is still in the database")
-        self.assertEqual(self.metrics(), before)
+        self.assertEqual(self.snapshot(key), before, "the data-deletion callback changed what the metrics count")
         self.assertTrue(self.get_conversation(key, cm["id"])["contact"]["external_id"].startswith("erased:"))
         r = self.http.get(f"/meta/data-deletion/{code}")
         self.assertEqual(r.status, 200, r)

@@ -182,6 +182,29 @@ class LifecycleTest(RoutingCase):
         r = self.http.request("DELETE", "/v1/products/nope", token=key)
         self.assertError(r, 404, "not_found", "DELETE of an unknown product")
 
+    def test_ads_are_listed_changed_and_deactivated_keeping_their_spend(self):
+        key, _, _ = self.business()
+        ads = [uid("AD") for _ in range(3)]
+        for ad in ads:
+            r = self.http.put(f"/v1/ads/{ad}", token=key,
+                              json_body={"name": "Winter", "campaign": "BF", "spend_cents": 1000, "currency": "USD"})
+            self.assertEqual(r.status, 200, r)
+        self.assertEqual([a["ad_id"] for a in self.walk("/v1/ads", "/v1/ads", key, 2)], sorted(ads))
+        path = f"/v1/ads/{ads[0]}"
+        r = self.http.request("PATCH", path, json_body={"spend_cents": -5}, token=key)
+        self.assertError(r, 400, "invalid_field", "a negative spend")
+        r = self.http.request("PATCH", path, json_body={"currency": None}, token=key)
+        self.assertError(r, 400, "invalid_field", "a null currency")
+        out = self.call("PATCH", path, "/v1/ads/{ad_id}", key, {"spend_cents": 2500, "name": None})
+        self.assertEqual((out["spend_cents"], out["name"], out["campaign"], out["active"]), (2500, None, "BF", True))
+        out = self.call("DELETE", path, "/v1/ads/{ad_id}", key)
+        self.assertEqual((out["active"], out["spend_cents"]), (False, 2500))
+        self.assertFalse(self.call("GET", path, "/v1/ads/{ad_id}", key)["active"])
+        r = self.http.put(path, token=key, json_body={"spend_cents": 2600, "currency": "USD"})
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(self.call("GET", path, "/v1/ads/{ad_id}", key)["active"])
+        self.assertError(self.http.get("/v1/ads/nope", token=key), 404, "not_found", "an unknown ad")
+
     # ---- channels
 
     def test_channel_secret_change_and_deactivation_reach_every_process(self):

@@ -207,10 +207,10 @@ def namesake(param, body=None):
 
 
 def namesake_listing():
-    """B's own audit rows may name B's order and product that share A's
-    reference and SKU (see namesake); nothing else of A's."""
+    """B's own audit rows and summary may name B's order, product and ad that
+    share A's reference, SKU and ad id (see namesake); nothing else of A's."""
     def run(t, w, method, path):
-        allow = (w.a_params["orders/order_ref"], w.a_params["products/sku"])
+        allow = (w.a_params["orders/order_ref"], w.a_params["products/sku"], w.a_params["ads/ad_id"])
         t.expect(t.call(method, path, w.b_key, None), 200, f"{method} {path} as B's business key", allow=allow)
         t.expect(t.call(method, path, w.b_agent, None), 403, f"{method} {path} as B's agent token")
     return run
@@ -284,6 +284,12 @@ CASES = {
     ("PATCH", "/v1/products/{sku}"): namesake("products/sku", {"stock": 0}),
     ("DELETE", "/v1/products/{sku}"): namesake("products/sku"),
     ("POST", "/v1/keys/rotate"): route_case(rotate_key),
+    ("PUT", "/v1/ads/{ad_id}"): namesake("ads/ad_id", {"spend_cents": 1, "currency": "EUR"}),
+    ("GET", "/v1/metrics/summary"): namesake_listing(),
+    ("GET", "/v1/ads"): listing(),
+    ("GET", "/v1/ads/{ad_id}"): namesake("ads/ad_id"),
+    ("PATCH", "/v1/ads/{ad_id}"): namesake("ads/ad_id", {"spend_cents": 2}),
+    ("DELETE", "/v1/ads/{ad_id}"): namesake("ads/ad_id"),
     ("DELETE", "/v1/contacts/{id}"): foreign(),
     ("POST", "/meta/data-deletion"): route_case(meta_data_deletion),
     ("GET", "/meta/data-deletion/{code}"): route_case(data_deletion_status),
@@ -329,6 +335,10 @@ class TenantIsolationTest(RoutingCase):
         r = self.http.put(f"/v1/products/{sku}", json_body={"name": product, "stock": 5, "price_cents": 100,
                                                              "currency": "EUR"}, token=key)
         self.assertEqual(r.status, 200, r)
+        ad_id, campaign = uid("ADA"), uid("Alpha campaign ")
+        r = self.http.put(f"/v1/ads/{ad_id}", json_body={"campaign": campaign, "spend_cents": 100, "currency": "EUR"},
+                          token=key)
+        self.assertEqual(r.status, 200, r)
         self.status(agent["token"], "online")
         contact, text = wa_id(), uid("alpha-private-words-")
         self.customer_says(w.a_phone, w.a_secret, contact, text)
@@ -337,10 +347,10 @@ class TenantIsolationTest(RoutingCase):
         self.reply(agent["token"], conv["id"], uid("alpha-agent-reply-"))
         w.a_params = {"conversations/id": conv["id"], "queues/id": w.a_queue, "agents/id": agent["id"],
                       "orders/order_ref": order_ref, "products/sku": sku, "webhooks/kind": "whatsapp",
-                      "channels/id": a_channel["id"], "contacts/id": conv["contact"]["id"]}
+                      "channels/id": a_channel["id"], "contacts/id": conv["contact"]["id"], "ads/ad_id": ad_id}
         w.a_contact = contact
         w.markers = [a_name, w.a_phone, "waba-" + w.a_phone, queue_name, agent_name, "alphaonly", order_ref, carrier,
-                     sku, product, contact, text, key, agent["token"], w.a_secret]
+                     sku, product, contact, text, key, agent["token"], w.a_secret, ad_id, campaign]
         w.a_key, w.a_agent = key, agent
 
         b_key, b_phone, w.b_secret = self.business()
@@ -363,6 +373,7 @@ class TenantIsolationTest(RoutingCase):
                    f"SELECT version, default_queue_id FROM routing_rules WHERE business_id = {b}",
                    f"SELECT order_ref, status, carrier FROM orders WHERE business_id = {b}",
                    f"SELECT sku, name, stock FROM products WHERE business_id = {b}",
+                   f"SELECT ad_id, campaign, spend_cents, active FROM ads WHERE business_id = {b}",
                    f"SELECT count(*) FROM channels WHERE business_id = {b}",
                    f"SELECT count(*) FROM audit_log WHERE business_id = {b}"]
         return [self.db.psql(q) for q in queries]

@@ -278,6 +278,37 @@ boost::asio::awaitable<http::Response> LifecycleApi::DeleteProduct(http::Request
   co_return co_await Patch(who, req, store::SetupKind::kProducts, std::move(params), sku, "product");
 }
 
+// ---- ads
+
+boost::asio::awaitable<http::Response> LifecycleApi::ListAds(http::Request& req) {
+  co_return co_await List(req, store::SetupKind::kAds, false);
+}
+
+boost::asio::awaitable<http::Response> LifecycleApi::GetAd(http::Request& req) {
+  co_return co_await Get(req, store::SetupKind::kAds, PathKey(req, "ad_id"), "ad");
+}
+
+boost::asio::awaitable<http::Response> LifecycleApi::PatchAd(http::Request& req) {
+  Principal who = co_await auth_.RequireBusiness(req);
+  auto ad_id = PathKey(req, "ad_id");
+  PatchBody patch(req, {"name", "campaign", "spend_cents", "currency", "active"});
+  patch.String("name", 300, true);
+  patch.String("campaign", 300, true);
+  patch.Int("spend_cents", 0, kMaxMoney);
+  patch.Currency("currency");
+  patch.Bool("active");
+  auto params = patch.out();
+  params["ad_id"] = ad_id;
+  co_return co_await Patch(who, req, store::SetupKind::kAds, std::move(params), ad_id, "ad");
+}
+
+boost::asio::awaitable<http::Response> LifecycleApi::DeleteAd(http::Request& req) {
+  Principal who = co_await auth_.RequireBusiness(req);
+  auto ad_id = PathKey(req, "ad_id");
+  nlohmann::json params = {{"active", false}, {"ad_id", ad_id}};
+  co_return co_await Patch(who, req, store::SetupKind::kAds, std::move(params), ad_id, "ad");
+}
+
 // ---- keys
 
 boost::asio::awaitable<http::Response> LifecycleApi::RotateBusinessKey(http::Request& req) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "path_key.hpp"
 #include "sb/admin/audit_api.hpp"
 #include "sb/common/crypto.hpp"
 #include "sb/common/http/json_body.hpp"

@@ -1,6 +1,6 @@
 #pragma once
-// Checks the set-up routes share: keys from the path (order references,
-// SKUs) and queue ids that must name the business's active queues.
+// Checks the set-up routes share: queue ids that must name the business's
+// active queues (keys from the path: path_key.hpp).
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
@@ -8,14 +8,11 @@
 #include <string_view>
 #include <vector>
 
+#include "path_key.hpp"
 #include "sb/common/http/message.hpp"
 #include "sb/store/setup_repository.hpp"
 
 namespace sb::admin {
-
-/// Order references and SKUs come from the path: 1 to 100 printable
-/// characters without spaces, else 400 `invalid_field`.
-std::string PathKey(const http::Request& req, std::string_view name);
 
 /// 400 `invalid_field` naming the first id that is not an active queue of
 /// the business (`queue_ids[1]` for the array of that name).

@@ -216,6 +216,13 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   r.Add("DELETE", "/v1/contacts/{id}", Bind(erasure, &admin::ErasureApi::DeleteContact));
   r.Add("POST", "/meta/data-deletion", Bind(erasure, &admin::ErasureApi::MetaDataDeletion));
   r.Add("GET", "/meta/data-deletion/{code}", Bind(erasure, &admin::ErasureApi::DataDeletionStatus));
+  auto* metrics = s ? &s->metrics_api : nullptr;
+  r.Add("PUT", "/v1/ads/{ad_id}", Bind(metrics, &admin::MetricsApi::PutAd));
+  r.Add("GET", "/v1/metrics/summary", Bind(metrics, &admin::MetricsApi::Summary));
+  r.Add("GET", "/v1/ads", Bind(lifecycle, &admin::LifecycleApi::ListAds));
+  r.Add("GET", "/v1/ads/{ad_id}", Bind(lifecycle, &admin::LifecycleApi::GetAd));
+  r.Add("PATCH", "/v1/ads/{ad_id}", Bind(lifecycle, &admin::LifecycleApi::PatchAd));
+  r.Add("DELETE", "/v1/ads/{ad_id}", Bind(lifecycle, &admin::LifecycleApi::DeleteAd));
 
   r.Add("POST", "/v1/agent/status", Bind(agent, &agent_api::AgentApi::SetStatus));
   r.Add("GET", "/v1/agent/conversations", Bind(agent, &agent_api::AgentApi::Conversations));

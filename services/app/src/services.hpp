@@ -11,6 +11,7 @@
 #include "sb/admin/conversation_api.hpp"
 #include "sb/admin/erasure_api.hpp"
 #include "sb/admin/lifecycle_api.hpp"
+#include "sb/admin/metrics_api.hpp"
 #include "sb/admin/routing_setup_api.hpp"
 #include "sb/admin/setup_api.hpp"
 #include "sb/agent_api/agent_api.hpp"
@@ -27,6 +28,7 @@
 #include "sb/store/event_listener.hpp"
 #include "sb/store/group_commit_writer.hpp"
 #include "sb/store/lifecycle_repository.hpp"
+#include "sb/store/metrics_repository.hpp"
 #include "sb/store/repositories.hpp"
 #include "sb/store/router_repository.hpp"
 #include "sb/store/secret_repository.hpp"
@@ -69,6 +71,7 @@ struct App::Services {
   store::SecretRepository secret_store{db};
   store::AuditRepository audit_store{db};
   RateLimiter api_limiter;  // per business, /v1 only (webhooks are Meta's retries)
+  store::MetricsRepository metrics_store{db};
   admin::Authenticator auth;
   CachedChannelDirectory directory;
   router::RouterWorker router;
@@ -78,6 +81,7 @@ struct App::Services {
   admin::RoutingSetupApi routing_setup;
   admin::ConversationApi conversation_api{auth, conversations, &agents};
   admin::AuditApi audit_api{auth, audit_store};
+  admin::MetricsApi metrics_api{auth, metrics_store};
   agent_api::AgentApi agent_api;
   agent_api::AgentStream stream{auth, agents};
   store::EventListener listener;

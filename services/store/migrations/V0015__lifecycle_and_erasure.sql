@@ -8,6 +8,8 @@ ALTER TABLE agents ADD COLUMN deactivated_at timestamptz;
 ALTER TABLE queues ADD COLUMN active boolean NOT NULL DEFAULT true, ADD COLUMN deactivated_at timestamptz;
 ALTER TABLE orders ADD COLUMN active boolean NOT NULL DEFAULT true;
 ALTER TABLE products ADD COLUMN active boolean NOT NULL DEFAULT true;
+-- A deactivated ad has stopped running; its spend still counts for ROAS.
+ALTER TABLE ads ADD COLUMN active boolean NOT NULL DEFAULT true;
 ALTER TABLE contacts ADD COLUMN erased_at timestamptz;
 -- Meta's data-deletion callback names a user, not a business.
 CREATE INDEX contacts_external ON contacts (external_id);
@@ -61,6 +63,13 @@ LANGUAGE sql STABLE AS $$
   SELECT json_build_object(
     'sku', p.sku, 'name', p.name, 'stock', p.stock, 'price_cents', p.price_cents, 'currency', p.currency,
     'active', p.active, 'updated_at', sb_iso(p.updated_at))
+$$;
+
+CREATE FUNCTION sb_ad_json(a ads) RETURNS json
+LANGUAGE sql STABLE AS $$
+  SELECT json_build_object(
+    'ad_id', a.ad_id, 'name', a.name, 'campaign', a.campaign, 'spend_cents', a.spend_cents, 'currency', a.currency,
+    'active', a.active, 'updated_at', sb_iso(a.updated_at))
 $$;
 
 -- Erasures are set-up changes in the audit log (who asked, when, counts;

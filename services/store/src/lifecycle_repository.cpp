@@ -23,6 +23,8 @@ Statements For(SetupKind kind) {
       return {"orders/page", "orders/get", "orders/patch"};
     case SetupKind::kProducts:
       return {"products/page", "products/get", "products/patch"};
+    case SetupKind::kAds:
+      return {"ads/page", "ads/get", "ads/patch"};
   }
   std::abort();  // every kind is listed above
 }

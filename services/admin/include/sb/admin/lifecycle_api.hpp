@@ -2,7 +2,7 @@
 /// Day-two operations on a business's routing set-up: GET lists
 /// (`{items, next_cursor}`, `limit`, `cursor`), GET by id, PATCH and DELETE
 /// (deactivation that keeps history) for /v1/queues, /v1/agents,
-/// /v1/orders and /v1/products; POST /v1/keys/rotate and
+/// /v1/orders, /v1/products and /v1/ads; POST /v1/keys/rotate and
 /// POST /v1/agents/{id}/token.
 #include <boost/asio/awaitable.hpp>
 
@@ -56,6 +56,13 @@ class LifecycleApi {
   boost::asio::awaitable<http::Response> GetProduct(http::Request& req);
   boost::asio::awaitable<http::Response> PatchProduct(http::Request& req);
   boost::asio::awaitable<http::Response> DeleteProduct(http::Request& req);
+
+  /// Ads (PUT /v1/ads/{ad_id} creates them): a deactivated ad has stopped
+  /// running; its spend still counts for ROAS.
+  boost::asio::awaitable<http::Response> ListAds(http::Request& req);
+  boost::asio::awaitable<http::Response> GetAd(http::Request& req);
+  boost::asio::awaitable<http::Response> PatchAd(http::Request& req);
+  boost::asio::awaitable<http::Response> DeleteAd(http::Request& req);
 
   boost::asio::awaitable<http::Response> RotateBusinessKey(http::Request& req);
 

@@ -22,7 +22,7 @@ namespace sb::store {
 
 /// What a set-up list or lookup is about: names its `<group>/page.sql`,
 /// `<group>/get.sql` and `<group>/patch.sql` statements.
-enum class SetupKind { kQueues, kAgents, kOrders, kProducts };
+enum class SetupKind { kQueues, kAgents, kOrders, kProducts, kAds };
 
 struct PageQuery {
   std::int64_t business_id = 0;

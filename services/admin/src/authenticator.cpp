@@ -32,8 +32,10 @@ boost::asio::awaitable<Principal> Authenticator::Authenticate(const http::Reques
   std::string hash = crypto::Sha256Hex(token);
   auto now = std::chrono::steady_clock::now();
   std::optional<store::TokenOwner> owner;
+  std::uint64_t generation = 0;
   {
     std::lock_guard lock(mu_);
+    generation = generation_;
     auto it = cache_.find(hash);
     if (it != cache_.end() && it->second.expires > now) owner = it->second.owner;
   }
@@ -41,8 +43,17 @@ boost::asio::awaitable<Principal> Authenticator::Authenticate(const http::Reques
     owner = co_await businesses_.FindToken(hash);
     if (!owner) throw Unauthorized("invalid or revoked token");
     std::lock_guard lock(mu_);
-    if (cache_.size() >= kMaxCached) cache_.clear();
-    cache_[hash] = Cached{*owner, now + cache_ttl_};
+    // A lookup that raced a revocation answers from the database but is not kept.
+    if (generation == generation_) {
+      if (cache_.size() >= kMaxCached) cache_.clear();
+      // A rotated key in its grace period stops on time, cached or not.
+      auto ttl = std::chrono::duration_cast<std::chrono::steady_clock::duration>(cache_ttl_);
+      if (owner->expires_in_ms) {
+        ttl = std::min(ttl, std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::milliseconds(*owner->expires_in_ms)));
+      }
+      cache_[hash] = Cached{*owner, now + ttl};
+    }
   }
   Principal p;
   p.role = owner->role == "agent" ? Principal::Role::kAgent : Principal::Role::kBusiness;
@@ -58,6 +69,12 @@ boost::asio::awaitable<Principal> Authenticator::Authenticate(const http::Reques
     }
   }
   co_return p;
+}
+
+void Authenticator::Forget() {
+  std::lock_guard lock(mu_);
+  ++generation_;
+  cache_.clear();
 }
 
 boost::asio::awaitable<Principal> Authenticator::RequireBusiness(const http::Request& req) {

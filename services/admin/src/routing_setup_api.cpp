@@ -9,6 +9,7 @@
 #include "sb/common/crypto.hpp"
 #include "sb/common/http/json_body.hpp"
 #include "sb/router/rules.hpp"
+#include "setup_checks.hpp"
 
 namespace sb::admin {
 
@@ -32,21 +33,6 @@ nlohmann::json Nullable(const std::optional<std::int64_t>& v) { return v ? nlohm
 RoutingSetupApi::RoutingSetupApi(Authenticator& auth, store::SetupRepository& setup,
                                  std::function<void(std::int64_t)> on_routing_changed)
     : auth_(auth), setup_(setup), on_routing_changed_(std::move(on_routing_changed)) {}
-
-boost::asio::awaitable<void> RoutingSetupApi::RequireQueues(std::int64_t business_id,
-                                                            const std::vector<std::int64_t>& ids,
-                                                            const std::string& field) {
-  if (ids.empty()) co_return;
-  auto existing = co_await setup_.ExistingQueues(business_id, ids);
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (std::find(existing.begin(), existing.end(), ids[i]) == existing.end()) {
-      // "queue_ids" is an array the caller sent: name the element.
-      std::string where = field == "queue_ids" ? field + "[" + std::to_string(i) + "]" : field;
-      throw http::HttpError(400, "invalid_field",
-                            "'" + where + "' names no queue of this business: " + std::to_string(ids[i]));
-    }
-  }
-}
 
 boost::asio::awaitable<http::Response> RoutingSetupApi::CreateQueue(http::Request& req) {
   Principal who = co_await auth_.RequireBusiness(req);
@@ -72,7 +58,7 @@ boost::asio::awaitable<http::Response> RoutingSetupApi::CreateAgent(http::Reques
   auto capacity = body.RequiredInt("capacity", 0, 1000);
   auto queue_ids = body.RequiredIdArray("queue_ids", 100);
   auto skills = body.OptionalStringArray("skills");
-  co_await RequireQueues(who.business_id, queue_ids, "queue_ids");
+  co_await RequireQueues(setup_, who.business_id, queue_ids, "queue_ids");
   std::sort(queue_ids.begin(), queue_ids.end());
   queue_ids.erase(std::unique(queue_ids.begin(), queue_ids.end()), queue_ids.end());
   std::string token = crypto::RandomToken("sbt_");
@@ -92,14 +78,14 @@ boost::asio::awaitable<http::Response> RoutingSetupApi::PutRouting(http::Request
   if (!compiled) throw http::HttpError(400, compiled.error().code, compiled.error().message);
   const auto& rules = *compiled.value();
   std::vector<std::int64_t> default_queue{rules.default_queue_id()};  // g++ 12: no braced lists in co_await
-  co_await RequireQueues(who.business_id, default_queue, "default_queue_id");
+  co_await RequireQueues(setup_, who.business_id, default_queue, "default_queue_id");
   // Name the rule whose target is not a queue of the business.
   const auto& listed = body.json().contains("rules") ? body.json()["rules"] : nlohmann::json::array();
   for (std::size_t i = 0; i < listed.size(); ++i) {
     auto target = listed[i]["target"].find("queue_id");
     if (target == listed[i]["target"].end()) continue;
     std::vector<std::int64_t> one{target->get<std::int64_t>()};
-    co_await RequireQueues(who.business_id, one, "rules[" + std::to_string(i) + "].target.queue_id");
+    co_await RequireQueues(setup_, who.business_id, one, "rules[" + std::to_string(i) + "].target.queue_id");
   }
   auto rules_json = body.json().contains("rules") ? body.json()["rules"].dump() : "[]";
   nlohmann::json summary = {{"default_queue_id", rules.default_queue_id()},

@@ -2,7 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
+
+#include "patch_body.hpp"
 #include "sb/admin/audit_api.hpp"
+#include "sb/admin/conversation_api.hpp"
 #include "sb/common/http/json_body.hpp"
 
 namespace sb::admin {
@@ -71,9 +75,72 @@ boost::asio::awaitable<http::Response> SetupApi::CreateChannel(http::Request& re
 
 boost::asio::awaitable<http::Response> SetupApi::ListChannels(http::Request& req) {
   Principal who = co_await auth_.RequireBusiness(req);
+  auto after = http::QueryInt(req, "cursor", 1, std::numeric_limits<std::int64_t>::max());
+  int limit = static_cast<int>(http::QueryInt(req, "limit", 1, 200).value_or(50));
+  co_return PageResponse(co_await channels_.List(who.business_id, after, limit));
+}
+
+boost::asio::awaitable<http::Response> SetupApi::GetChannel(http::Request& req) {
+  Principal who = co_await auth_.RequireBusiness(req);
+  auto found = co_await channels_.Get(who.business_id, http::PathId(req, "id"));
+  if (!found) throw http::HttpError(404, "not_found", "no such channel");
   http::Response res;
-  res.body = R"({"items":)" + co_await channels_.List(who.business_id) + R"(,"next_cursor":null})";
+  res.body = std::move(*found);
   co_return res;
+}
+
+boost::asio::awaitable<http::Response> SetupApi::ApplyChannelPatch(const Principal& who, const http::Request& req,
+                                                                   std::int64_t id, nlohmann::json params) {
+  // The audit summary names what changed; sealed secrets show as redacted.
+  bool deactivate = params.value("active", true) == false;
+  auto audit = AuditEntryFor(who, req, deactivate ? "deactivate" : "update", "channel", params);
+  audit.resource_id = std::to_string(id);
+  params["business_id"] = who.business_id;
+  params["id"] = id;
+  auto changed = co_await channels_.Patch(params.dump(), audit);
+  if (!changed) throw http::HttpError(404, "not_found", "no such channel");
+  // This process forgets at once; the others on the NOTIFY sent at commit.
+  if (on_channel_created_) on_channel_created_(std::string());
+  http::Response res;
+  res.body = std::move(*changed);
+  co_return res;
+}
+
+boost::asio::awaitable<http::Response> SetupApi::PatchChannel(http::Request& req) {
+  Principal who = co_await auth_.RequireBusiness(req);
+  auto id = http::PathId(req, "id");
+  PatchBody patch(
+      req, {"name", "account_id", "app_secret", "verify_token", "access_token", "human_agent_enabled", "active"});
+  patch.String("name", 200, true);
+  patch.String("account_id", 128, true);
+  patch.String("app_secret", 512);
+  patch.String("verify_token", 512);
+  patch.String("access_token", 4096, true);
+  patch.Bool("human_agent_enabled");
+  patch.Bool("active");
+  // Secrets are stored sealed or hashed, as at creation.
+  nlohmann::json params = patch.out();
+  if (auto it = params.find("app_secret"); it != params.end()) {
+    params["app_secret_enc"] = crypto::HexEncode(secrets_.Seal(it->get<std::string>()));
+    params.erase("app_secret");
+  }
+  if (auto it = params.find("verify_token"); it != params.end()) {
+    params["verify_token_hash"] = crypto::Sha256Hex(it->get<std::string>());
+    params.erase("verify_token");
+  }
+  if (auto it = params.find("access_token"); it != params.end()) {
+    params["access_token_enc"] =
+        it->is_null() ? nlohmann::json() : nlohmann::json(crypto::HexEncode(secrets_.Seal(it->get<std::string>())));
+    params.erase("access_token");
+  }
+  co_return co_await ApplyChannelPatch(who, req, id, std::move(params));
+}
+
+boost::asio::awaitable<http::Response> SetupApi::DeleteChannel(http::Request& req) {
+  Principal who = co_await auth_.RequireBusiness(req);
+  auto id = http::PathId(req, "id");
+  nlohmann::json params = {{"active", false}};
+  co_return co_await ApplyChannelPatch(who, req, id, std::move(params));
 }
 
 }  // namespace sb::admin

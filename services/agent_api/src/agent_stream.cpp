@@ -24,6 +24,7 @@ struct AgentStream::Session {
   // The fields below are touched on the session's executor only; `wake`
   // is cleared before the timer it points to goes away.
   bool closing = false;
+  bool revoked = false;
   bool open = true;
   bool reading = true;
   // Set by a wake-up that found the session busy reading the outbox (the
@@ -167,6 +168,19 @@ void AgentStream::WakeAll() {
   for (auto& [id, s] : sessions_) Signal(s);
 }
 
+void AgentStream::Revoke(const std::vector<std::int64_t>& agent_ids) {
+  std::lock_guard lock(mu_);
+  for (auto id : agent_ids) {
+    auto [from, to] = sessions_.equal_range(id);
+    for (auto it = from; it != to; ++it) {
+      asio::post(it->second->executor, [s = it->second] {
+        s->revoked = true;
+        if (s->wake) s->wake->cancel();
+      });
+    }
+  }
+}
+
 void AgentStream::CloseAll() {
   closing_ = true;
   std::lock_guard lock(mu_);
@@ -224,7 +238,7 @@ asio::awaitable<void> AgentStream::Serve(http::Request& req, http::WebSocket& so
       asio::detached);
 
   try {
-    while (session->open && !session->closing) {
+    while (session->open && !session->closing && !session->revoked) {
       session->woken = false;
       auto batch = co_await agents_.EventsAfter(session->business_id, session->agent_id, last, kBatch);
       const auto& events = batch.events;
@@ -235,7 +249,9 @@ asio::awaitable<void> AgentStream::Serve(http::Request& req, http::WebSocket& so
         }
         last = e.seq;
       }
-      if (static_cast<int>(events.size()) == kBatch || !session->open || session->closing) continue;
+      if (static_cast<int>(events.size()) == kBatch || !session->open || session->closing || session->revoked) {
+        continue;
+      }
       if (session->woken) continue;  // woken while reading: read again now
       // Events another transaction is numbering become readable at its commit.
       wake.expires_after(batch.numbering_elsewhere ? kNumberingRetry : kPoll);
@@ -264,6 +280,8 @@ asio::awaitable<void> AgentStream::Serve(http::Request& req, http::WebSocket& so
   }
   if (session->closing) {
     co_await socket.Close(1012, "service restart");
+  } else if (session->revoked && socket.is_open()) {
+    co_await socket.Close(1008, "token revoked");
   } else if (socket.is_open()) {
     co_await socket.Close(1011, "event delivery stopped; reconnect with ?after");
   }

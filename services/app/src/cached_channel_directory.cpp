@@ -18,6 +18,7 @@ std::string CachedChannelDirectory::Key(gateway::ChannelKind kind, const gateway
 
 void CachedChannelDirectory::Invalidate() {
   std::lock_guard lock(mu_);
+  ++generation_;
   cache_.clear();
 }
 
@@ -26,8 +27,10 @@ boost::asio::awaitable<std::vector<gateway::KnownChannel>> CachedChannelDirector
   std::vector<gateway::KnownChannel> out;
   std::vector<std::string> ids, accounts;
   auto now = std::chrono::steady_clock::now();
+  std::uint64_t generation = 0;
   {
     std::lock_guard lock(mu_);
+    generation = generation_;
     for (const auto& ref : refs) {
       auto it = cache_.find(Key(kind, ref));
       if (it != cache_.end() && it->second.expires > now) {
@@ -59,6 +62,7 @@ boost::asio::awaitable<std::vector<gateway::KnownChannel>> CachedChannelDirector
     out.push_back(std::move(known));
   }
   std::lock_guard lock(mu_);
+  if (generation != generation_) co_return out;  // changed meanwhile: answer, keep nothing
   if (cache_.size() > kMaxEntries) cache_.clear();
   now = std::chrono::steady_clock::now();
   for (const auto& ref : refs) {

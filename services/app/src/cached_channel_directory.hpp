@@ -37,6 +37,8 @@ class CachedChannelDirectory : public gateway::ChannelDirectory {
   std::chrono::milliseconds ttl_, negative_ttl_;
   std::mutex mu_;
   std::unordered_map<std::string, Entry> cache_;
+  // Bumped by Invalidate(): a lookup that started before it is not cached.
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace sb::app

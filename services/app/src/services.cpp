@@ -60,7 +60,19 @@ App::Services::Services(const Config& c)
                 agent_api::AgentApi::Hooks{[this] { router.Wake(); }, [this] { outbound.Notify(); }}),
       listener(
           c.listen_database_url, "sb_agent_events", [this](const std::string& payload) { OnAgentEvents(payload); },
-          [this] { stream.WakeAll(); }) {
+          [this] {
+            stream.WakeAll();
+            // Invalidations sent while the listener was away are lost.
+            auth.Forget();
+            directory.Invalidate();
+          }),
+      lifecycle(auth, lifecycle_store, setup_store,
+                admin::LifecycleApi::Hooks{[this](std::int64_t agent_id) {
+                                             auth.Forget();
+                                             stream.Revoke(std::vector<std::int64_t>{agent_id});
+                                           },
+                                           [this] { auth.Forget(); }, [this] { router.Wake(); }}) {
+  listener.Subscribe("sb_invalidate", [this](const std::string& payload) { OnInvalidate(payload); });
   registry.AddCallback([this](metrics::Registry& r) {
     r.GetGauge("switchboard_db_pool_in_use", "Pooled database connections running a statement")
         .Set(static_cast<double>(db.InUse()));
@@ -80,6 +92,21 @@ void App::Services::OnAgentEvents(const std::string& payload) {
     if (e.is_array() && e.size() == 3 && e[1].is_number_integer()) agents_to_wake.push_back(e[1].get<std::int64_t>());
   }
   stream.Wake(agents_to_wake);
+}
+
+void App::Services::OnInvalidate(const std::string& payload) {
+  // {"tokens": true, "agents": [ids]} or {"channels": true}, from any process.
+  auto j = nlohmann::json::parse(payload, nullptr, false);
+  if (!j.is_object()) return;
+  if (j.value("tokens", false)) auth.Forget();
+  if (j.value("channels", false)) directory.Invalidate();
+  if (auto agents = j.find("agents"); agents != j.end() && agents->is_array()) {
+    std::vector<std::int64_t> ids;
+    for (const auto& id : *agents) {
+      if (id.is_number_integer()) ids.push_back(id.get<std::int64_t>());
+    }
+    stream.Revoke(ids);
+  }
 }
 
 App::Services::~Services() {
@@ -175,10 +202,41 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   r.Add("PUT", "/v1/orders/{order_ref}", Bind(routing, &admin::RoutingSetupApi::PutOrder));
   r.Add("PUT", "/v1/products/{sku}", Bind(routing, &admin::RoutingSetupApi::PutProduct));
 
+  // Day-two operations: read, change, deactivate; keys; erasure.
+  auto* lifecycle = s ? &s->lifecycle : nullptr;
+  auto* erasure = s ? &s->erasure : nullptr;
+  r.Add("GET", "/v1/channels/{id}", Bind(setup, &admin::SetupApi::GetChannel));
+  r.Add("PATCH", "/v1/channels/{id}", Bind(setup, &admin::SetupApi::PatchChannel));
+  r.Add("DELETE", "/v1/channels/{id}", Bind(setup, &admin::SetupApi::DeleteChannel));
+  r.Add("GET", "/v1/queues", Bind(lifecycle, &admin::LifecycleApi::ListQueues));
+  r.Add("GET", "/v1/queues/{id}", Bind(lifecycle, &admin::LifecycleApi::GetQueue));
+  r.Add("PATCH", "/v1/queues/{id}", Bind(lifecycle, &admin::LifecycleApi::PatchQueue));
+  r.Add("DELETE", "/v1/queues/{id}", Bind(lifecycle, &admin::LifecycleApi::DeleteQueue));
+  r.Add("GET", "/v1/agents", Bind(lifecycle, &admin::LifecycleApi::ListAgents));
+  r.Add("GET", "/v1/agents/{id}", Bind(lifecycle, &admin::LifecycleApi::GetAgent));
+  r.Add("PATCH", "/v1/agents/{id}", Bind(lifecycle, &admin::LifecycleApi::PatchAgent));
+  r.Add("DELETE", "/v1/agents/{id}", Bind(lifecycle, &admin::LifecycleApi::DeleteAgent));
+  r.Add("POST", "/v1/agents/{id}/token", Bind(lifecycle, &admin::LifecycleApi::RotateAgentToken));
+  r.Add("GET", "/v1/orders", Bind(lifecycle, &admin::LifecycleApi::ListOrders));
+  r.Add("GET", "/v1/orders/{order_ref}", Bind(lifecycle, &admin::LifecycleApi::GetOrder));
+  r.Add("PATCH", "/v1/orders/{order_ref}", Bind(lifecycle, &admin::LifecycleApi::PatchOrder));
+  r.Add("DELETE", "/v1/orders/{order_ref}", Bind(lifecycle, &admin::LifecycleApi::DeleteOrder));
+  r.Add("GET", "/v1/products", Bind(lifecycle, &admin::LifecycleApi::ListProducts));
+  r.Add("GET", "/v1/products/{sku}", Bind(lifecycle, &admin::LifecycleApi::GetProduct));
+  r.Add("PATCH", "/v1/products/{sku}", Bind(lifecycle, &admin::LifecycleApi::PatchProduct));
+  r.Add("DELETE", "/v1/products/{sku}", Bind(lifecycle, &admin::LifecycleApi::DeleteProduct));
+  r.Add("POST", "/v1/keys/rotate", Bind(lifecycle, &admin::LifecycleApi::RotateBusinessKey));
+  r.Add("DELETE", "/v1/contacts/{id}", Bind(erasure, &admin::ErasureApi::DeleteContact));
+  r.Add("POST", "/meta/data-deletion", Bind(erasure, &admin::ErasureApi::MetaDataDeletion));
+  r.Add("GET", "/meta/data-deletion/{code}", Bind(erasure, &admin::ErasureApi::DataDeletionStatus));
   auto* metrics = s ? &s->metrics_api : nullptr;
   r.Add("PUT", "/v1/ads/{ad_id}", Bind(metrics, &admin::MetricsApi::PutAd));
   r.Add("GET", "/v1/metrics/summary", Bind(metrics, &admin::MetricsApi::Summary));
   r.Add("PUT", "/v1/templates/{name}", Bind(s ? &s->template_api : nullptr, &admin::TemplateApi::Put));
+  r.Add("GET", "/v1/ads", Bind(lifecycle, &admin::LifecycleApi::ListAds));
+  r.Add("GET", "/v1/ads/{ad_id}", Bind(lifecycle, &admin::LifecycleApi::GetAd));
+  r.Add("PATCH", "/v1/ads/{ad_id}", Bind(lifecycle, &admin::LifecycleApi::PatchAd));
+  r.Add("DELETE", "/v1/ads/{ad_id}", Bind(lifecycle, &admin::LifecycleApi::DeleteAd));
 
   r.Add("POST", "/v1/agent/status", Bind(agent, &agent_api::AgentApi::SetStatus));
   r.Add("GET", "/v1/agent/conversations", Bind(agent, &agent_api::AgentApi::Conversations));

@@ -12,6 +12,8 @@
 #include "sb/admin/authenticator.hpp"
 #include "sb/admin/conversation_api.hpp"
 #include "sb/admin/dashboard_page.hpp"
+#include "sb/admin/erasure_api.hpp"
+#include "sb/admin/lifecycle_api.hpp"
 #include "sb/admin/metrics_api.hpp"
 #include "sb/admin/routing_setup_api.hpp"
 #include "sb/admin/setup_api.hpp"
@@ -32,6 +34,7 @@
 #include "sb/store/event_listener.hpp"
 #include "sb/store/group_commit_writer.hpp"
 #include "sb/store/lease.hpp"
+#include "sb/store/lifecycle_repository.hpp"
 #include "sb/store/metrics_repository.hpp"
 #include "sb/store/presence_repository.hpp"
 #include "sb/store/repositories.hpp"
@@ -102,11 +105,17 @@ struct App::Services {
   store::QueueStatsRepository queue_stats{db};
   QueueGauges queue_gauges{queue_stats, registry};
   admin::DashboardPage dashboard;
+  store::LifecycleRepository lifecycle_store{db};
+  admin::LifecycleApi lifecycle;
+  admin::ErasureApi erasure{auth, lifecycle_store, secrets, config.public_url};
 
   /// True while a statement succeeded in the last 2 s.
   bool DatabaseReady() const;
   /// A NOTIFY on sb_agent_events arrived (from this or another process).
   void OnAgentEvents(const std::string& payload);
+  /// A NOTIFY on sb_invalidate: tokens were revoked or channels changed
+  /// (in this or another process); forget what the caches hold.
+  void OnInvalidate(const std::string& payload);
 };
 
 /// Seals every secret still under an older key with the current one.

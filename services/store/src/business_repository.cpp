@@ -29,6 +29,7 @@ boost::asio::awaitable<std::optional<TokenOwner>> BusinessRepository::FindToken(
     o.business_id = rows[0][0].as<std::int64_t>();
     o.role = rows[0][1].as<std::string>();
     if (!rows[0][2].is_null()) o.agent_id = rows[0][2].as<std::int64_t>();
+    if (!rows[0][3].is_null()) o.expires_in_ms = rows[0][3].as<std::int64_t>();
     owner = std::move(o);
   });
   co_return owner;

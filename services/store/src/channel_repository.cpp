@@ -29,10 +29,36 @@ boost::asio::awaitable<std::string> ChannelRepository::Create(const NewChannel& 
   co_return out;
 }
 
-boost::asio::awaitable<std::string> ChannelRepository::List(std::int64_t business_id) {
-  std::string out;
-  co_await db_.Run("channels/list", [&](Session& s) {
-    out = s.Exec("channels/list", std::to_string(business_id), public_url_)[0][0].as<std::string>();
+boost::asio::awaitable<Page> ChannelRepository::List(std::int64_t business_id, std::optional<std::int64_t> after,
+                                                     int limit) {
+  auto param = nlohmann::json{
+      {"business_id", business_id},
+      {"after", after ? nlohmann::json(*after) : nlohmann::json()},
+      {"limit",
+       limit}}.dump();
+  Page page;
+  co_await db_.Run("channels/page",
+                   [&](Session& s) { page = ToPage(s.Exec("channels/page", param, public_url_), limit); });
+  co_return page;
+}
+
+boost::asio::awaitable<std::optional<std::string>> ChannelRepository::Get(std::int64_t business_id, std::int64_t id) {
+  std::optional<std::string> out;
+  co_await db_.Run("channels/get", [&](Session& s) {
+    auto rows = s.Exec("channels/get", std::to_string(business_id), std::to_string(id), public_url_);
+    if (!rows.empty()) out = rows[0][0].as<std::string>();
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::optional<std::string>> ChannelRepository::Patch(const std::string& params_json,
+                                                                            const AuditEntry& audit) {
+  std::optional<std::string> out;
+  co_await db_.Run("channels/patch", [&](Session& s) {
+    auto rows = s.Exec("channels/patch", params_json, public_url_);
+    if (rows.empty()) return;
+    out = rows[0][0].as<std::string>();
+    RecordAudit(s, audit);
   });
   co_return out;
 }

@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include <chrono>
+#include <memory>
 
 #include "sb/store/database.hpp"
 
@@ -32,6 +33,10 @@ EventListener::EventListener(std::string database_url, std::string channel,
 
 EventListener::~EventListener() { Stop(); }
 
+void EventListener::Subscribe(std::string channel, std::function<void(const std::string&)> on_notify) {
+  more_.emplace_back(std::move(channel), std::move(on_notify));
+}
+
 void EventListener::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
@@ -47,6 +52,8 @@ void EventListener::Loop() {
     try {
       pqxx::connection conn(url_);
       Receiver receiver(conn, channel_, on_notify_);
+      std::vector<std::unique_ptr<Receiver>> others;
+      for (auto& [channel, fn] : more_) others.push_back(std::make_unique<Receiver>(conn, channel, fn));
       // LISTEN is issued by the receiver; anything sent while we were away
       // is lost, so listeners resync now.
       if (on_reconnect_) on_reconnect_();

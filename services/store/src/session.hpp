@@ -42,14 +42,14 @@ inline DbFailure ClassifyFailure(const std::exception& e) {
 /// "<group>/<name>"); aborts on an unknown name (a build error, really).
 const std::string& Sql(std::string_view name);
 
-/// A page from rows of (id, rendered json) fetched with one row more than
-/// `limit`: a full extra row means a next page, starting after the last
-/// kept id.
+/// A page from rows of (cursor, rendered json) fetched with one row more
+/// than `limit`: a full extra row means a next page, starting after the
+/// last kept row's cursor (an id, or a key such as an order reference).
 inline Page ToPage(const pqxx::result& rows, int limit) {
   Page page;
   for (const auto& row : rows) {
     if (static_cast<int>(page.items.size()) == limit) {
-      page.next_cursor = std::to_string(rows[static_cast<pqxx::result::size_type>(limit - 1)][0].as<std::int64_t>());
+      page.next_cursor = rows[static_cast<pqxx::result::size_type>(limit - 1)][0].as<std::string>();
       break;
     }
     page.items.push_back(row[1].as<std::string>());

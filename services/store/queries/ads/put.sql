@@ -7,7 +7,7 @@ a AS (
   FROM p
   ON CONFLICT (business_id, ad_id) DO UPDATE
     SET name = EXCLUDED.name, campaign = EXCLUDED.campaign, spend_cents = EXCLUDED.spend_cents,
-        currency = EXCLUDED.currency, updated_at = now()
+        currency = EXCLUDED.currency, active = true, updated_at = now()
   RETURNING *
 )
 SELECT json_build_object('ad_id', ad_id, 'name', name, 'campaign', campaign, 'spend_cents', spend_cents,

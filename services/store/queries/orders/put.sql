@@ -11,7 +11,7 @@ o AS (
   ON CONFLICT (business_id, order_ref) DO UPDATE
     SET customer_external_id = EXCLUDED.customer_external_id, customer_phone = EXCLUDED.customer_phone,
         status = EXCLUDED.status, carrier = EXCLUDED.carrier, tracking_url = EXCLUDED.tracking_url,
-        eta = EXCLUDED.eta, total_cents = EXCLUDED.total_cents, currency = EXCLUDED.currency, updated_at = now()
+        eta = EXCLUDED.eta, total_cents = EXCLUDED.total_cents, currency = EXCLUDED.currency, active = true, updated_at = now()
   RETURNING *
 )
 SELECT json_build_object('order_ref', order_ref, 'customer_external_id', customer_external_id,

@@ -7,7 +7,7 @@ r AS (
   FROM p
   ON CONFLICT (business_id, sku) DO UPDATE
     SET name = EXCLUDED.name, stock = EXCLUDED.stock, price_cents = EXCLUDED.price_cents,
-        currency = EXCLUDED.currency, updated_at = now()
+        currency = EXCLUDED.currency, active = true, updated_at = now()
   RETURNING *
 )
 SELECT json_build_object('sku', sku, 'name', name, 'stock', stock, 'price_cents', price_cents,

@@ -1,3 +1,4 @@
--- Which of the ids in $2 (a JSON array) are queues of business $1.
+-- Which of the ids in $2 (a JSON array) are active queues of business $1
+-- (a deactivated queue takes no new conversations, agents or rules).
 SELECT id FROM queues
-WHERE business_id = $1::bigint AND id IN (SELECT (json_array_elements_text($2::json))::bigint)
+WHERE business_id = $1::bigint AND active AND id IN (SELECT (json_array_elements_text($2::json))::bigint)

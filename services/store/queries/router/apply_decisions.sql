@@ -1,9 +1,19 @@
 -- Records the router's decisions. $1: [{business_id, id, intent, queue_id, bot, status, event}] where
 -- status is 'bot' (a bot keeps the conversation) or 'waiting' (queued for an agent), and event names
 -- what happened (routed, bot_answered, handover); routed is not recorded as an event.
-WITH d AS (
+-- A decided queue that was deactivated takes nothing new: the business's
+-- default queue gets the conversation instead.
+WITH input AS (
   SELECT * FROM json_to_recordset($1::json)
        AS d(business_id bigint, id bigint, intent text, queue_id bigint, bot text, status text, event text, detail json)
+),
+d AS (
+  SELECT i.business_id, i.id, i.intent,
+         CASE WHEN i.queue_id IS NULL OR q.active THEN i.queue_id
+              ELSE (SELECT r.default_queue_id FROM routing_rules r WHERE r.business_id = i.business_id) END AS queue_id,
+         i.bot, i.status, i.event, i.detail
+  FROM input i
+  LEFT JOIN queues q ON q.business_id = i.business_id AND q.id = i.queue_id
 ),
 upd AS (
   UPDATE conversations v

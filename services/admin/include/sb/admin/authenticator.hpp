@@ -1,9 +1,11 @@
 #pragma once
 /// Bearer-token authentication: the platform admin token from the
 /// environment, business keys and agent tokens looked up by SHA-256 hash
-/// (cached briefly). Every authenticated business key and agent token takes
-/// a token from its business's rate-limit bucket (429 when empty); the
-/// admin token is not limited. Thread-safe.
+/// (cached for `cache_ttl`, never past a token's own expiry; Forget() drops
+/// the cache when tokens are revoked here or, via NOTIFY, in another
+/// process). Every authenticated business key and agent token takes a
+/// token from its business's rate-limit bucket (429 when empty); the admin
+/// token is not limited. Thread-safe.
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
@@ -43,6 +45,8 @@ class Authenticator {
   /// 401 without a valid token; 403 for a valid token that is not the
   /// platform admin token.
   boost::asio::awaitable<void> RequireAdmin(const http::Request& req);
+  /// Forgets every cached token (some were revoked or rotated).
+  void Forget();
 
  private:
   store::BusinessRepository& businesses_;
@@ -55,6 +59,8 @@ class Authenticator {
     std::chrono::steady_clock::time_point expires;
   };
   std::unordered_map<std::string, Cached> cache_;
+  // Bumped by Forget(): a lookup that started before it is not cached.
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace sb::admin

@@ -24,9 +24,6 @@ class RoutingSetupApi {
   boost::asio::awaitable<http::Response> PutProduct(http::Request& req);
 
  private:
-  /// 400 naming the first id that is not one of the business's queues.
-  boost::asio::awaitable<void> RequireQueues(std::int64_t business_id, const std::vector<std::int64_t>& ids,
-                                             const std::string& field);
   Authenticator& auth_;
   store::SetupRepository& setup_;
   std::function<void(std::int64_t)> on_routing_changed_;

@@ -46,6 +46,9 @@ class AgentStream {
   void Wake(const std::vector<std::int64_t>& agent_ids);
   /// Wake every socket (after a reconnect of the listener, or new messages).
   void WakeAll();
+  /// Close these agents' sockets with 1008 (their tokens were revoked or
+  /// the agent deactivated; any thread).
+  void Revoke(const std::vector<std::int64_t>& agent_ids);
   /// Close every socket with 1012 (service restart); new ones are refused.
   void CloseAll();
   std::size_t Connected() const;

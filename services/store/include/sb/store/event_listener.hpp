@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace sb::store {
 
@@ -14,6 +16,8 @@ class EventListener {
   EventListener(std::string database_url, std::string channel, std::function<void(const std::string&)> on_notify,
                 std::function<void()> on_reconnect);
   ~EventListener();
+  /// Also LISTEN on `channel` (on the same connection); call before Start().
+  void Subscribe(std::string channel, std::function<void(const std::string&)> on_notify);
   void Start();
   void Stop();
 
@@ -22,6 +26,7 @@ class EventListener {
   std::string url_, channel_;
   std::function<void(const std::string&)> on_notify_;
   std::function<void()> on_reconnect_;
+  std::vector<std::pair<std::string, std::function<void(const std::string&)>>> more_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

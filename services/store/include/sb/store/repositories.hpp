@@ -27,6 +27,8 @@ struct TokenOwner {
   std::int64_t business_id = 0;
   std::string role;  // business | agent
   std::optional<std::int64_t> agent_id;
+  /// Milliseconds until the token expires (a rotated key in its grace period).
+  std::optional<std::int64_t> expires_in_ms;
 };
 
 class BusinessRepository {
@@ -67,7 +69,13 @@ class ChannelRepository {
   /// Throws Conflict when the kind + external id is registered already.
   /// Records `audit` with the channel.
   boost::asio::awaitable<std::string> Create(const NewChannel& channel, const AuditEntry& audit);
-  boost::asio::awaitable<std::string> List(std::int64_t business_id);
+  /// A page of the business's channels by id, after `after`.
+  boost::asio::awaitable<Page> List(std::int64_t business_id, std::optional<std::int64_t> after, int limit);
+  boost::asio::awaitable<std::optional<std::string>> Get(std::int64_t business_id, std::int64_t id);
+  /// {business_id, id, name?, account_id?, app_secret_enc?, verify_token_hash?, access_token_enc?,
+  /// human_agent_enabled?, active?}: absent keeps, null clears. Every process's channel cache is told at
+  /// commit (NOTIFY sb_invalidate). nullopt when not the business's.
+  boost::asio::awaitable<std::optional<std::string>> Patch(const std::string& params_json, const AuditEntry& audit);
   boost::asio::awaitable<std::vector<ChannelSecret>> Resolve(const std::string& kind,
                                                              const std::vector<std::string>& ids,
                                                              const std::vector<std::string>& accounts);

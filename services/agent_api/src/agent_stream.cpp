@@ -130,7 +130,11 @@ asio::awaitable<admin::Principal> AgentStream::Authenticate(http::Request& req) 
     std::string hash = crypto::Sha256Hex(*ticket);
     auto who = co_await presence_.UseTicket(hash);
     if (!who) throw http::HttpError(401, "unauthorized", "the stream ticket is unknown, used or expired");
-    co_return admin::Principal{admin::Principal::Role::kAgent, who->first, who->second};
+    admin::Principal agent;
+    agent.role = admin::Principal::Role::kAgent;
+    agent.business_id = who->first;
+    agent.agent_id = who->second;
+    co_return agent;
   }
   std::string subprotocol = ProtocolToken(req);
   if (req.BearerToken().empty() && !subprotocol.empty()) {

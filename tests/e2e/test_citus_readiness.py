@@ -26,6 +26,15 @@ GLOBAL_TABLES = {
     "process_leases",
     # The migration runner's ledger. Citus: coordinator-local.
     "schema_migrations",
+    # Global lookup: a one-time agent stream ticket by its hash (the ticket is
+    # all a browser sends). Citus: reference table, like api_tokens.
+    "stream_tickets",
+    # Global lookup: Meta's data-deletion status URL names only a confirmation
+    # code. A few rows. Citus: reference table.
+    "data_deletion_requests",
+    # The one row that numbers agent events in commit order across every
+    # business. Must become per business before sharding (deploy/SCALING.md).
+    "agent_event_sequencer",
 }
 
 # Statements not bound to one business, and why.
@@ -48,6 +57,19 @@ UNSCOPED_STATEMENTS = {
     "maintenance/ensure_archive_partitions": "housekeeping: partition DDL",
     "maintenance/stale_statistics": "catalog statistics",
     "archive/since": "`switchboard reprocess`: archived bodies of every business since a time",
+    "agent/sequence_events": "numbers committed agent events of every business (one sequencer row; SCALING.md)",
+    "maintenance/prune_agent_events": "housekeeping over every business (and the sequencer)",
+    "presence/heartbeat": "the agents whose sockets this process holds, business_id per row",
+    "presence/sweep": "presence sweep over every business (agents without a stream past the timeout)",
+    "profiles/claim": "outbound sender: claims contacts of every business whose profile is unknown",
+    "queues/depths": "/metrics: the deepest queues of every business (operator view)",
+    "secrets/stale": "`switchboard reencrypt-secrets`: channels of every business under an old key",
+    # -- global lookups added with stream tickets and Meta's data-deletion callback
+    "presence/use_ticket": "global lookup: stream_tickets by ticket hash",
+    "data_deletion/candidates": "Meta's callback names an app-scoped user id only: channels of every business "
+                                "by kind, then contacts by business (multi-shard; rare)",
+    "data_deletion/record": "data_deletion_requests (global, by confirmation code)",
+    "data_deletion/status": "data_deletion_requests (global, by confirmation code)",
     # -- group commit: one batch holds many businesses' webhooks; every row carries its business_id
     "ingest/ingest_messages": "group commit: business_id per row of the batch",
     "ingest/archive_bodies": "group commit: business_id per row of the batch",
@@ -59,6 +81,8 @@ UNSCOPED_STATEMENTS = {
     "businesses/timezone_exists": "reads pg_timezone_names",
     "health/ping": "SELECT 1",
     "router/notify": "pg_notify",
+    "tokens/notify_agent_revoked": "pg_notify",
+    "metrics/work_mem": "set_config (transaction-local)",
     "leases/hold": "process_leases (global)",
     "leases/release": "process_leases (global)",
     "schema/applied": "schema_migrations",

@@ -130,7 +130,7 @@ def put_template(t, w):
 
 
 def stream_ticket(t, w):
-    t.expect(t.call("POST", "/v1/agent/stream-ticket", w.b_agent, {}), 200, "B's agent's ticket")
+    t.expect(t.call("POST", "/v1/agent/stream-ticket", w.b_agent, {}), 201, "B's agent's ticket")
     t.expect(t.call("POST", "/v1/agent/stream-ticket", w.b_key, {}), 403, "B's key")
 
 

@@ -82,6 +82,25 @@ def uid(prefix=""):
     return f"{prefix}{int(time.time() * 1000) % 10**9}{secrets.token_hex(4)}"
 
 
+def wa_id():
+    """A WhatsApp contact id: digits only."""
+    return "1555" + "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+class LogsOfProcessesOnFailure:
+    """TestCase mixin: a failing test prints the log tail of each server in
+    the class's `servers` list, named A, B, ..."""
+
+    def run(self, result=None):
+        before = (len(result.failures), len(result.errors)) if result is not None else None
+        out = super().run(result)
+        if result is not None and (len(result.failures), len(result.errors)) != before:
+            for name, server in zip("ABCDEFGH", getattr(type(self), "servers", [])):
+                server.keep_logs = True
+                print(f"\n[{self.id()}] failed; log of process {name}:\n{server.log_tail(40)}", file=sys.stderr)
+        return out
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

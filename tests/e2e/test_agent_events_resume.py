@@ -20,7 +20,7 @@ import time
 import unittest
 
 import harness
-from harness import uid
+from harness import uid, wa_id
 from ws_client import HandshakeError, WebSocket
 
 try:
@@ -37,11 +37,8 @@ OFFLINE_FOR = 0.6     # and the client is away this long while events go on
 SETTLE = 10.0
 
 
-def wa_id():
-    return "1555" + "".join(secrets.choice("0123456789") for _ in range(8))
 
-
-class ResumeTest(unittest.TestCase):
+class ResumeTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
     maxDiff = 4000
 
     @classmethod
@@ -74,14 +71,6 @@ class ResumeTest(unittest.TestCase):
             cls.db.drop()
             super().tearDownClass()
 
-    def run(self, result=None):
-        before = (len(result.failures), len(result.errors)) if result is not None else None
-        out = super().run(result)
-        if result is not None and (len(result.failures), len(result.errors)) != before:
-            for name, server in zip("AB", getattr(type(self), "servers", [])):
-                server.keep_logs = True
-                print(f"\n[{self.id()}] failed; log of process {name}:\n{server.log_tail(40)}", file=sys.stderr)
-        return out
 
     # ---- helpers
 

@@ -19,7 +19,7 @@ import unittest
 import urllib.parse
 
 import harness
-from harness import uid
+from harness import uid, wa_id
 from ws_client import HandshakeError, WebSocket
 
 TIMEOUT_S = 2
@@ -29,11 +29,8 @@ SLACK_S = 1.5
 ROUTE_TIMEOUT = 3.0
 
 
-def wa_id():
-    return "1555" + "".join(secrets.choice("0123456789") for _ in range(8))
 
-
-class PresenceTest(unittest.TestCase):
+class PresenceTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
     maxDiff = 4000
 
     @classmethod
@@ -79,14 +76,6 @@ class PresenceTest(unittest.TestCase):
             cls.db.drop()
             super().tearDownClass()
 
-    def run(self, result=None):
-        before = (len(result.failures), len(result.errors)) if result is not None else None
-        out = super().run(result)
-        if result is not None and (len(result.failures), len(result.errors)) != before:
-            for name, server in zip("AB", getattr(type(self), "servers", [])):
-                server.keep_logs = True
-                print(f"\n[{self.id()}] failed; log of process {name}:\n{server.log_tail(40)}", file=sys.stderr)
-        return out
 
     # ---- helpers
 

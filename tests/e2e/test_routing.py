@@ -14,7 +14,7 @@ import unittest
 import urllib.parse
 
 import harness
-from harness import ADMIN_TOKEN, TIME_RE, sql_literal, uid
+from harness import ADMIN_TOKEN, TIME_RE, sql_literal, uid, wa_id
 
 try:
     import openapi_spec as spec
@@ -37,10 +37,6 @@ ORDER_FIELDS = {"order_ref", "customer_external_id", "customer_phone", "status",
                 "eta", "total_cents", "currency", "updated_at"}
 PRODUCT_FIELDS = {"sku", "name", "stock", "price_cents", "currency", "updated_at"}
 
-
-def wa_id():
-    """A WhatsApp contact id: digits only."""
-    return "1555" + "".join(secrets.choice("0123456789") for _ in range(8))
 
 
 class RoutingCase(harness.ServerTestCase):

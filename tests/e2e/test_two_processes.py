@@ -62,7 +62,7 @@ SHUTDOWN_TIMEOUT = 10.0
 NOTIFY_DELAY = 0.5
 
 
-class TwoProcessTest(unittest.TestCase):
+class TwoProcessTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
     maxDiff = 4000
 
     @classmethod
@@ -99,15 +99,6 @@ class TwoProcessTest(unittest.TestCase):
             cls.db.drop()
             super().tearDownClass()
 
-    def run(self, result=None):
-        before = (len(result.failures), len(result.errors)) if result is not None else None
-        out = super().run(result)
-        if result is not None and (len(result.failures), len(result.errors)) != before:
-            for name, server in zip("AB", getattr(type(self), "servers", [])):
-                server.keep_logs = True
-                print(f"\n[{self.id()}] failed; log of process {name}:\n{server.log_tail(40)}",
-                      file=sys.stderr)
-        return out
 
     # ------------------------------------------------------------------ helpers
 

@@ -256,7 +256,10 @@ def backend_drop(duration_s=10.0, interval_s=0.3, rate_per_kind=80, conf=None):
 
 def overload(burst_s=4.0, multiple=3.0, measure_s=3.0, after_s=6.0, conf=None, burst_timeout_ms=10000,
              max_answer_s=META_TIMEOUT_S + 1.0):
-    rig = Rig(conf=conf, agents=2)
+    # The burst may hold up to 12,000 connections: the server's connection
+    # limit (SWITCHBOARD_MAX_CONNECTIONS, 10,000 by default) must not be what
+    # it runs into, or refused connections would stand for overload answers.
+    rig = Rig(conf=conf, agents=2, server_env={"SWITCHBOARD_MAX_CONNECTIONS": "16000"})
     problems = []
     try:
         # Capacity: closed loop on enough connections that group commit

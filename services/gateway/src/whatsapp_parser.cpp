@@ -166,7 +166,7 @@ std::optional<std::string> StatusError(const Json& status) {
 void OnStatus(const ChangeContext& ctx, const Json& st) {
   auto id = Id(st, "id");
   auto status = String(st, "status");
-  if (!id || !status) {
+  if (!id || !status || status->empty()) {  // an empty status updates nothing
     ++ctx.out.ignored;
     return;
   }

@@ -174,6 +174,18 @@ TEST(WhatsappParser, StatusesIncludingFailedWithError) {
   EXPECT_EQ(p.statuses[3].error, "131047: Re-engagement message");
 }
 
+// Found by the whatsapp_webhook fuzz target: a status without a value
+// updates nothing and is skipped, not stored as an empty status.
+TEST(WhatsappParser, AnEmptyStatusIsIgnored) {
+  auto p = MustParse(R"({"object":"whatsapp_business_account","entry":[{"id":"WABA1","changes":[{"field":"messages",
+    "value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"PNID1"},"statuses":[
+    {"id":"wamid.out1","status":"sent","timestamp":"1700000019","recipient_id":"34600111222"},
+    {"id":"wamid.out1","status":"","recipient_id":"34600111222"}]}}]}]})");
+  ASSERT_EQ(p.statuses.size(), 1u);
+  EXPECT_EQ(p.statuses[0].status, "sent");
+  EXPECT_EQ(p.ignored, 1);
+}
+
 TEST(WhatsappParser, UnknownTypesAreUnsupportedMessages) {
   auto p = MustParse(samples::kWhatsappUnsupported);
   ASSERT_EQ(p.messages.size(), 5u);

@@ -78,6 +78,23 @@ class AuditLogTest(RoutingCase):
         self.assertEqual([len(p) for p in pages], [2, 2, 1])
         self.assertEqual([i["id"] for i in paged], [i["id"] for i in items])
 
+    def test_deactivating_an_agent_by_patch_is_one_change(self):
+        key, _, _ = self.business()
+        queue = self.queue(key)
+        agent = self.agent(key, [queue["id"]], name="Ana")
+        before, _ = self.audit(key)
+        r = self.http.request("PATCH", f"/v1/agents/{agent['id']}", json_body={"active": False, "capacity": 3},
+                              token=key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["active"], r.json["capacity"], r.json["status"]), (False, 3, "offline"))
+        self.assertEqual(self.http.get("/v1/agent/conversations", token=agent["token"]).status, 401,
+                         "the token of an agent deactivated by PATCH")
+        after, _ = self.audit(key)
+        new = after[:len(after) - len(before)]
+        self.assertEqual([(i["action"], i["resource"]) for i in new],
+                         [("deactivate", {"type": "agent", "id": str(agent["id"])})], f"one entry: {new!r}")
+        self.assertEqual(new[0]["summary"], {"capacity": 3}, "the other changes of the same request")
+
     def test_a_refused_change_leaves_no_row(self):
         key, phone, _ = self.business()
         before, _ = self.audit(key)

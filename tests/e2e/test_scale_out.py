@@ -297,6 +297,30 @@ class SplitRolesTest(PgBouncerCase):
         self.assertEqual(p.returncode, 1, p)
         self.assertIn("unknown role 'teleporter'", p.stderr.decode())
 
+    def test_a_channel_change_reaches_the_gateway_instance_at_once(self):
+        # The gateway caches channels for 10 s; the NOTIFY sent by the core
+        # instance's change must make it forget them well before that.
+        gw = harness.Api(harness.Http(*self.gateway.address))
+        api = harness.Api(harness.Http(*self.core.address))
+        try:
+            b = self.set_up_business(api)
+            body = harness.message_body("whatsapp", b["phone"], uid("56"), "wamid." + uid(), "hello")
+            r = gw.post_webhook("whatsapp", body, secret=b["secret"])
+            self.assertEqual((r.status, (r.json or {}).get("messages")), (200, 1), repr(r))  # now cached
+            channel = api.list_all("/v1/channels", b["key"])[0][0]["id"]
+            r = api.http.request("DELETE", f"/v1/channels/{channel}", token=b["key"])
+            self.assertEqual(r.status, 200, repr(r))
+            t0 = time.monotonic()
+            fresh = harness.message_body("whatsapp", b["phone"], uid("56"), "wamid." + uid(), "after")
+            wait_for("the deactivated channel's webhooks ignored by the gateway", lambda: (
+                gw.post_webhook("whatsapp", fresh, secret=b["secret"]).json or {}).get("status") == "ignored",
+                timeout=4.0)
+            print(f"gateway ignored the deactivated channel {time.monotonic() - t0:.2f} s after the change",
+                  file=sys.stderr)
+        finally:
+            gw.http.close()
+            api.http.close()
+
     def test_agent_flow_across_a_gateway_and_a_core_instance(self):
         fake_call(self.fake_base, "POST", "/_reset", {})
         gw = harness.Api(harness.Http(*self.gateway.address))

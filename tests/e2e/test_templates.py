@@ -170,7 +170,12 @@ class TemplateTest(harness.ServerTestCase):
                            ({"template": "hello_again"}, "invalid_field"),
                            ({"template": {"name": "hello_again"}}, "missing_field"),
                            ({"template": {"name": "hello_again", "language": "en", "x": 1}}, "unknown_field"),
-                           ({"template": {"name": "hello_again", "language": "en", "params": [1]}}, "invalid_field")):
+                           ({"template": {"name": "hello_again", "language": "en", "params": [1]}}, "invalid_field"),
+                           # NUL cannot be stored: a clear 400, not a failed insert.
+                           ({"template": {"name": "hello\u0000again", "language": "en"}}, "invalid_field"),
+                           ({"template": {"name": "hello_again", "language": "e\u0000"}}, "invalid_field"),
+                           ({"template": {"name": "hello_again", "language": "en", "params": ["a\u0000"]}},
+                            "invalid_field")):
             self.assertError(self.send(cid, body), 400, code, f"{body}")
 
     def test_template_registration_validation_and_walls(self):
@@ -284,6 +289,9 @@ class TemplateTest(harness.ServerTestCase):
                           ({"media": {"type": "image"}}, "missing_field"),
                           ({"media": {"type": "image", "url": "https://x.example.com/a", "x": 1}}, "unknown_field"),
                           ({"media": {"type": "image", "url": "https://x.example.com/a"}, "text": "x"},
+                           "invalid_field"),
+                          ({"media": {"type": "image", "url": "https://x.example.com/a\u0000b"}}, "invalid_field"),
+                          ({"media": {"type": "image", "url": "https://x.example.com/a", "caption": "a\u0000"}},
                            "invalid_field")):
             self.assertError(self.send(mcid, bad), 400, code, f"{bad}")
         # Attachments are free-form messages: the window applies.

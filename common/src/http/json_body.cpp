@@ -20,16 +20,14 @@ std::optional<std::int64_t> ParseInt(std::string_view text) {
   return v;
 }
 
-// Control characters other than tab, CR and LF have no business in names
-// and ids; NUL cannot be stored at all.
-bool HasControl(const std::string& s) {
+}  // namespace
+
+bool HasControlCharacters(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
     return u < 0x20 && c != '\t' && c != '\n' && c != '\r';
   });
 }
-
-}  // namespace
 
 JsonBody::JsonBody(const Request& req, std::initializer_list<std::string_view> allowed) {
   auto parsed = json::ParseLimited(req.body);
@@ -61,7 +59,7 @@ std::optional<std::string> JsonBody::OptionalString(std::string_view field, std:
   auto s = it->get<std::string>();
   if (s.empty()) throw Invalid(field, "must not be empty");
   if (s.size() > max_len) throw Invalid(field, "must be at most " + std::to_string(max_len) + " bytes");
-  if (HasControl(s)) throw Invalid(field, "must not contain control characters");
+  if (HasControlCharacters(s)) throw Invalid(field, "must not contain control characters");
   return s;
 }
 
@@ -150,7 +148,7 @@ std::vector<std::string> JsonBody::OptionalStringArray(std::string_view field, s
     if (!v.is_string() || v.get<std::string>().empty()) throw Invalid(path, "must be a non-empty string");
     if (v.get<std::string>().size() > max_len)
       throw Invalid(path, "must be at most " + std::to_string(max_len) + " bytes");
-    if (HasControl(v.get<std::string>())) throw Invalid(path, "must not contain control characters");
+    if (HasControlCharacters(v.get<std::string>())) throw Invalid(path, "must not contain control characters");
     out.push_back(v.get<std::string>());
   }
   return out;

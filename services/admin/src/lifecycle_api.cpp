@@ -167,13 +167,15 @@ boost::asio::awaitable<http::Response> LifecycleApi::PatchAgent(http::Request& r
   if (deactivate) params.erase("active");
   nlohmann::json summary = params;
   if (queues) summary["queue_ids"] = nlohmann::json::parse(*queues);
-  auto audit = AuditEntryFor(who, req, "update", "agent", summary);
+  // Deactivating through PATCH is one change, recorded once, with whatever
+  // else the request changed.
+  auto audit = AuditEntryFor(who, req, deactivate ? "deactivate" : "update", "agent", summary);
   audit.resource_id = std::to_string(id);
   params["business_id"] = who.business_id;
   params["id"] = id;
-  auto changed = co_await lifecycle_.PatchAgent(params.dump(), queues, audit);
+  auto changed = co_await lifecycle_.PatchAgent(params.dump(), queues, deactivate, audit);
   if (!changed) throw NotFound("agent");
-  if (deactivate) co_return co_await DeactivateAgent(who, req, id);
+  if (deactivate) AgentDeactivated(id);
   co_return Rendered(std::move(*changed));
 }
 
@@ -188,9 +190,13 @@ boost::asio::awaitable<http::Response> LifecycleApi::DeactivateAgent(const Princ
   audit.resource_id = std::to_string(id);
   auto done = co_await lifecycle_.DeactivateAgent(who.business_id, id, audit);
   if (!done) throw NotFound("agent");
+  AgentDeactivated(id);
+  co_return Rendered(std::move(*done));
+}
+
+void LifecycleApi::AgentDeactivated(std::int64_t id) {
   if (hooks_.agent_revoked) hooks_.agent_revoked(id);
   if (hooks_.conversations_waiting) hooks_.conversations_waiting();
-  co_return Rendered(std::move(*done));
 }
 
 boost::asio::awaitable<http::Response> LifecycleApi::RotateAgentToken(http::Request& req) {

@@ -47,6 +47,9 @@ TemplateSend ParseTemplate(const nlohmann::json& j) {
     if (!j[field].is_string() || j[field].get<std::string>().empty() || j[field].get<std::string>().size() > 512) {
       throw bad(std::string("'") + field + "' must be a non-empty string");
     }
+    if (http::HasControlCharacters(j[field].get<std::string>())) {
+      throw bad(std::string("'") + field + "' must not contain control characters");
+    }
   }
   t.name = j["name"].get<std::string>();
   t.language = j["language"].get<std::string>();
@@ -56,6 +59,8 @@ TemplateSend ParseTemplate(const nlohmann::json& j) {
       if (!p.is_string() || p.get<std::string>().empty() || p.get<std::string>().size() > 1024) {
         throw bad("every parameter must be a non-empty string of at most 1024 bytes");
       }
+      if (http::HasControlCharacters(p.get<std::string>()))
+        throw bad("a parameter must not contain control characters");
       t.params.push_back(p.get<std::string>());
     }
   }
@@ -86,7 +91,7 @@ MediaSend ParseMedia(const nlohmann::json& j) {
   }
   // The channel fetches the file itself: an absolute https (or http) URL.
   if (m.url.size() > 2000 || !(m.url.rfind("https://", 0) == 0 || m.url.rfind("http://", 0) == 0) ||
-      m.url.find_first_of(" \t\r\n") != std::string::npos || m.url.size() < 10) {
+      m.url.find_first_of(" \t\r\n") != std::string::npos || http::HasControlCharacters(m.url) || m.url.size() < 10) {
     throw bad("'url' must be an absolute http(s) URL of at most 2000 characters");
   }
   if (j.contains("caption")) {
@@ -94,6 +99,7 @@ MediaSend ParseMedia(const nlohmann::json& j) {
       throw bad("'caption' must be a string of at most 1024 bytes");
     }
     m.caption = j["caption"].get<std::string>();
+    if (http::HasControlCharacters(m.caption)) throw bad("'caption' must not contain control characters");
   }
   return m;
 }

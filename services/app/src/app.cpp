@@ -163,7 +163,8 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   // Presence: heartbeats for the sockets this process holds, and the sweep of stale ones.
   if (s.roles.api) asio::co_spawn(io, s.presence_keeper.Run(), asio::detached);
   if (s.roles.router) s.router.Start();
-  if (s.roles.api) s.listener.Start();
+  // Agent pushes (api) and cache invalidations (api and gateway: channels, tokens).
+  if (s.roles.api || s.roles.gateway) s.listener.Start();
   if (s.roles.outbound) s.outbound.Start();
 
   // Shutdown: stop accepting, let requests in flight get their commit or a

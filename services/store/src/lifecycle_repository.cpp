@@ -36,6 +36,15 @@ std::optional<std::string> FirstValue(const pqxx::result& rows) {
   return rows[0][0].as<std::string>();
 }
 
+// Offline, tokens revoked (every process told), open conversations back to
+// waiting; false when the agent is not the business's.
+bool Deactivate(Session& s, std::int64_t business_id, std::int64_t agent_id) {
+  if (s.Exec("agents/deactivate", Id(business_id), Id(agent_id)).empty()) return false;
+  s.Exec("agents/release_conversations", Id(business_id), Id(agent_id));
+  s.Exec("tokens/notify_agent_revoked", Id(agent_id));
+  return true;
+}
+
 }  // namespace
 
 boost::asio::awaitable<Page> LifecycleRepository::List(SetupKind kind, const PageQuery& q) {
@@ -71,7 +80,8 @@ boost::asio::awaitable<std::optional<std::string>> LifecycleRepository::Patch(Se
 }
 
 boost::asio::awaitable<std::optional<std::string>> LifecycleRepository::PatchAgent(
-    const std::string& params_json, const std::optional<std::string>& queue_ids_json, const AuditEntry& audit) {
+    const std::string& params_json, const std::optional<std::string>& queue_ids_json, bool deactivate,
+    const AuditEntry& audit) {
   std::optional<std::string> out;
   co_await db_.Run("agents/patch", [&](Session& s) {
     auto found = s.Exec("agents/patch", params_json);
@@ -79,6 +89,7 @@ boost::asio::awaitable<std::optional<std::string>> LifecycleRepository::PatchAge
     auto business = nlohmann::json::parse(params_json).at("business_id").get<std::int64_t>();
     auto id = found[0][0].as<std::int64_t>();
     if (queue_ids_json) s.Exec("agents/set_queues", Id(business), Id(id), *queue_ids_json);
+    if (deactivate) Deactivate(s, business, id);
     out = FirstValue(s.Exec("agents/get", Id(business), Id(id)));
     RecordAudit(s, audit);
   });
@@ -90,9 +101,7 @@ boost::asio::awaitable<std::optional<std::string>> LifecycleRepository::Deactiva
                                                                                         const AuditEntry& audit) {
   std::optional<std::string> out;
   co_await db_.Run("agents/deactivate", [&](Session& s) {
-    if (s.Exec("agents/deactivate", Id(business_id), Id(agent_id)).empty()) return;
-    s.Exec("agents/release_conversations", Id(business_id), Id(agent_id));
-    s.Exec("tokens/notify_agent_revoked", Id(agent_id));
+    if (!Deactivate(s, business_id, agent_id)) return;
     out = FirstValue(s.Exec("agents/get", Id(business_id), Id(agent_id)));
     RecordAudit(s, audit);
   });

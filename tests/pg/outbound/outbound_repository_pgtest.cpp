@@ -245,5 +245,32 @@ TEST_F(OutboundRepositoryTest, LateStatusesAreApplied) {
   EXPECT_EQ(PendingCount(), 2) << "expected the unknown id and the old one left to pruning";
 }
 
+TEST_F(OutboundRepositoryTest, ProfileLookupsNeverNameAnErasedContact) {
+  auto contact = [&](const std::string& external_id, const std::string& erased_at) {
+    return Id("INSERT INTO contacts (business_id, channel_id, external_id, erased_at) VALUES (" + B() + ", " +
+              std::to_string(messenger_.id) + ", " + conn_->quote(external_id) + ", " + erased_at + ") RETURNING id");
+  };
+  auto kept = contact("psid-kept", "NULL");
+  auto erased_during_lookup = contact("psid-later", "NULL");
+  auto erased = contact("psid-erased", "now()");
+  std::vector<std::int64_t> claimed;
+  for (const auto& c : Blocking(repo_->ClaimProfiles(100))) {
+    if (c.business_id == business_) claimed.push_back(c.contact_id);
+  }
+  EXPECT_EQ(claimed, (std::vector<std::int64_t>{kept, erased_during_lookup})) << "expected no erased contact claimed";
+
+  // Erasure commits while the lookup is at Meta: its answer must not bring the name back.
+  Sql("UPDATE contacts SET erased_at = now() WHERE id = " + std::to_string(erased_during_lookup));
+  Blocking(repo_->SetContactName(business_, kept, "Ana"));
+  Blocking(repo_->SetContactName(business_, erased_during_lookup, "Bea"));
+  Blocking(repo_->SetContactName(business_, erased, "Carla"));
+  auto name = [&](std::int64_t id) {
+    return Value("SELECT name FROM contacts WHERE business_id = " + B() + " AND id = " + std::to_string(id));
+  };
+  EXPECT_EQ(name(kept), "Ana");
+  EXPECT_EQ(name(erased_during_lookup), "<null>");
+  EXPECT_EQ(name(erased), "<null>");
+}
+
 }  // namespace
 }  // namespace sb::pgtest

@@ -28,4 +28,16 @@ T Blocking(boost::asio::awaitable<T> task) {
   return std::move(*result);
 }
 
+inline void Blocking(boost::asio::awaitable<void> task) {
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  std::exception_ptr error;
+  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) {
+    error = e;
+    guard.reset();
+  });
+  io.run();
+  if (error) std::rethrow_exception(error);
+}
+
 }  // namespace sb

@@ -43,6 +43,10 @@ class JsonBody {
   std::unique_ptr<nlohmann::json> body_;
 };
 
+/// True when `s` holds a control character other than tab, CR and LF: they
+/// have no business in names and ids, and NUL cannot be stored at all.
+bool HasControlCharacters(std::string_view s);
+
 /// `?name=` as an integer in [min, max], or nullopt when absent.
 std::optional<std::int64_t> QueryInt(const Request& req, std::string_view name, std::int64_t min, std::int64_t max);
 /// A path parameter that must be a positive id; anything else is 404 (it

@@ -75,6 +75,9 @@ class LifecycleApi {
                                                nlohmann::json params, std::string key, const char* what);
   boost::asio::awaitable<http::Response> DeactivateQueue(const Principal& who, const http::Request& req,
                                                          std::int64_t id);
+  /// This process's part of a committed deactivation (the others learn by
+  /// NOTIFY): the agent's streams closed, waiting conversations reassigned.
+  void AgentDeactivated(std::int64_t id);
   boost::asio::awaitable<http::Response> DeactivateAgent(const Principal& who, const http::Request& req,
                                                          std::int64_t id);
 

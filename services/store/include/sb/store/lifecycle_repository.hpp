@@ -56,10 +56,11 @@ class LifecycleRepository {
   boost::asio::awaitable<std::optional<std::string>> Patch(SetupKind kind, const std::string& params_json,
                                                            const AuditEntry& audit);
   /// {business_id, id, name?, capacity?, skills?, active?} and, when given,
-  /// the agent's new queues (checked by the caller), in one transaction.
+  /// the agent's new queues (checked by the caller), then, when `deactivate`,
+  /// what DeactivateAgent does: all in one transaction with one audit row.
   boost::asio::awaitable<std::optional<std::string>> PatchAgent(const std::string& params_json,
                                                                 const std::optional<std::string>& queue_ids_json,
-                                                                const AuditEntry& audit);
+                                                                bool deactivate, const AuditEntry& audit);
   /// Offline, no new work, tokens revoked (every process told), open
   /// conversations back to waiting. nullopt when not the business's.
   boost::asio::awaitable<std::optional<std::string>> DeactivateAgent(std::int64_t business_id, std::int64_t agent_id,

@@ -54,6 +54,36 @@ def raise_open_files_limit():
     return soft
 
 
+class Pinned:
+    """Runs what is started inside it on ``cpus`` (children inherit the
+    affinity of the thread that forks them); None: anywhere."""
+
+    def __init__(self, cpus):
+        self.cpus = cpus
+        self.saved = None
+
+    def __enter__(self):
+        if self.cpus is not None:
+            self.saved = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, self.cpus)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            os.sched_setaffinity(0, self.saved)
+        return False
+
+
+def split_cores():
+    """(server and PostgreSQL, load generators) on cores of their own, or
+    None when this machine has fewer than two usable cores."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return None
+    half = len(cores) // 2
+    return set(cores[:half]), set(cores[half:])
+
+
 def log(msg):
     print(f"[fault {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -109,7 +139,10 @@ class RssSampler:
 class Rig:
     """Cluster + server + tenant set-up. ``close()`` undoes everything."""
 
-    def __init__(self, conf=None, server_env=None, agents=6):
+    def __init__(self, conf=None, server_env=None, agents=6, cores=None):
+        """``cores``: (server and PostgreSQL, load generators) CPU sets from
+        ``split_cores()``, so the generators never take the server's time."""
+        self.server_cpus, self.load_cpus = cores if cores else (None, None)
         self.bin = harness.require_bin()
         self.loadgen = require_loadgen()
         self.open_files = raise_open_files_limit()
@@ -118,12 +151,15 @@ class Rig:
         self.server = None
         self.rss = RssSampler().start()
         try:
-            self.cluster.start()
+            with Pinned(self.server_cpus):
+                self.cluster.start()
             self.db = harness.Database(self.cluster.url)
             self.port = harness.free_port()
             env = {"SWITCHBOARD_LISTEN": f"127.0.0.1:{self.port}", "SWITCHBOARD_LOG_LEVEL": "warn"}
             env.update(server_env or {})
-            self.server = harness.Server(self.db.url, extra_env=env, bin_path=self.bin).start()
+            self.server = harness.Server(self.db.url, extra_env=env, bin_path=self.bin)
+            with Pinned(self.server_cpus):
+                self.server.start()
             self.rss.follow(self.server.proc.pid)
             self.http = harness.Http(*self.server.address, timeout=30)
             self.api = harness.Api(self.http)
@@ -172,7 +208,8 @@ class Rig:
         self.server.stopped = True
         self.server.log.close()
         t0 = time.monotonic()
-        self.server.start()
+        with Pinned(self.server_cpus):
+            self.server.start()
         self.rss.follow(self.server.proc.pid)
         return time.monotonic() - t0
 
@@ -208,7 +245,8 @@ class Rig:
             if resend:
                 cmd += ["--resend-failed", "--max-retry-seconds", str(max_retry_s)]
             f = open(out, "wb")
-            p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            with Pinned(self.load_cpus):
+                p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
             procs.append({"kind": kind, "proc": p, "out": out, "ack": ack, "file": f, "run_id": run_id})
         return procs
 

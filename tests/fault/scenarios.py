@@ -20,7 +20,7 @@ import re
 import subprocess
 import time
 
-from fault_rig import META_TIMEOUT_S, AgentWorkers, Prober, Rig, log, sum_reports  # noqa: I001 (first: it puts tests/e2e on the path)
+from fault_rig import META_TIMEOUT_S, AgentWorkers, Prober, Rig, log, split_cores, sum_reports  # noqa: I001 (first: it puts tests/e2e on the path)
 import harness
 
 ID_PATTERNS = ("wamid.{run}.%", "m.{run}.%", "ig.{run}.%")
@@ -255,11 +255,15 @@ def backend_drop(duration_s=10.0, interval_s=0.3, rate_per_kind=80, conf=None):
 
 
 def overload(burst_s=4.0, multiple=3.0, measure_s=3.0, after_s=6.0, conf=None, burst_timeout_ms=10000,
-             max_answer_s=META_TIMEOUT_S + 1.0):
+             max_answer_s=META_TIMEOUT_S + 1.0, split=False):
+    """``split``: the server and PostgreSQL on half of the cores, the load
+    generator on the other half, so the generator can offer the multiple of
+    what the server's half measured (sharing every core, it cannot)."""
+    cores = split_cores() if split else None
     # The burst may hold up to 12,000 connections: the server's connection
     # limit (SWITCHBOARD_MAX_CONNECTIONS, 10,000 by default) must not be what
     # it runs into, or refused connections would stand for overload answers.
-    rig = Rig(conf=conf, agents=2, server_env={"SWITCHBOARD_MAX_CONNECTIONS": "16000"})
+    rig = Rig(conf=conf, agents=2, server_env={"SWITCHBOARD_MAX_CONNECTIONS": "16000"}, cores=cores)
     problems = []
     try:
         # Capacity: closed loop on enough connections that group commit
@@ -294,6 +298,7 @@ def overload(burst_s=4.0, multiple=3.0, measure_s=3.0, after_s=6.0, conf=None, b
         load = sum_reports([burst])
         result = {
             "scenario": "overload",
+            "cores": None if cores is None else {"server": sorted(cores[0]), "load": sorted(cores[1])},
             "capacity_rps": capacity,
             "offered_rps": rate,
             "multiple": multiple,

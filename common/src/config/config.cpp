@@ -52,6 +52,8 @@ Config Config::FromEnvironment() {
                                                       c.ingest_max_backlog_bytes, 1u << 20, std::size_t{1} << 34);
   c.ingest_deadline = std::chrono::milliseconds(
       EnvNumber<long>("SWITCHBOARD_INGEST_DEADLINE_MS", c.ingest_deadline.count(), 100, 60000));
+  c.ingest_max_loop_lag = std::chrono::milliseconds(
+      EnvNumber<long>("SWITCHBOARD_INGEST_MAX_LOOP_LAG_MS", c.ingest_max_loop_lag.count(), 50, 60000));
   c.archive_retention_days = EnvNumber("SWITCHBOARD_ARCHIVE_RETENTION_DAYS", c.archive_retention_days, 1, 3650);
   c.secret_key_id = EnvNumber("SWITCHBOARD_SECRET_KEY_ID", c.secret_key_id, 1, 255);
   c.old_secret_keys = Env("SWITCHBOARD_OLD_SECRET_KEYS", "");

@@ -76,6 +76,20 @@ asio::awaitable<void> BackgroundLoop(App::Services& s) {
   }
 }
 
+// How late a timer due every 50 ms runs: the time a ready handler waits for
+// a thread. Webhooks are shed while it is high (WriterSink::Shedding).
+asio::awaitable<void> MeasureLoopLag(App::Services& s) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(50ms);
+    auto due = timer.expiry();
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    auto late = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - due);
+    s.loop_lag_us.store(late.count(), std::memory_order_relaxed);
+  }
+}
+
 // The connection limit must leave file descriptors for the database pool,
 // the key file and the like: raise the soft descriptor limit to the hard
 // one, and keep the limit that far below it.
@@ -160,6 +174,7 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   }
 
   asio::co_spawn(io, BackgroundLoop(s), asio::detached);
+  if (s.roles.gateway) asio::co_spawn(io, MeasureLoopLag(s), asio::detached);
   // Presence: heartbeats for the sockets this process holds, and the sweep of stale ones.
   if (s.roles.api) asio::co_spawn(io, s.presence_keeper.Run(), asio::detached);
   if (s.roles.router) s.router.Start();

@@ -52,7 +52,8 @@ App::Services::Services(const Config& c)
                                            stream.Wake(ids);
                                          }},
              lease),
-      sink(writer, [this] { router.Wake(); }),
+      sink(
+          writer, [this] { router.Wake(); }, loop_lag_us, c.ingest_max_loop_lag),
       webhooks(directory, sink, registry, c.ingest_deadline),
       setup(auth, businesses, channels, secrets, [this](const std::string&) { directory.Invalidate(); }),
       routing_setup(auth, setup_store, [this](std::int64_t business) { router.ForgetRules(business); }),
@@ -80,6 +81,8 @@ App::Services::Services(const Config& c)
         .Set(static_cast<double>(db.Queued()));
     r.GetGauge("switchboard_database_ready", "1 while a statement succeeded in the last 2 s")
         .Set(DatabaseReady() ? 1 : 0);
+    r.GetGauge("switchboard_event_loop_lag_seconds", "How late the event loop ran its last 50 ms timer")
+        .Set(static_cast<double>(loop_lag_us.load(std::memory_order_relaxed)) / 1e6);
   });
 }
 

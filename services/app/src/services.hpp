@@ -3,6 +3,8 @@
 // order, and the route table that exposes them.
 #include <boost/asio/io_context.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 
 #include "cached_channel_directory.hpp"
@@ -51,13 +53,22 @@ class WriterSink : public gateway::IngestSink {
  public:
   /// `committed` runs after every commit that stored messages (the router
   /// then looks at new conversations at once).
-  WriterSink(store::GroupCommitWriter& writer, std::function<void()> committed)
-      : writer_(writer), committed_(std::move(committed)) {}
+  /// New webhooks are shed while the event loop runs more than `max_lag`
+  /// late (`loop_lag_us`, kept by MeasureLoopLag).
+  WriterSink(store::GroupCommitWriter& writer, std::function<void()> committed,
+             const std::atomic<std::int64_t>& loop_lag_us, std::chrono::milliseconds max_lag)
+      : writer_(writer), committed_(std::move(committed)), loop_lag_us_(loop_lag_us), max_lag_(max_lag) {}
   boost::asio::awaitable<gateway::IngestOutcome> Ingest(gateway::IngestRequest request) override;
+  bool Shedding() const override {
+    return loop_lag_us_.load(std::memory_order_relaxed) >
+           std::chrono::duration_cast<std::chrono::microseconds>(max_lag_).count();
+  }
 
  private:
   store::GroupCommitWriter& writer_;
   std::function<void()> committed_;
+  const std::atomic<std::int64_t>& loop_lag_us_;
+  std::chrono::milliseconds max_lag_;
 };
 
 struct App::Services {
@@ -68,6 +79,8 @@ struct App::Services {
   Roles roles;
   store::LeaseHolder lease;  // this process, for single-owner timers
   metrics::Registry registry;
+  /// How late the event loop ran its last timer (MeasureLoopLag), in µs.
+  std::atomic<std::int64_t> loop_lag_us{0};
   crypto::SecretBox secrets;
   store::Database db;
   store::LeaseRepository leases{db};

@@ -106,6 +106,13 @@ boost::asio::awaitable<http::Response> WebhookHandler::Receive(http::Request& re
     metrics_->Result(kind, result).Inc();
     return http::HttpError(status, error.code, error.message);
   };
+  // Refusing costs little next to parsing, verifying and storing: while the
+  // process is behind, that is what leaves it the time to answer at all.
+  if (sink_.Shedding()) {
+    metrics_->Result(kind, "shed").Inc();
+    throw http::HttpError(503, "overloaded", "the server is behind on the webhooks it has; retry shortly")
+        .WithRetryAfter(1);
+  }
 
   auto json = json::ParseLimited(req.body);
   if (!json) throw reject(400, "invalid_json", json.error());

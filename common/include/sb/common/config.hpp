@@ -23,6 +23,7 @@ struct Config {
   std::size_t ingest_max_batch = 512;                               // SWITCHBOARD_INGEST_MAX_BATCH (requests)
   std::size_t ingest_max_backlog_bytes = 64u << 20;                 // SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES
   std::chrono::milliseconds ingest_deadline{4000};                  // SWITCHBOARD_INGEST_DEADLINE_MS
+  std::chrono::milliseconds ingest_max_loop_lag{1000};              // SWITCHBOARD_INGEST_MAX_LOOP_LAG_MS
   int archive_retention_days = 30;                                  // SWITCHBOARD_ARCHIVE_RETENTION_DAYS
   int secret_key_id = 1;                                            // SWITCHBOARD_SECRET_KEY_ID (1..255)
   std::string old_secret_keys;  // SWITCHBOARD_OLD_SECRET_KEYS: "id:hex,id:hex" (decrypt only)

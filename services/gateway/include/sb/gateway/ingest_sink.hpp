@@ -48,6 +48,9 @@ class IngestSink {
   /// Resumes after the request is committed. Throws http::HttpError (503 with
   /// Retry-After) when it cannot be committed in time.
   virtual boost::asio::awaitable<IngestOutcome> Ingest(IngestRequest request) = 0;
+  /// True while new webhooks are refused before any parsing (503 at once):
+  /// the process is already behind on the work it has.
+  virtual bool Shedding() const { return false; }
 };
 
 /// A registered channel a webhook body names, with its app secret.

@@ -1,11 +1,13 @@
 """Limits against abuse, end to end: the per-business rate limit of the /v1
 API (429 + Retry-After, webhooks never limited), slow clients (header,
 body and idle timeouts), the connection limit, and the request, JSON depth
-and routing-regex limits of /v1. Real binary, real PostgreSQL, real sockets.
+and routing-regex limits of /v1, and webhooks shed while the event loop
+runs late. Real binary, real PostgreSQL, real sockets.
 """
 
 import secrets
 import select
+import signal
 import socket
 import time
 import unittest
@@ -224,6 +226,48 @@ class ConnectionLimitTest(harness.ServerTestCase):
         self.assertEqual(len(refused), 1, "switchboard_http_connections_refused is missing from /metrics")
         self.assertGreaterEqual(float(refused[0].split()[1]), 15)
         self.assertTrue(self.server.alive())
+
+
+class LoopLagSheddingTest(RoutingCase):
+    """A server whose event loop ran late sheds webhooks for a second:
+    `503 overloaded` with Retry-After before parsing, nothing stored, counted
+    as result="shed"; then it takes them again. The lateness is made by
+    stopping the process (SIGSTOP) for longer than the limit."""
+    server_env = {"SWITCHBOARD_INGEST_MAX_LOOP_LAG_MS": "300"}
+
+    def shed_count(self):
+        total = 0.0
+        for line in self.http.get("/metrics").body.decode().splitlines():
+            if line.startswith("switchboard_webhooks_total") and 'result="shed"' in line:
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def test_webhooks_are_shed_while_the_loop_runs_late(self):
+        key, phone, secret = self.business()
+        body = harness.message_body("whatsapp", phone, uid("56"), uid("wamid."), "hello")
+        self.assertEqual(self.api.post_webhook("whatsapp", body, secret=secret).status, 200, "before")
+        stored = self.db.count("SELECT count(*) FROM messages")
+        shed_before = self.shed_count()
+        self.server.proc.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(0.8)
+        finally:
+            self.server.proc.send_signal(signal.SIGCONT)
+        time.sleep(0.1)  # the overdue timer runs first and finds it 0.8 s late
+        late = harness.message_body("whatsapp", phone, uid("56"), uid("wamid."), "while behind")
+        r = self.api.post_webhook("whatsapp", late, secret=secret)
+        self.assertError(r, 503, "overloaded", "a webhook while the loop was late")
+        self.assertIsNotNone(r.header("retry-after"), repr(r))
+        r = self.api.post_webhook("whatsapp", b"{not json", secret=secret)
+        self.assertError(r, 503, "overloaded", "shed before parsing")
+        self.assertEqual(self.db.count("SELECT count(*) FROM messages"), stored, "a shed webhook was stored")
+        self.assertEqual(self.shed_count() - shed_before, 2)
+        # A second on, it takes webhooks again (Meta re-delivers the shed one).
+        deadline = time.monotonic() + 5
+        while (r := self.api.post_webhook("whatsapp", late, secret=secret)).status != 200:
+            self.assertLess(time.monotonic(), deadline, f"still shedding: {r!r}")
+            time.sleep(0.1)
+        self.assertEqual(self.db.count("SELECT count(*) FROM messages"), stored + 1)
 
 
 class ApiInputLimitsTest(RoutingCase):

@@ -77,7 +77,8 @@ asio::awaitable<void> BackgroundLoop(App::Services& s) {
 }
 
 // How late a timer due every 50 ms runs: the time a ready handler waits for
-// a thread. Webhooks are shed while it is high (WriterSink::Shedding).
+// a thread. Once it is over the limit, webhooks are shed for a second
+// (WriterSink::Shedding), which gives the loop the time to catch up.
 asio::awaitable<void> MeasureLoopLag(App::Services& s) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
@@ -85,8 +86,12 @@ asio::awaitable<void> MeasureLoopLag(App::Services& s) {
     auto due = timer.expiry();
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
-    auto late = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - due);
+    auto now = std::chrono::steady_clock::now();
+    auto late = std::chrono::duration_cast<std::chrono::microseconds>(now - due);
     s.loop_lag_us.store(late.count(), std::memory_order_relaxed);
+    if (late > s.config.ingest_max_loop_lag) {
+      s.shed_until_ns.store((now + 1s).time_since_epoch().count(), std::memory_order_relaxed);
+    }
   }
 }
 

@@ -53,7 +53,7 @@ App::Services::Services(const Config& c)
                                          }},
              lease),
       sink(
-          writer, [this] { router.Wake(); }, loop_lag_us, c.ingest_max_loop_lag),
+          writer, [this] { router.Wake(); }, shed_until_ns),
       webhooks(directory, sink, registry, c.ingest_deadline),
       setup(auth, businesses, channels, secrets, [this](const std::string&) { directory.Invalidate(); }),
       routing_setup(auth, setup_store, [this](std::int64_t business) { router.ForgetRules(business); }),

@@ -53,22 +53,20 @@ class WriterSink : public gateway::IngestSink {
  public:
   /// `committed` runs after every commit that stored messages (the router
   /// then looks at new conversations at once).
-  /// New webhooks are shed while the event loop runs more than `max_lag`
-  /// late (`loop_lag_us`, kept by MeasureLoopLag).
+  /// New webhooks are shed until `shed_until_ns` (steady clock), which
+  /// MeasureLoopLag moves on while the event loop runs late.
   WriterSink(store::GroupCommitWriter& writer, std::function<void()> committed,
-             const std::atomic<std::int64_t>& loop_lag_us, std::chrono::milliseconds max_lag)
-      : writer_(writer), committed_(std::move(committed)), loop_lag_us_(loop_lag_us), max_lag_(max_lag) {}
+             const std::atomic<std::int64_t>& shed_until_ns)
+      : writer_(writer), committed_(std::move(committed)), shed_until_ns_(shed_until_ns) {}
   boost::asio::awaitable<gateway::IngestOutcome> Ingest(gateway::IngestRequest request) override;
   bool Shedding() const override {
-    return loop_lag_us_.load(std::memory_order_relaxed) >
-           std::chrono::duration_cast<std::chrono::microseconds>(max_lag_).count();
+    return std::chrono::steady_clock::now().time_since_epoch().count() < shed_until_ns_.load(std::memory_order_relaxed);
   }
 
  private:
   store::GroupCommitWriter& writer_;
   std::function<void()> committed_;
-  const std::atomic<std::int64_t>& loop_lag_us_;
-  std::chrono::milliseconds max_lag_;
+  const std::atomic<std::int64_t>& shed_until_ns_;
 };
 
 struct App::Services {
@@ -79,8 +77,10 @@ struct App::Services {
   Roles roles;
   store::LeaseHolder lease;  // this process, for single-owner timers
   metrics::Registry registry;
-  /// How late the event loop ran its last timer (MeasureLoopLag), in µs.
+  /// How late the event loop ran its last timer (MeasureLoopLag), in µs,
+  /// and until when (steady clock, ns) webhooks are shed because of it.
   std::atomic<std::int64_t> loop_lag_us{0};
+  std::atomic<std::int64_t> shed_until_ns{0};
   crypto::SecretBox secrets;
   store::Database db;
   store::LeaseRepository leases{db};

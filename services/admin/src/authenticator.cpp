@@ -85,4 +85,12 @@ boost::asio::awaitable<Principal> Authenticator::RequireBusiness(const http::Req
   co_return p;
 }
 
+boost::asio::awaitable<Principal> Authenticator::RequireAgent(const http::Request& req) {
+  Principal p = co_await Authenticate(req);
+  if (p.role != Principal::Role::kAgent || !p.agent_id) {
+    throw http::HttpError(403, "forbidden", "this operation needs an agent token");
+  }
+  co_return p;
+}
+
 }  // namespace sb::admin

@@ -42,6 +42,8 @@ class Authenticator {
   boost::asio::awaitable<Principal> Authenticate(const http::Request& req);
   /// As Authenticate, then 403 `forbidden` unless the token is a business key.
   boost::asio::awaitable<Principal> RequireBusiness(const http::Request& req);
+  /// As Authenticate, then 403 `forbidden` unless the token is an agent's.
+  boost::asio::awaitable<Principal> RequireAgent(const http::Request& req);
   /// 401 without a valid token; 403 for a valid token that is not the
   /// platform admin token.
   boost::asio::awaitable<void> RequireAdmin(const http::Request& req);

@@ -33,9 +33,9 @@ struct Principal {
 
 class Authenticator {
  public:
-  /// `limiter` (optional, not owned) limits requests per business.
-  Authenticator(store::BusinessRepository& businesses, std::string admin_token,
-                std::chrono::seconds cache_ttl = std::chrono::seconds(10), RateLimiter* limiter = nullptr);
+  /// `limiter` (not owned) limits requests per business.
+  Authenticator(store::BusinessRepository& businesses, std::string admin_token, std::chrono::seconds cache_ttl,
+                RateLimiter& limiter);
 
   /// 401 `unauthorized` without a valid bearer token; 429 `rate_limited`
   /// (with Retry-After) when the token's business is over its rate.
@@ -54,7 +54,7 @@ class Authenticator {
   store::BusinessRepository& businesses_;
   std::string admin_token_;
   std::chrono::seconds cache_ttl_;
-  RateLimiter* limiter_;
+  RateLimiter& limiter_;
   std::mutex mu_;
   struct Cached {
     store::TokenOwner owner;

@@ -137,10 +137,12 @@ def nginx_command(directory, *args):
 
 
 class Nginx:
-    def __init__(self, directory, gateway_ports, api_ports):
+    """nginx with deploy/nginx/nginx.conf in front of the instances on `ports`."""
+
+    def __init__(self, directory, ports):
         self.dir = directory
         self.port = free_port()
-        write_nginx_config(directory, self.port, gateway_ports, api_ports)
+        write_nginx_config(directory, self.port, ports, ports)
         check = subprocess.run(nginx_command(directory, "-t", "-q"), capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"nginx -t failed: {check.stderr}")
@@ -157,12 +159,12 @@ class Nginx:
 class Instance:
     """One `switchboard serve --no-migrate` on 127.0.0.1:0."""
 
-    def __init__(self, bin_path, directory, env, roles="all"):
+    def __init__(self, bin_path, directory, env):
         os.makedirs(directory, exist_ok=True)
         self.ready = os.path.join(directory, "ready")
         self.log_path = os.path.join(directory, "server.log")
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([bin_path, "serve", "--no-migrate", "--roles", roles, "--ready-file",
+        self.proc = subprocess.Popen([bin_path, "serve", "--no-migrate", "--roles", "all", "--ready-file",
                                       self.ready], env=env, cwd=directory, stdout=self.log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
@@ -242,7 +244,7 @@ def run_cluster(instances, seconds, build_dir, direct=False):
             base = f"http://127.0.0.1:{ports[0]}"
             log(f"one instance on {ports[0]}, straight to PostgreSQL, no nginx")
         else:
-            nginx = Nginx(os.path.join(tmp, "nginx"), ports, ports)
+            nginx = Nginx(os.path.join(tmp, "nginx"), ports)
             started.append(nginx)
             base = f"http://127.0.0.1:{nginx.port}"
             log(f"{instances} instance(s) on {ports}, nginx on 127.0.0.1:{nginx.port}")

@@ -11,14 +11,18 @@ Standard library only. What it gives a test:
 - ``Http``: a keep-alive ``http.client`` connection returning ``Response``
   (status, lower-cased headers, body bytes, parsed JSON or None).
 - ``raw_exchange``: a raw socket for requests http.client will not send.
-- ``sign``; body builders for the three channel kinds; ``ServerTestCase``, a
-  TestCase base class with one database and one server per class that prints
-  the server log tail when a test fails.
+- ``FakeGraph``: tests/support/fake_graph.py as a subprocess, driven over HTTP.
+- ``wait_for(fn, what)``: the first truthy ``fn()``, or a failure naming what.
+- ``sign``; body builders for the three channel kinds; ``Api``, the set-up
+  calls a test makes; ``ServerTestCase``, a TestCase base class with one
+  database and ``processes`` servers per class that prints their log tails
+  when a test fails.
 
 Every test skips (unittest.SkipTest, with the reason) when
 SWITCHBOARD_TEST_DATABASE_URL or SWITCHBOARD_BIN is unset.
 """
 
+import functools
 import glob
 import hashlib
 import hmac
@@ -37,6 +41,9 @@ import threading
 import time
 import unittest
 import urllib.parse
+import urllib.request
+
+from ws_client import WebSocket
 
 ADMIN_TOKEN = "sba_e2e_" + secrets.token_urlsafe(24)
 PUBLIC_URL = "https://switchboard.e2e.test"
@@ -87,6 +94,18 @@ def wa_id():
     return "1555" + "".join(secrets.choice("0123456789") for _ in range(8))
 
 
+def wait_for(fn, what, timeout=5.0, interval=0.05):
+    """The first truthy fn() within timeout seconds, else AssertionError naming what and the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last = fn()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"waited {timeout} s for {what}; last saw {last!r}")
+        time.sleep(interval)
+
+
 class LogsOfProcessesOnFailure:
     """TestCase mixin: a failing test prints the log tail of each server in
     the class's `servers` list, named A, B, ..."""
@@ -95,10 +114,13 @@ class LogsOfProcessesOnFailure:
         before = (len(result.failures), len(result.errors)) if result is not None else None
         out = super().run(result)
         if result is not None and (len(result.failures), len(result.errors)) != before:
-            for name, server in zip("ABCDEFGH", getattr(type(self), "servers", [])):
-                server.keep_logs = True
-                print(f"\n[{self.id()}] failed; log of process {name}:\n{server.log_tail(40)}", file=sys.stderr)
+            self.print_logs()
         return out
+
+    def print_logs(self):
+        for name, server in zip("ABCDEFGH", getattr(type(self), "servers", [])):
+            server.keep_logs = True
+            print(f"\n[{self.id()}] failed; log of process {name}:\n{server.log_tail(40)}", file=sys.stderr)
 
 
 def free_port():
@@ -167,11 +189,37 @@ class Database:
     def count(self, query):
         return int(psql_value(self.url, query))
 
+    def wait_events_numbered(self, where, timeout=5.0):
+        """Waits until every agent_events row ``where`` (a SQL condition) has
+        its seq, which it gets after commit, in commit order."""
+        wait_for(lambda: not self.psql(f"SELECT 1 FROM agent_events WHERE ({where}) AND seq IS NULL LIMIT 1"),
+                 f"agent_events numbered where {where}", timeout, 0.02)
+
     def drop(self):
         try:
             psql(self.cluster_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         except Exception as e:  # the cluster may already be gone
             print(f"[harness] could not drop {self.name}: {e}", file=sys.stderr)
+
+
+def migrate(bin_path, database_url, what="switchboard migrate"):
+    """``switchboard migrate`` against database_url; raises with its stderr when it fails."""
+    p = subprocess.run([bin_path, "migrate"], env=dict(os.environ, SWITCHBOARD_DATABASE_URL=database_url),
+                       capture_output=True, timeout=120)
+    if p.returncode != 0:
+        raise AssertionError(f"{what} failed: {p.stderr.decode(errors='replace')}")
+
+
+def migrated_database():
+    """A fresh Database on the test cluster with the migrations applied."""
+    bin_path, cluster = require_env()
+    db = Database(cluster)
+    try:
+        migrate(bin_path, db.url)
+    except BaseException:
+        db.drop()
+        raise
+    return db
 
 
 class PrivateCluster:
@@ -308,18 +356,22 @@ class Server:
         return code, time.monotonic() - t0
 
     def kill(self):
+        """SIGKILL (a crash); start() may run it again."""
         if self.alive():
             self.proc.kill()
             self.proc.wait(10)
         self.stopped = True
+        self.log.close()
 
     def stop(self):
-        """SIGTERM (then SIGKILL after 10 s). Raises when the process had died on its own."""
+        """SIGTERM (then SIGKILL after 10 s), unless it was stopped or killed
+        already. Raises when the process had died on its own."""
         if self.proc is None:
             return
         crashed = None
-        if not self.alive() and not self.stopped:
-            crashed = self.proc.returncode
+        if not self.alive():
+            if not self.stopped:
+                crashed = self.proc.returncode
         else:
             code, _ = self.terminate(10.0)
             if code is None:
@@ -346,6 +398,55 @@ class Server:
             return "(no server log)"
         text = data.decode("utf-8", errors="replace").splitlines()[-lines:]
         return f"--- server log tail ({self.log_path}) ---\n" + "\n".join(text) + "\n--- end of log ---"
+
+
+# --------------------------------------------------------------------------
+# The fake Graph API (tests/support/fake_graph.py)
+
+
+class FakeGraph:
+    """tests/support/fake_graph.py as a subprocess; it exits when its stdin
+    closes. ``api_base`` is the SWITCHBOARD_GRAPH_API_BASE that points a
+    server at it."""
+
+    def __init__(self):
+        self.proc = None
+        self.base = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(source_dir(), "tests", "support", "fake_graph.py")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.base = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
+        return self
+
+    @property
+    def api_base(self):
+        return self.base + "/v21.0"
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.stdin.close()
+            self.proc.wait(10)
+            self.proc.stdout.close()
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.loads(r.read() or b"{}")
+
+    def requests(self):
+        """Every request it recorded since the last reset."""
+        return self.call("GET", "/_requests")["requests"]
+
+    def reset(self):
+        self.call("POST", "/_reset", {})
+
+    def script(self, *responses):
+        """The next requests get these answers, in order."""
+        self.call("POST", "/_script", {"responses": list(responses)})
 
 
 # --------------------------------------------------------------------------
@@ -603,6 +704,15 @@ def message_body(kind, channel_external_id, contact, mid, text, ts_ms=None):
     return webhook_body(kind, [entry])
 
 
+def whatsapp_status_body(phone_number_id, provider_message_id, status, recipient, ts_s=None):
+    """A WhatsApp body with one delivery status of a message sent from the number."""
+    return webhook_body("whatsapp", [{"id": "waba-" + phone_number_id, "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001111", "phone_number_id": phone_number_id},
+        "statuses": [{"id": provider_message_id, "status": status, "timestamp": str(ts_s or int(time.time())),
+                      "recipient_id": recipient}]}}]}])
+
+
 def dumps(obj):
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -616,6 +726,7 @@ class Api:
 
     def __init__(self, http_client):
         self.http = http_client
+        self.last = None  # the Response of the last create_/set_ helper, for conformance checks
 
     def create_business(self, name=None, timezone=None):
         body = {"name": name or uid("biz-")}
@@ -645,6 +756,29 @@ class Api:
         out["_request"] = body
         out["_status"] = r.status
         return out
+
+    def _expect(self, method, path, body, token, status):
+        r = self.http.request(method, path, json_body=body, token=token)
+        self.last = r
+        if r.status != status:
+            raise AssertionError(f"{method} {path} {body!r}: expected {status}, got {r!r}")
+        return r.json
+
+    def create_queue(self, api_key, name=None, strategy="round_robin", **fields):
+        body = {"name": name or uid("queue-"), "strategy": strategy, **fields}
+        return self._expect("POST", "/v1/queues", body, api_key, 201)
+
+    def create_agent(self, api_key, queue_ids, capacity=5, name=None, **fields):
+        """The agent, with its ``token``."""
+        body = {"name": name or uid("agent-"), "capacity": capacity, "queue_ids": list(queue_ids), **fields}
+        return self._expect("POST", "/v1/agents", body, api_key, 201)
+
+    def set_routing(self, api_key, default_queue_id, rules=()):
+        body = {"default_queue_id": default_queue_id, "rules": list(rules)}
+        return self._expect("PUT", "/v1/routing", body, api_key, 200)
+
+    def set_status(self, agent_token, status):
+        return self._expect("POST", "/v1/agent/status", {"status": status}, agent_token, 200)
 
     def post_webhook(self, kind, body, secret=None, signature=None, headers=None):
         if not isinstance(body, (bytes, bytearray)):
@@ -688,46 +822,110 @@ class Api:
 # TestCase base
 
 
-class ServerTestCase(unittest.TestCase):
-    """One database and one server per class; the server log tail is printed
-    when a test of the class fails."""
+@functools.lru_cache(maxsize=None)
+def spec_doc():
+    """proto/openapi.yaml, loaded once; None without PyYAML (the spec checks are skipped)."""
+    try:
+        import openapi_spec
+        import yaml  # noqa: F401  (openapi_spec needs it)
+    except ImportError:
+        return None
+    return openapi_spec.load()
+
+
+class ServerTestCase(LogsOfProcessesOnFailure, unittest.TestCase):
+    """One database and ``processes`` servers on it per class (``servers``;
+    ``server`` is the first, which applies the migrations); the log tail of
+    each is printed when a test of the class fails. ``connect(p)`` and
+    ``stream(p, ...)`` open connections to process p that tearDownClass
+    closes."""
 
     server_env = None
+    processes = 1
+    with_fake_graph = False  # cls.fake: a FakeGraph the servers send to
     maxDiff = 4000
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        bin_path, cluster = require_env()
+        cls.bin_path, cluster = require_env()
+        cls.fake = FakeGraph().start() if cls.with_fake_graph else None
+        env = dict(cls.server_env or {})
+        if cls.fake is not None:
+            env["SWITCHBOARD_GRAPH_API_BASE"] = cls.fake.api_base
         cls.db = Database(cluster)
+        cls.servers, cls._closing = [], []
         try:
-            cls.server = Server(cls.db.url, extra_env=cls.server_env, bin_path=bin_path).start()
+            for _ in range(cls.processes):
+                cls.servers.append(Server(cls.db.url, extra_env=env, bin_path=cls.bin_path).start())
         except BaseException:
+            for s in cls.servers:
+                s.kill()
             cls.db.drop()
+            if cls.fake is not None:
+                cls.fake.stop()
             raise
-        cls.http = Http(*cls.server.address)
+        cls.server = cls.servers[0]
+        cls.http = cls.connect(0)
         cls.api = Api(cls.http)
+
+    @classmethod
+    def connect(cls, p=0):
+        """A new keep-alive connection to process p (0 = A, 1 = B)."""
+        h = Http(*cls.servers[p].address)
+        cls._closing.append(h)
+        return h
+
+    @classmethod
+    def stream(cls, p, path="/v1/agent/stream", token=None, headers=None, name=""):
+        """A WebSocket to process p, with ``token`` as its bearer unless ``headers`` are given."""
+        if headers is None:
+            headers = {"Authorization": f"Bearer {token}"}
+        ws = WebSocket.connect(cls.servers[p].address, path, headers=headers, name=name)
+        cls._closing.append(ws)
+        return ws
 
     @classmethod
     def tearDownClass(cls):
         try:
-            cls.http.close()
-            cls.server.stop()
+            for c in cls._closing:
+                c.close()
+            failed = []
+            for s in cls.servers:
+                try:
+                    s.stop()
+                except AssertionError as e:
+                    failed.append(e)
+            if failed:
+                raise failed[0]
         finally:
             cls.db.drop()
+            if cls.fake is not None:
+                cls.fake.stop()
             super().tearDownClass()
 
-    def run(self, result=None):
-        before = (len(result.failures), len(result.errors)) if result is not None else None
-        out = super().run(result)
-        if result is not None and (len(result.failures), len(result.errors)) != before:
-            server = getattr(type(self), "server", None)
-            if server is not None:
-                server.keep_logs = True
-                print(f"\n[{self.id()}] failed; server log:\n{server.log_tail()}", file=sys.stderr)
-        return out
-
     # ---- assertions shared by the suites
+
+    def conforms(self, method, template, r):
+        """The answer is one proto/openapi.yaml declares for the route, and
+        its JSON matches the declared schema (skipped without PyYAML)."""
+        doc = spec_doc()
+        if doc is None:
+            return r.json
+        import openapi_spec as spec
+        op = spec.find_operation(doc, method, template)
+        self.assertIsNotNone(op, f"{method} {template} is not in proto/openapi.yaml")
+        declared = {str(c) for c in op["responses"]}
+        self.assertIn(str(r.status), declared,
+                      f"{method} {template} answered {r.status}, which the spec does not declare "
+                      f"({sorted(declared)}): {r!r}")
+        schema = spec.response_schema(doc, op, r.status)
+        if schema is not None:
+            self.assertIsNotNone(r.json, f"{method} {template} {r.status}: body is not JSON: {r!r}")
+            problems = spec.validate(doc, r.json, schema)
+            self.assertEqual(problems, [], f"{method} {template} {r.status} does not match the spec:\n"
+                             + "\n".join(problems) + f"\nbody: {r.json!r}")
+        return r.json
 
     def assertError(self, r, status, code=None, what=""):
         """``r`` is ``status`` with a JSON error body (of ``code`` when given)."""

@@ -21,14 +21,7 @@ import unittest
 
 import harness
 from harness import uid, wa_id
-from ws_client import HandshakeError, WebSocket
-
-try:
-    import openapi_spec as spec
-    import yaml  # noqa: F401
-    HAVE_SPEC = True
-except ImportError:
-    HAVE_SPEC = False
+from ws_client import HandshakeError
 
 CUSTOMERS = 8
 WRITE_SECONDS = 4.0
@@ -37,90 +30,28 @@ OFFLINE_FOR = 0.6     # and the client is away this long while events go on
 SETTLE = 10.0
 
 
-
-class ResumeTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
-    maxDiff = 4000
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        bin_path, cluster = harness.require_env()
-        cls.bin_path = bin_path
-        cls.db = harness.Database(cluster)
-        cls.servers, cls.sockets, cls.https = [], [], []
-        try:
-            for _ in range(2):
-                cls.servers.append(harness.Server(cls.db.url, bin_path=bin_path).start())
-        except BaseException:
-            for s in cls.servers:
-                s.kill()
-            cls.db.drop()
-            raise
-        cls.doc = spec.load() if HAVE_SPEC else None
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            for ws in cls.sockets:
-                ws.close()
-            for h in cls.https:
-                h.close()
-            for s in cls.servers:
-                s.stop()
-        finally:
-            cls.db.drop()
-            super().tearDownClass()
-
+class ResumeTest(harness.ServerTestCase):
+    processes = 2
 
     # ---- helpers
 
-    def http(self, p):
-        h = harness.Http(*self.servers[p].address)
-        self.https.append(h)
-        return h
-
     def setup_business(self):
-        h = self.http(0)
-        api = harness.Api(h)
+        api = harness.Api(self.connect(0))
         key = api.create_business()["api_key"]
         phone, secret = uid("pn"), secrets.token_hex(16)
         api.create_channel(key, "whatsapp", external_id=phone, app_secret=secret, account_id="waba-" + phone)
-        r = h.post("/v1/queues", json_body={"name": "q", "strategy": "least_busy"}, token=key)
-        self.assertEqual(r.status, 201, f"POST /v1/queues: {r!r}")
-        queue = r.json["id"]
-        r = h.put("/v1/routing", json_body={"default_queue_id": queue, "rules": []}, token=key)
-        self.assertEqual(r.status, 200, f"PUT /v1/routing: {r!r}")
-        r = h.post("/v1/agents", json_body={"name": uid("agent-"), "capacity": 100, "queue_ids": [queue]},
-                   token=key)
-        self.assertEqual(r.status, 201, f"POST /v1/agents: {r!r}")
-        return key, phone, secret, r.json
+        queue = api.create_queue(key, "q", "least_busy")["id"]
+        api.set_routing(key, queue)
+        return key, phone, secret, api.create_agent(key, [queue], capacity=100)
 
     def webhook(self, h, phone, secret, customer, text):
-        body = harness.webhook_body("whatsapp", [harness.whatsapp_entry(
-            "waba-" + phone, phone, [harness.whatsapp_message(customer, uid("wamid."), text)])])
-        raw = harness.dumps(body)
-        return h.post("/webhooks/whatsapp", body=raw, headers={
-            "Content-Type": "application/json", "X-Hub-Signature-256": harness.sign(raw, secret)})
-
-    def all_numbered(self, agent_id, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while self.db.count(f"SELECT count(*) FROM agent_events WHERE agent_id = {agent_id} AND seq IS NULL"):
-            if time.monotonic() > deadline:
-                self.fail(f"agent {agent_id}: events still unnumbered after {timeout} s")
-            time.sleep(0.05)
+        body = harness.message_body("whatsapp", phone, customer, uid("wamid."), text)
+        return harness.Api(h).post_webhook("whatsapp", body, secret=secret)
 
     def db_seqs(self, agent_id):
-        self.all_numbered(agent_id)
+        self.db.wait_events_numbered(f"agent_id = {agent_id}")
         return [int(s) for (s,) in self.db.psql(f"SELECT seq FROM agent_events WHERE agent_id = {agent_id} "
                                                 f"ORDER BY seq")]
-
-    def conforms(self, method, path, r):
-        if self.doc is None:
-            return
-        op = spec.find_operation(self.doc, method, path)
-        schema = spec.response_schema(self.doc, op, str(r.status))
-        problems = spec.validate(self.doc, r.json, schema)
-        self.assertEqual(problems, [], f"{method} {path} answer does not match the spec: {r!r}")
 
     def pages(self, h, token, limit):
         out, after, n = [], 0, 0
@@ -142,12 +73,9 @@ class ResumeTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
     def test_dropped_socket_resumes_with_after_and_loses_nothing(self):
         key, phone, secret, ana = self.setup_business()
         token = ana["token"]
-        a, b = self.http(0), self.http(1)
-        r = a.post("/v1/agent/status", json_body={"status": "online"}, token=token)
-        self.assertEqual(r.status, 200, f"status: {r!r}")
-        first = WebSocket.connect(self.servers[0].address, "/v1/agent/stream",
-                                  headers={"Authorization": f"Bearer {token}"}, name="first")
-        self.sockets.append(first)
+        a, b = self.connect(0), self.connect(1)
+        harness.Api(a).set_status(token, "online")
+        first = self.stream(0, token=token, name="first")
 
         customers = [wa_id() for _ in range(CUSTOMERS)]
         for c in customers:
@@ -205,9 +133,7 @@ class ResumeTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
             self.assertTrue(got_first, "the first socket received events before it died")
             last_seen = got_first[-1]["seq"]
             time.sleep(OFFLINE_FOR)
-            second = WebSocket.connect(self.servers[1].address, f"/v1/agent/stream?after={last_seen}",
-                                       headers={"Authorization": f"Bearer {token}"}, name="second")
-            self.sockets.append(second)
+            second = self.stream(1, f"/v1/agent/stream?after={last_seen}", token=token, name="second")
             time.sleep(max(0.0, WRITE_SECONDS - (time.monotonic() - t0)))
         finally:
             stop.set()
@@ -248,8 +174,8 @@ class ResumeTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
     def test_listing_errors_and_walls(self):
         key, phone, secret, ana = self.setup_business()
         key2, phone2, secret2, other = self.setup_business()
-        h = self.http(1)
-        self.assertEqual(h.post("/v1/agent/status", json_body={"status": "online"}, token=ana["token"]).status, 200)
+        h = self.connect(1)
+        harness.Api(h).set_status(ana["token"], "online")
         self.assertEqual(self.webhook(h, phone, secret, wa_id(), "hi").status, 200)
         deadline = time.monotonic() + 5
         while not self.db.count(f"SELECT count(*) FROM agent_events WHERE agent_id = {ana['id']}"):
@@ -272,8 +198,8 @@ class ResumeTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
 
     def test_retention_deletes_old_events_and_says_so(self):
         key, phone, secret, ana = self.setup_business()
-        h = self.http(1)
-        self.assertEqual(h.post("/v1/agent/status", json_body={"status": "online"}, token=ana["token"]).status, 200)
+        h = self.connect(1)
+        harness.Api(h).set_status(ana["token"], "online")
         for _ in range(3):
             self.assertEqual(self.webhook(h, phone, secret, wa_id(), "hi").status, 200)
         deadline = time.monotonic() + 5
@@ -294,14 +220,13 @@ class ResumeTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
             self.assertLess(time.monotonic(), deadline, "events older than 24 h are deleted at start")
             time.sleep(0.05)
         self.assertEqual(self.db_seqs(ana["id"]), seqs[2:], "the 23-hour-old ones are kept")
-        h = self.http(0)
+        h = self.connect(0)
         r = h.get("/v1/agent/events?after=0", token=ana["token"])
         self.assertEqual(r.status, 410, f"after a number retention passed: {r!r}")
         self.assertEqual(r.json["error"]["code"], "events_expired")
         self.conforms("GET", "/v1/agent/events", r)
         with self.assertRaises(HandshakeError) as e:
-            WebSocket.connect(self.servers[0].address, "/v1/agent/stream?after=0",
-                              headers={"Authorization": f"Bearer {ana['token']}"})
+            self.stream(0, "/v1/agent/stream?after=0", token=ana["token"])
         self.assertEqual(e.exception.status, 410, "the stream refuses such an after as well")
         r = h.get(f"/v1/agent/events?after={seqs[1]}", token=ana["token"])
         self.assertEqual(r.status, 200, f"after the newest deleted number: {r!r}")

@@ -20,7 +20,7 @@ import urllib.parse
 
 import harness
 from harness import uid, wa_id
-from ws_client import HandshakeError, WebSocket
+from ws_client import HandshakeError
 
 TIMEOUT_S = 2
 # Sweeps run every timeout/4 and heartbeats every timeout/3; a state change
@@ -29,66 +29,29 @@ SLACK_S = 1.5
 ROUTE_TIMEOUT = 3.0
 
 
-
-class PresenceTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
-    maxDiff = 4000
+class PresenceTest(harness.ServerTestCase):
+    processes = 2
+    server_env = {"SWITCHBOARD_PRESENCE_TIMEOUT_S": str(TIMEOUT_S)}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        bin_path, cluster = harness.require_env()
-        cls.db = harness.Database(cluster)
-        cls.servers, cls.sockets = [], []
-        env = {"SWITCHBOARD_PRESENCE_TIMEOUT_S": str(TIMEOUT_S)}
-        try:
-            for _ in range(2):
-                cls.servers.append(harness.Server(cls.db.url, extra_env=env, bin_path=bin_path).start())
-        except BaseException:
-            for s in cls.servers:
-                s.kill()
-            cls.db.drop()
-            raise
-        cls.a = harness.Http(*cls.servers[0].address)
-        cls.b = harness.Http(*cls.servers[1].address)
-        api = harness.Api(cls.a)
-        cls.key = api.create_business()["api_key"]
+        cls.a, cls.b = cls.http, cls.connect(1)
+        cls.key = cls.api.create_business()["api_key"]
         cls.phone = uid("pn")
         cls.secret = secrets.token_hex(16)
-        api.create_channel(cls.key, "whatsapp", external_id=cls.phone, app_secret=cls.secret,
-                           account_id="waba-" + cls.phone)
-        r = cls.a.post("/v1/queues", json_body={"name": "support", "strategy": "round_robin"}, token=cls.key)
-        assert r.status == 201, f"POST /v1/queues: {r!r}"
-        cls.queue_id = r.json["id"]
-        r = cls.a.put("/v1/routing", json_body={"default_queue_id": cls.queue_id, "rules": []}, token=cls.key)
-        assert r.status == 200, f"PUT /v1/routing: {r!r}"
-        cls.api = api
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            for ws in cls.sockets:
-                ws.close()
-            cls.a.close()
-            cls.b.close()
-            for s in cls.servers:
-                s.stop()
-        finally:
-            cls.db.drop()
-            super().tearDownClass()
-
+        cls.api.create_channel(cls.key, "whatsapp", external_id=cls.phone, app_secret=cls.secret,
+                               account_id="waba-" + cls.phone)
+        cls.queue_id = cls.api.create_queue(cls.key, "support")["id"]
+        cls.api.set_routing(cls.key, cls.queue_id)
 
     # ---- helpers
 
     def agent(self, capacity=5):
-        r = self.a.post("/v1/agents", json_body={"name": uid("agent-"), "capacity": capacity,
-                                                 "queue_ids": [self.queue_id]}, token=self.key)
-        self.assertEqual(r.status, 201, f"POST /v1/agents: {r!r}")
-        return r.json
+        return self.api.create_agent(self.key, [self.queue_id], capacity)
 
     def set_status(self, http, agent, status):
-        r = http.post("/v1/agent/status", json_body={"status": status}, token=agent["token"])
-        self.assertEqual(r.status, 200, f"POST /v1/agent/status {status}: {r!r}")
-        self.assertEqual(r.json["status"], status)
+        self.assertEqual(harness.Api(http).set_status(agent["token"], status)["status"], status)
 
     def status_of(self, agent):
         return self.db.value(f"SELECT status FROM agents WHERE id = {int(agent['id'])}")
@@ -103,21 +66,9 @@ class PresenceTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
                 self.fail(f"{what}: expected agent {agent['id']} to be {want!r} within {timeout} s, still {got!r}")
             time.sleep(0.05)
 
-    def stream(self, server, agent=None, query="", headers=None, name=""):
-        if headers is None:
-            headers = {"Authorization": f"Bearer {agent['token']}"}
-        ws = WebSocket.connect(self.servers[server].address, "/v1/agent/stream" + query, headers=headers,
-                               name=name)
-        self.sockets.append(ws)
-        return ws
-
     def new_conversation(self):
-        body = harness.webhook_body("whatsapp", [harness.whatsapp_entry(
-            "waba-" + self.phone, self.phone, [harness.whatsapp_message(wa_id(), uid("wamid."), "hello")])])
-        raw = harness.dumps(body)
-        r = self.a.post("/webhooks/whatsapp", body=raw,
-                        headers={"Content-Type": "application/json",
-                                 "X-Hub-Signature-256": harness.sign(raw, self.secret)})
+        body = harness.message_body("whatsapp", self.phone, wa_id(), uid("wamid."), "hello")
+        r = self.api.post_webhook("whatsapp", body, secret=self.secret)
         self.assertEqual(r.status, 200, f"webhook: {r!r}")
         deadline = time.monotonic() + ROUTE_TIMEOUT
         while time.monotonic() < deadline:
@@ -140,7 +91,7 @@ class PresenceTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
 
     def test_stream_keeps_agent_online_across_processes_and_its_absence_makes_them_away(self):
         ana = self.agent()
-        ws = self.stream(0, ana, name="ana-on-A")     # the socket is on A...
+        ws = self.stream(0, token=ana["token"], name="ana-on-A")  # the socket is on A...
         self.set_status(self.b, ana, "online")        # ...the status call and any sweep may be on B
         # Three timeouts with the socket open: the heartbeat of A keeps her online
         # whichever process sweeps.
@@ -181,7 +132,7 @@ class PresenceTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
         self.assertEqual(stored, 1, "the ticket is stored as its SHA-256, not as text")
         self.assertEqual(self.db.count("SELECT count(*) FROM stream_tickets WHERE encode(ticket_hash, 'escape') "
                                        f"LIKE '%' || {harness.sql_literal(ticket)} || '%'"), 0)
-        ws2 = self.stream(1, query="?ticket=" + urllib.parse.quote(ticket), headers={}, name="ana-on-B")
+        ws2 = self.stream(1, "/v1/agent/stream?ticket=" + urllib.parse.quote(ticket), headers={}, name="ana-on-B")
         self.wait_status(ana, "online", SLACK_S, "reconnecting gives back the chosen status")
         deadline = time.monotonic() + ROUTE_TIMEOUT
         while self.conversation(cid2) != ("assigned", ana["id"]) and time.monotonic() < deadline:
@@ -194,20 +145,20 @@ class PresenceTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
 
         # A ticket is good once.
         with self.assertRaises(HandshakeError) as used:
-            self.stream(1, query="?ticket=" + urllib.parse.quote(ticket), headers={})
+            self.stream(1, "/v1/agent/stream?ticket=" + urllib.parse.quote(ticket), headers={})
         self.assertEqual(used.exception.status, 401, "a used ticket")
 
     def test_a_chosen_away_or_offline_is_not_overridden_by_a_stream(self):
         for chosen in ("away", "offline"):
             ben = self.agent()
             self.set_status(self.a, ben, chosen)
-            ws = self.stream(1, ben)
+            ws = self.stream(1, token=ben["token"])
             time.sleep(0.3)
             self.assertEqual(self.status_of(ben), chosen, f"{chosen}: a stream does not make the agent online")
             ws.close()
             time.sleep(TIMEOUT_S + 0.5)
             self.assertEqual(self.status_of(ben), chosen, f"{chosen}: the sweep only moves online agents")
-            ws = self.stream(0, ben)
+            ws = self.stream(0, token=ben["token"])
             time.sleep(0.3)
             self.assertEqual(self.status_of(ben), chosen)
             ws.close()
@@ -241,7 +192,7 @@ class PresenceTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
         self.assertEqual(r.status, 401, f"no token: {r!r}")
         for bad in ("nonsense", "", "sbt_" + "A" * 43):
             with self.assertRaises(HandshakeError) as e:
-                self.stream(0, query="?ticket=" + urllib.parse.quote(bad), headers={})
+                self.stream(0, "/v1/agent/stream?ticket=" + urllib.parse.quote(bad), headers={})
             self.assertEqual(e.exception.status, 401, f"ticket {bad!r}")
             self.assertEqual(json.loads(e.exception.body)["error"]["code"], "unauthorized")
         # Expired (the database's clock decides).
@@ -250,7 +201,7 @@ class PresenceTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
         self.db.psql("UPDATE stream_tickets SET expires_at = now() - interval '1 second' WHERE agent_id = "
                      f"{eve['id']}")
         with self.assertRaises(HandshakeError) as e:
-            self.stream(0, query="?ticket=" + urllib.parse.quote(r.json["ticket"]), headers={})
+            self.stream(0, "/v1/agent/stream?ticket=" + urllib.parse.quote(r.json["ticket"]), headers={})
         self.assertEqual(e.exception.status, 401, "an expired ticket")
         self.assertEqual(self.db.count(f"SELECT count(*) FROM stream_tickets WHERE agent_id = {eve['id']}"), 0,
                          "a ticket presented is gone, valid or not")

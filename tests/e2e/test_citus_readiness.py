@@ -7,7 +7,6 @@ listed below, each with the reason it may span businesses."""
 
 import os
 import re
-import subprocess
 import unittest
 
 import harness
@@ -146,13 +145,7 @@ class SchemaShardingTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        bin_path, cluster = harness.require_env()
-        cls.db = harness.Database(cluster)
-        env = dict(os.environ, SWITCHBOARD_DATABASE_URL=cls.db.url)
-        p = subprocess.run([bin_path, "migrate"], env=env, capture_output=True, timeout=120)
-        if p.returncode != 0:
-            cls.db.drop()
-            raise AssertionError(f"switchboard migrate failed: {p.stderr.decode(errors='replace')}")
+        cls.db = harness.migrated_database()
 
     @classmethod
     def tearDownClass(cls):

@@ -80,12 +80,9 @@ class DashboardBrowserTest(harness.ServerTestCase):
             extra = {"account_id": "waba-" + ext} if kind == "whatsapp" else {}
             api.create_channel(key, kind, external_id=ext, app_secret=secret, **extra)
             cls.channels[kind] = (ext, secret)
-        queue = http.post("/v1/queues", json_body={"name": "Sales", "strategy": "round_robin"}, token=key).json["id"]
-        agent = http.post("/v1/agents", json_body={"name": "Ana", "capacity": 10, "queue_ids": [queue]},
-                          token=key).json
-        r = http.put("/v1/routing", json_body={"default_queue_id": queue, "rules": [
-            {"match": {"intent": "order_status"}, "target": {"bot": "order_status"}}]}, token=key)
-        assert r.status == 200, r
+        queue = api.create_queue(key, "Sales")["id"]
+        agent = api.create_agent(key, [queue], capacity=10, name="Ana")
+        api.set_routing(key, queue, [{"match": {"intent": "order_status"}, "target": {"bot": "order_status"}}])
         order = http.put("/v1/orders/A1001", json_body={"status": "shipped", "carrier": "DHL", "total_cents": 4500,
                                                         "currency": "USD", "customer_phone": "15550001234"},
                          token=key)
@@ -112,7 +109,7 @@ class DashboardBrowserTest(harness.ServerTestCase):
         say("whatsapp", "15550001234", "where is my order A1001")
 
         token = agent["token"]
-        assert http.post("/v1/agent/status", json_body={"status": "online"}, token=token).status == 200
+        api.set_status(token, "online")
         deadline = time.monotonic() + 20
         mine = []
         while time.monotonic() < deadline and len(mine) < 3:

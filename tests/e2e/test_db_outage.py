@@ -32,7 +32,7 @@ class DbOutageTest(harness.ServerTestCase):
             cls.cluster.stop()
             raise
         cls.db_url = harness.with_database(cls.cluster.url, "sb_outage")
-        cls.server = None
+        cls.servers = []  # the server of the running test, for the log on failure
 
     @classmethod
     def tearDownClass(cls):
@@ -49,7 +49,7 @@ class DbOutageTest(harness.ServerTestCase):
 
     def start_server(self):
         server = harness.Server(self.db_url, bin_path=self.bin_path).start()
-        type(self).server = server
+        type(self).servers = [server]
         self.addCleanup(server.stop)
         h = harness.Http(*server.address, timeout=30)
         self.addCleanup(h.close)

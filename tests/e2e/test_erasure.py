@@ -128,10 +128,7 @@ class ErasureTest(RoutingCase):
             "waba-" + channel, channel, [harness.whatsapp_message(a, a_mid2, a_text2)],
             contacts=[{"profile": {"name": a_name}, "wa_id": a}])])
         self.assertEqual(self.api.post_webhook("whatsapp", alone, secret=secret).status, 200)
-        status = harness.webhook_body("whatsapp", [{"id": "waba-" + channel, "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1555", "phone_number_id": channel},
-            "statuses": [{"id": uid("wamid.out"), "status": "delivered", "timestamp": str(int(time.time())),
-                          "recipient_id": a}]}}]}])
+        status = harness.whatsapp_status_body(channel, uid("wamid.out"), "delivered", a)
         self.assertEqual(self.api.post_webhook("whatsapp", status, secret=secret).status, 200)
         r = self.api.post_webhook("messenger", harness.message_body("messenger", page, m, uid("mid."), m_text),
                                   secret=page_secret)

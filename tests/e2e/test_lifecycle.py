@@ -10,10 +10,10 @@ import secrets
 import time
 import urllib.parse
 
+import exposition
 import harness
 from harness import uid
 from test_routing import RoutingCase, wa_id
-from ws_client import WebSocket
 
 # A change made through one process reaches the other's caches through
 # NOTIFY; both processes cache tokens and channels for 10 s, so anything
@@ -22,35 +22,15 @@ CROSS_PROCESS = 4.0
 
 
 class LifecycleTest(RoutingCase):
+    processes = 2
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        try:
-            cls.other = harness.Server(cls.db.url).start()
-        except BaseException:
-            super().tearDownClass()
-            raise
-        cls.other_http = harness.Http(*cls.other.address)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.other_http.close()
-            cls.other.stop()
-        finally:
-            super().tearDownClass()
+        cls.other = cls.servers[1]
+        cls.other_http = cls.connect(1)
 
     # ---- helpers
-
-    def call(self, method, path, template, key, body=None, expect=200, http=None):
-        kw = {"token": key}
-        if body is not None:
-            kw["json_body"] = body
-        r = (http or self.http).request(method, path, **kw)
-        self.assertEqual(r.status, expect, f"{method} {path} {body!r}: expected {expect}, got {r!r}")
-        self.conforms(method, template, r)
-        return r.json
 
     def walk(self, path, template, key, limit):
         items, pages = self.api.list_all(path, key, limit=limit)
@@ -96,7 +76,7 @@ class LifecycleTest(RoutingCase):
             self.assertEqual(items, [], f"{path} of another business shows this one's")
         self.assertEqual(len(self.api.list_all("/v1/channels", other_key)[0]), 1)
 
-        agent = self.call("GET", f"/v1/agents/{agents[0]}", "/v1/agents/{id}", key)
+        agent = self.act("GET", f"/v1/agents/{agents[0]}", "/v1/agents/{id}", key).json
         self.assertEqual((agent["queue_ids"], agent["active"], agent["status"]), ([queues[0]], True, "offline"))
         self.assertNotIn("token", agent)
         ch = self.api.list_all("/v1/channels", key)[0][0]
@@ -113,7 +93,7 @@ class LifecycleTest(RoutingCase):
                 r = self.http.request(method, path, token=other_key, json_body=body)
                 self.assertError(r, 404, "not_found", f"{method} {path} with another business's key")
                 self.conforms(method, template, r)
-        self.assertTrue(self.call("GET", f"/v1/queues/{queues[0]}", "/v1/queues/{id}", key)["active"])
+        self.assertTrue(self.act("GET", f"/v1/queues/{queues[0]}", "/v1/queues/{id}", key).json["active"])
         r = self.http.post(f"/v1/agents/{agents[0]}/token", token=other_key)
         self.assertError(r, 404, "not_found", "rotating another business's agent token")
         r = self.http.get("/v1/queues?limit=0", token=key)
@@ -135,9 +115,9 @@ class LifecycleTest(RoutingCase):
             r = self.http.request("PATCH", path, json_body=body, token=key)
             err = self.assertError(r, 400, code, f"PATCH {path} {body!r}")
             self.assertIn(field, err["message"])
-        self.assertEqual(self.call("GET", path, "/v1/queues/{id}", key)["strategy"], "round_robin")
-        out = self.call("PATCH", path, "/v1/queues/{id}", key,
-                        {"strategy": "least_busy", "first_response_sla_s": None, "overflow_wait_s": 300})
+        self.assertEqual(self.act("GET", path, "/v1/queues/{id}", key).json["strategy"], "round_robin")
+        out = self.act("PATCH", path, "/v1/queues/{id}", key,
+                        {"strategy": "least_busy", "first_response_sla_s": None, "overflow_wait_s": 300}).json
         self.assertEqual((out["name"], out["strategy"], out["first_response_sla_s"], out["overflow_wait_s"]),
                          (q["name"], "least_busy", None, 300))
 
@@ -149,8 +129,8 @@ class LifecycleTest(RoutingCase):
         self.assertIn("queue_ids[1]", r.json["error"]["message"])
         r = self.http.request("PATCH", apath, json_body={"capacity": 5000}, token=key)
         self.assertError(r, 400, "invalid_field", "capacity above 1000")
-        out = self.call("PATCH", apath, "/v1/agents/{id}", key,
-                        {"name": "Renamed", "capacity": 7, "queue_ids": [q2["id"], q2["id"]], "skills": ["fr"]})
+        out = self.act("PATCH", apath, "/v1/agents/{id}", key,
+                        {"name": "Renamed", "capacity": 7, "queue_ids": [q2["id"], q2["id"]], "skills": ["fr"]}).json
         self.assertEqual((out["name"], out["capacity"], out["queue_ids"], out["skills"]),
                          ("Renamed", 7, [q2["id"]], ["fr"]))
 
@@ -159,12 +139,12 @@ class LifecycleTest(RoutingCase):
         opath = f"/v1/orders/{ref}"
         r = self.http.request("PATCH", opath, json_body={"currency": "usd"}, token=key)
         self.assertError(r, 400, "invalid_field", "a lower-case currency")
-        out = self.call("PATCH", opath, "/v1/orders/{order_ref}", key, {"status": "delivered", "carrier": None})
+        out = self.act("PATCH", opath, "/v1/orders/{order_ref}", key, {"status": "delivered", "carrier": None}).json
         self.assertEqual((out["status"], out["carrier"], out["customer_phone"]), ("delivered", None, "+15550009999"))
         sku = uid("S")
         self.http.put(f"/v1/products/{sku}", token=key,
                       json_body={"name": "Hat", "stock": 1, "price_cents": 500, "currency": "EUR"})
-        out = self.call("PATCH", f"/v1/products/{sku}", "/v1/products/{sku}", key, {"stock": 0})
+        out = self.act("PATCH", f"/v1/products/{sku}", "/v1/products/{sku}", key, {"stock": 0}).json
         self.assertEqual((out["name"], out["stock"], out["active"]), ("Hat", 0, True))
         r = self.http.request("PATCH", f"/v1/products/{sku}", json_body={"stock": -1}, token=key)
         self.assertError(r, 400, "invalid_field", "negative stock")
@@ -173,12 +153,12 @@ class LifecycleTest(RoutingCase):
         key, _, _ = self.business()
         ref = uid("D")
         self.order(key, ref)
-        out = self.call("DELETE", f"/v1/orders/{ref}", "/v1/orders/{order_ref}", key)
+        out = self.act("DELETE", f"/v1/orders/{ref}", "/v1/orders/{order_ref}", key).json
         self.assertFalse(out["active"])
-        self.assertFalse(self.call("GET", f"/v1/orders/{ref}", "/v1/orders/{order_ref}", key)["active"])
+        self.assertFalse(self.act("GET", f"/v1/orders/{ref}", "/v1/orders/{order_ref}", key).json["active"])
         self.assertEqual(int(self.db.value(f"SELECT count(*) FROM orders WHERE order_ref = '{ref}'")), 1)
         self.order(key, ref)
-        self.assertTrue(self.call("GET", f"/v1/orders/{ref}", "/v1/orders/{order_ref}", key)["active"])
+        self.assertTrue(self.act("GET", f"/v1/orders/{ref}", "/v1/orders/{order_ref}", key).json["active"])
         r = self.http.request("DELETE", "/v1/products/nope", token=key)
         self.assertError(r, 404, "not_found", "DELETE of an unknown product")
 
@@ -195,14 +175,14 @@ class LifecycleTest(RoutingCase):
         self.assertError(r, 400, "invalid_field", "a negative spend")
         r = self.http.request("PATCH", path, json_body={"currency": None}, token=key)
         self.assertError(r, 400, "invalid_field", "a null currency")
-        out = self.call("PATCH", path, "/v1/ads/{ad_id}", key, {"spend_cents": 2500, "name": None})
+        out = self.act("PATCH", path, "/v1/ads/{ad_id}", key, {"spend_cents": 2500, "name": None}).json
         self.assertEqual((out["spend_cents"], out["name"], out["campaign"], out["active"]), (2500, None, "BF", True))
-        out = self.call("DELETE", path, "/v1/ads/{ad_id}", key)
+        out = self.act("DELETE", path, "/v1/ads/{ad_id}", key).json
         self.assertEqual((out["active"], out["spend_cents"]), (False, 2500))
-        self.assertFalse(self.call("GET", path, "/v1/ads/{ad_id}", key)["active"])
+        self.assertFalse(self.act("GET", path, "/v1/ads/{ad_id}", key).json["active"])
         r = self.http.put(path, token=key, json_body={"spend_cents": 2600, "currency": "USD"})
         self.assertEqual(r.status, 200, r)
-        self.assertTrue(self.call("GET", path, "/v1/ads/{ad_id}", key)["active"])
+        self.assertTrue(self.act("GET", path, "/v1/ads/{ad_id}", key).json["active"])
         self.assertError(self.http.get("/v1/ads/nope", token=key), 404, "not_found", "an unknown ad")
 
     # ---- channels
@@ -217,8 +197,8 @@ class LifecycleTest(RoutingCase):
         ch = self.api.list_all("/v1/channels", key)[0][0]
         path = f"/v1/channels/{ch['id']}"
         new_secret = secrets.token_hex(16)
-        out = self.call("PATCH", path, "/v1/channels/{id}", key,
-                        {"app_secret": new_secret, "name": "Main line", "access_token": "EAAnewtoken"})
+        out = self.act("PATCH", path, "/v1/channels/{id}", key,
+                        {"app_secret": new_secret, "name": "Main line", "access_token": "EAAnewtoken"}).json
         self.assertEqual((out["name"], out["has_access_token"]), ("Main line", True))
         self.assertNotIn("app_secret", out)
         self.assertNotIn(b"EAAnewtoken", self.http.get(path, token=key).body)
@@ -234,7 +214,7 @@ class LifecycleTest(RoutingCase):
             self.assertEqual(r.status, 200, f"the new app secret in {where}: {r!r}")
         stored = self.db.count("SELECT count(*) FROM messages")
 
-        out = self.call("DELETE", path, "/v1/channels/{id}", key)
+        out = self.act("DELETE", path, "/v1/channels/{id}", key).json
         self.assertFalse(out["active"])
         before = self.inactive_count(self.other_http)
         fresh = harness.message_body("whatsapp", channel, wa_id(), uid("wamid."), "after")
@@ -252,21 +232,17 @@ class LifecycleTest(RoutingCase):
                              "ignored")
         self.assertEqual(self.db.count("SELECT count(*) FROM messages"), stored, "a deactivated channel stored")
         self.assertGreater(self.inactive_count(self.other_http), before, "ignored webhooks are not counted")
-        self.assertTrue(self.call("GET", path, "/v1/channels/{id}", key)["name"] == "Main line")
+        self.assertTrue(self.act("GET", path, "/v1/channels/{id}", key).json["name"] == "Main line")
         # Deactivation keeps history: the conversations stay readable.
         self.assertGreater(len(self.api.conversations(key)), 0)
         # And it can come back.
-        self.call("PATCH", path, "/v1/channels/{id}", key, {"active": True})
+        self.act("PATCH", path, "/v1/channels/{id}", key, {"active": True}).json
         self.until(lambda: (self.api.post_webhook("whatsapp", fresh, secret=new_secret).json or {}).get("messages")
                    == 1, "a reactivated channel stores again")
 
     def inactive_count(self, http):
-        text = http.get("/metrics").body.decode()
-        total = 0.0
-        for line in text.splitlines():
-            if line.startswith("switchboard_webhook") and 'result="inactive"' in line:
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+        return sum(v for name, labels, v in exposition.scrape(http).samples
+                   if name.startswith("switchboard_webhook") and labels.get("result") == "inactive")
 
     # ---- queues
 
@@ -283,7 +259,7 @@ class LifecycleTest(RoutingCase):
         r = self.http.request("DELETE", f"/v1/queues/{default['id']}", token=key)
         self.assertError(r, 409, "queue_is_default", "deactivating the default queue")
         self.conforms("DELETE", "/v1/queues/{id}", r)
-        out = self.call("DELETE", f"/v1/queues/{refunds['id']}", "/v1/queues/{id}", key)
+        out = self.act("DELETE", f"/v1/queues/{refunds['id']}", "/v1/queues/{id}", key).json
         self.assertFalse(out["active"])
         self.assertIsNotNone(out["deactivated_at"])
         late = wa_id()
@@ -311,11 +287,9 @@ class LifecycleTest(RoutingCase):
         self.wait_status(key, cid, "assigned", leaving["id"])
         # The other process knows the token (cached) and streams to the agent.
         self.assertEqual(self.other_http.get("/v1/agent/conversations", token=leaving["token"]).status, 200)
-        ws = WebSocket.connect(self.other.address, "/v1/agent/stream?after=0",
-                               headers={"Authorization": f"Bearer {leaving['token']}"})
-        self.addCleanup(ws.close)
+        ws = self.stream(1, "/v1/agent/stream?after=0", token=leaving["token"])
 
-        out = self.call("DELETE", f"/v1/agents/{leaving['id']}", "/v1/agents/{id}", key)
+        out = self.act("DELETE", f"/v1/agents/{leaving['id']}", "/v1/agents/{id}", key).json
         self.assertEqual((out["active"], out["status"], out["load"]), (False, "offline", 0))
         r = self.http.get("/v1/agent/conversations", token=leaving["token"])
         self.assertError(r, 401, "unauthorized", "a deactivated agent's token in this process")
@@ -334,9 +308,9 @@ class LifecycleTest(RoutingCase):
         r = self.http.post(f"/v1/agents/{leaving['id']}/token", token=key)
         self.assertError(r, 409, "agent_inactive", "a new token for a deactivated agent")
         # Reactivated, they need a new token; the old one stays dead.
-        self.call("PATCH", f"/v1/agents/{leaving['id']}", "/v1/agents/{id}", key, {"active": True})
+        self.act("PATCH", f"/v1/agents/{leaving['id']}", "/v1/agents/{id}", key, {"active": True}).json
         self.assertEqual(self.http.get("/v1/agent/conversations", token=leaving["token"]).status, 401)
-        token = self.call("POST", f"/v1/agents/{leaving['id']}/token", "/v1/agents/{id}/token", key)["token"]
+        token = self.act("POST", f"/v1/agents/{leaving['id']}/token", "/v1/agents/{id}/token", key).json["token"]
         self.assertEqual(self.http.get("/v1/agent/conversations", token=token).status, 200)
 
     def test_agent_token_rotation_stops_the_old_token_everywhere(self):
@@ -345,7 +319,7 @@ class LifecycleTest(RoutingCase):
         a = self.agent(key, [q["id"]])
         for http in (self.http, self.other_http):
             self.assertEqual(http.get("/v1/agent/conversations", token=a["token"]).status, 200)
-        new = self.call("POST", f"/v1/agents/{a['id']}/token", "/v1/agents/{id}/token", key)
+        new = self.act("POST", f"/v1/agents/{a['id']}/token", "/v1/agents/{id}/token", key).json
         self.assertEqual(new["id"], a["id"])
         self.assertNotEqual(new["token"], a["token"])
         self.assertEqual(self.http.get("/v1/agent/conversations", token=a["token"]).status, 401)
@@ -364,7 +338,7 @@ class LifecycleTest(RoutingCase):
         r = self.http.post("/v1/keys/rotate", json_body={"grace": 5}, token=old)
         self.assertError(r, 400, "unknown_field", "an unknown field")
 
-        out = self.call("POST", "/v1/keys/rotate", "/v1/keys/rotate", old, {"grace_s": 2})
+        out = self.act("POST", "/v1/keys/rotate", "/v1/keys/rotate", old, {"grace_s": 2}).json
         new = out["api_key"]
         self.assertEqual((out["grace_s"], out["previous_keys"]), (2, 1))
         for http in (self.http, self.other_http):
@@ -374,12 +348,12 @@ class LifecycleTest(RoutingCase):
         for http in (self.http, self.other_http):
             self.assertEqual(http.get("/v1/queues", token=old).status, 401, "the old key after its grace")
 
-        out = self.call("POST", "/v1/keys/rotate", "/v1/keys/rotate", new, {"grace_s": 0})
+        out = self.act("POST", "/v1/keys/rotate", "/v1/keys/rotate", new, {"grace_s": 0}).json
         newest = out["api_key"]
         self.assertEqual(self.http.get("/v1/queues", token=new).status, 401, "grace 0 stops the key at once")
         self.until(lambda: self.other_http.get("/v1/queues", token=new).status == 401,
                    "grace 0 reaches the other process")
-        out = self.call("POST", "/v1/keys/rotate", "/v1/keys/rotate", newest)
+        out = self.act("POST", "/v1/keys/rotate", "/v1/keys/rotate", newest).json
         self.assertEqual(out["grace_s"], 86400, "the default grace is a day")
         self.assertEqual(self.http.get("/v1/queues", token=newest).status, 200)
 

@@ -12,6 +12,7 @@ import socket
 import time
 import unittest
 
+import exposition
 import harness
 from harness import uid
 from test_routing import RoutingCase
@@ -211,20 +212,18 @@ class ConnectionLimitTest(harness.ServerTestCase):
             for s in socks:
                 s.close()
         # Once they are gone the server accepts again and counts what it refused.
-        deadline = time.monotonic() + 5
-        while True:
+        def scrape():
+            h = harness.Http(*self.server.address, timeout=2)
             try:
-                r = harness.Http(*self.server.address, timeout=2).get("/metrics")
-                if r.status == 200:
-                    break
-            except OSError:
-                pass
-            self.assertLess(time.monotonic(), deadline, "the server accepted nothing after the burst")
-            time.sleep(0.1)
-        refused = [line for line in r.body.decode().splitlines()
-                   if line.startswith("switchboard_http_connections_refused ")]
+                return exposition.scrape(h)
+            except (OSError, AssertionError):
+                return None
+            finally:
+                h.close()
+        metrics = harness.wait_for(scrape, "the server accepting again after the burst", 5, 0.1)
+        refused = metrics.series("switchboard_http_connections_refused")
         self.assertEqual(len(refused), 1, "switchboard_http_connections_refused is missing from /metrics")
-        self.assertGreaterEqual(float(refused[0].split()[1]), 15)
+        self.assertGreaterEqual(refused[0][1], 15)
         self.assertTrue(self.server.alive())
 
 

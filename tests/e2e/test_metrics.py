@@ -140,10 +140,8 @@ class HandBuiltHistoryTest(MetricsCase):
         for kind in harness.KINDS:
             ch[kind] = api.create_channel(cls.key_a, kind)["id"]
         ch_b = api.create_channel(cls.key_b, "whatsapp")["id"]
-        r = cls.http.post("/v1/queues", json_body={"name": "Sales", "strategy": "least_busy"}, token=cls.key_a)
-        cls.queue_sales = r.json["id"]
-        r = cls.http.post("/v1/queues", json_body={"name": "Support", "strategy": "least_busy"}, token=cls.key_a)
-        cls.queue_support = r.json["id"]
+        cls.queue_sales = api.create_queue(cls.key_a, "Sales", "least_busy")["id"]
+        cls.queue_support = api.create_queue(cls.key_a, "Support", "least_busy")["id"]
 
         def conversation(biz, channel, opened, referral_ad=None, status="waiting"):
             """Opens a conversation as the ingest statement does (no metrics row yet)."""

@@ -93,7 +93,7 @@ class PeerFixturesTest(harness.ServerTestCase):
     def setUpClass(cls):
         cls.bin_path, cls.cluster = harness.require_env()
         cls.dir, cls.index = load_index()
-        cls.server = None
+        cls.servers = []  # the server of the running test, for the log on failure
 
     @classmethod
     def tearDownClass(cls):
@@ -103,7 +103,7 @@ class PeerFixturesTest(harness.ServerTestCase):
         db = harness.Database(self.cluster)
         self.addCleanup(db.drop)
         server = harness.Server(db.url, bin_path=self.bin_path).start()
-        type(self).server = server
+        type(self).servers = [server]
         self.addCleanup(server.stop)
         h = harness.Http(*server.address)
         self.addCleanup(h.close)

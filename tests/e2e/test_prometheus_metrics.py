@@ -4,154 +4,12 @@ histograms are cumulative with +Inf equal to _count, and the operator's
 families are there with the values the traffic implies."""
 
 import math
-import os
-import re
-import subprocess
-import sys
 import time
 import unittest
 
 import harness
+from exposition import Exposition
 from harness import uid
-
-FAKE = os.path.join(harness.source_dir(), "tests", "support", "fake_graph.py")
-
-NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
-LABEL_NAME = r"[a-zA-Z_][a-zA-Z0-9_]*"
-LABEL_VALUE = r'"(?:[^"\\\n]|\\[\\"n])*"'
-VALUE = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?Inf|NaN"
-SAMPLE_RE = re.compile(
-    rf"^({NAME})(?:\{{((?:{LABEL_NAME}={LABEL_VALUE})(?:,{LABEL_NAME}={LABEL_VALUE})*)?\}})? ({VALUE})$")
-LABEL_RE = re.compile(rf"({LABEL_NAME})=({LABEL_VALUE})")
-HELP_RE = re.compile(rf"^# HELP ({NAME}) ((?:[^\\\n]|\\[\\n])*)$")
-TYPE_RE = re.compile(rf"^# TYPE ({NAME}) (counter|gauge|histogram|summary|untyped)$")
-
-
-def unescape_label(v):
-    out, i = [], 0
-    v = v[1:-1]
-    while i < len(v):
-        if v[i] == "\\":
-            out.append({"\\": "\\", '"': '"', "n": "\n"}[v[i + 1]])
-            i += 2
-        else:
-            out.append(v[i])
-            i += 1
-    return "".join(out)
-
-
-def to_float(v):
-    return {"+Inf": math.inf, "-Inf": -math.inf, "Inf": math.inf}.get(v, None) or float(v)
-
-
-class Exposition:
-    """A parsed /metrics body; ``problems`` lists every syntax or structure
-    violation, with its line number."""
-
-    def __init__(self, text):
-        self.problems = []
-        self.types, self.helps = {}, {}
-        self.samples = []  # (name, {label: value}, float)
-        if text and not text.endswith("\n"):
-            self.problems.append("the body does not end with a newline")
-        finished, current = set(), None
-        for n, line in enumerate(text.split("\n")[:-1] if text else [], 1):
-            if line.startswith("# HELP "):
-                m = HELP_RE.match(line)
-                if not m:
-                    self.problems.append(f"line {n}: malformed HELP: {line!r}")
-                    continue
-                name = m.group(1)
-                if name in self.helps:
-                    self.problems.append(f"line {n}: second HELP for {name}")
-                if name in finished:
-                    self.problems.append(f"line {n}: HELP for {name} after its samples ended")
-                if current and current != name:
-                    finished.add(current)
-                current = name
-                self.helps[name] = m.group(2)
-            elif line.startswith("# TYPE "):
-                m = TYPE_RE.match(line)
-                if not m:
-                    self.problems.append(f"line {n}: malformed TYPE: {line!r}")
-                    continue
-                if m.group(1) in self.types:
-                    self.problems.append(f"line {n}: second TYPE for {m.group(1)}")
-                if m.group(1) != current:
-                    self.problems.append(f"line {n}: TYPE for {m.group(1)} does not follow its HELP")
-                self.types[m.group(1)] = m.group(2)
-            elif line.startswith("#") or not line:
-                self.problems.append(f"line {n}: unexpected line {line!r}")
-            else:
-                m = SAMPLE_RE.match(line)
-                if not m:
-                    self.problems.append(f"line {n}: not `name{{labels}} value`: {line!r}")
-                    continue
-                name, label_text, value = m.groups()
-                labels = {}
-                for k, v in LABEL_RE.findall(label_text or ""):
-                    if k in labels:
-                        self.problems.append(f"line {n}: label {k} twice")
-                    labels[k] = unescape_label(v)
-                family = self.family_of(name)
-                if family is None:
-                    self.problems.append(f"line {n}: sample {name} before its TYPE")
-                elif family != current:
-                    self.problems.append(f"line {n}: sample {name} outside the block of {family}")
-                self.samples.append((name, labels, to_float(value)))
-
-    def family_of(self, name):
-        if name in self.types:
-            return name
-        for suffix in ("_bucket", "_sum", "_count"):
-            base = name[: -len(suffix)]
-            if name.endswith(suffix) and self.types.get(base) == "histogram":
-                return base
-        return None
-
-    def series(self, name, **match):
-        return [(labels, v) for n, labels, v in self.samples
-                if n == name and all(labels.get(k) == w for k, w in match.items())]
-
-    def value(self, name, **match):
-        found = self.series(name, **match)
-        if len(found) != 1:
-            raise AssertionError(f"expected one {name}{match}, found {found}")
-        return found[0][1]
-
-    def total(self, name, **match):
-        return sum(v for _, v in self.series(name, **match))
-
-    def histogram_problems(self):
-        out = []
-        for family, kind in self.types.items():
-            if kind != "histogram":
-                continue
-            groups = {}
-            for labels, v in self.series(family + "_bucket"):
-                if "le" not in labels:
-                    out.append(f"{family}_bucket without le: {labels}")
-                    continue
-                key = tuple(sorted((k, w) for k, w in labels.items() if k != "le"))
-                groups.setdefault(key, []).append((to_float(labels["le"]), v))
-            if not groups:
-                out.append(f"histogram {family} has no buckets")
-            for key, buckets in groups.items():
-                les = [le for le, _ in buckets]
-                if les != sorted(les) or len(set(les)) != len(les):
-                    out.append(f"{family}{dict(key)}: le bounds not strictly increasing: {les}")
-                counts = [c for _, c in buckets]
-                if any(b < a for a, b in zip(counts, counts[1:])):
-                    out.append(f"{family}{dict(key)}: buckets not cumulative: {counts}")
-                if les[-1] != math.inf:
-                    out.append(f"{family}{dict(key)}: no +Inf bucket")
-                count = self.series(family + "_count", **dict(key))
-                total = self.series(family + "_sum", **dict(key))
-                if len(count) != 1 or len(total) != 1:
-                    out.append(f"{family}{dict(key)}: expected one _count and one _sum")
-                elif counts[-1] != count[0][1]:
-                    out.append(f"{family}{dict(key)}: +Inf bucket {counts[-1]} != _count {count[0][1]}")
-        return out
 
 
 class ExpositionParserTest(unittest.TestCase):
@@ -178,19 +36,7 @@ class ExpositionParserTest(unittest.TestCase):
 
 
 class MetricsEndpointTest(harness.ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        harness.require_env()
-        cls.fake = subprocess.Popen([sys.executable, FAKE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    text=True)
-        cls.server_env = {"SWITCHBOARD_GRAPH_API_BASE": f"http://127.0.0.1:{int(cls.fake.stdout.readline())}/v21.0"}
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls.fake.stdin.close()
-        cls.fake.wait(timeout=10)
+    with_fake_graph = True
 
     def scrape(self):
         r = self.http.get("/metrics")
@@ -201,14 +47,8 @@ class MetricsEndpointTest(harness.ServerTestCase):
         self.assertEqual(e.histogram_problems(), [])
         return e
 
-    def wait_for(self, check, what, timeout=15):
-        deadline = time.monotonic() + timeout
-        while True:
-            last = check()
-            if last or time.monotonic() > deadline:
-                self.assertTrue(last, f"timed out waiting for {what}")
-                return last
-            time.sleep(0.1)
+    def wait_for(self, check, what):
+        return harness.wait_for(check, what, timeout=15, interval=0.1)
 
     def test_families_after_traffic(self):
         before = self.scrape()
@@ -216,14 +56,10 @@ class MetricsEndpointTest(harness.ServerTestCase):
         phone, secret = uid("9"), "secret-" + uid()
         self.api.create_channel(key, "whatsapp", external_id=phone, app_secret=secret,
                                 access_token="EAAG-metrics")
-        queue = self.http.post("/v1/queues", json_body={"name": "Support", "strategy": "least_busy"},
-                               token=key).json["id"]
-        agent = self.http.post("/v1/agents", json_body={"name": "Ana", "capacity": 1, "queue_ids": [queue]},
-                               token=key).json
-        self.assertEqual(self.http.put("/v1/routing", json_body={"default_queue_id": queue, "rules": []},
-                                       token=key).status, 200)
-        self.assertEqual(self.http.post("/v1/agent/status", json_body={"status": "online"},
-                                        token=agent["token"]).status, 200)
+        queue = self.api.create_queue(key, "Support", "least_busy")["id"]
+        agent = self.api.create_agent(key, [queue], capacity=1, name="Ana")
+        self.api.set_routing(key, queue)
+        self.api.set_status(agent["token"], "online")
 
         # Three customers: one is assigned (capacity 1), two wait.
         bodies = []

@@ -16,13 +16,6 @@ import urllib.parse
 import harness
 from harness import ADMIN_TOKEN, TIME_RE, sql_literal, uid, wa_id
 
-try:
-    import openapi_spec as spec
-    import yaml  # noqa: F401  (openapi_spec needs it)
-    HAVE_SPEC = True
-except ImportError:  # the spec checks are skipped; everything else runs
-    HAVE_SPEC = False
-
 # The router decides within ~100 ms; the tests allow this much.
 ROUTE_TIMEOUT = 3.0
 # How long "nothing happens" is watched for (several router ticks).
@@ -38,42 +31,9 @@ ORDER_FIELDS = {"order_ref", "customer_external_id", "customer_phone", "status",
 PRODUCT_FIELDS = {"sku", "name", "stock", "price_cents", "currency", "updated_at"}
 
 
-
 class RoutingCase(harness.ServerTestCase):
     """Helpers shared by the routing suites. Every helper asserts what it
     expects, with the request and the answer in the message."""
-
-    _doc = None
-
-    # ---- the spec, when PyYAML is there
-
-    @classmethod
-    def spec_doc(cls):
-        if not HAVE_SPEC:
-            return None
-        if RoutingCase._doc is None:
-            RoutingCase._doc = spec.load()
-        return RoutingCase._doc
-
-    def conforms(self, method, template, r):
-        """The answer is one proto/openapi.yaml declares for the route, and
-        its JSON matches the declared schema (skipped without PyYAML)."""
-        doc = self.spec_doc()
-        if doc is None:
-            return r.json
-        op = spec.find_operation(doc, method, template)
-        self.assertIsNotNone(op, f"{method} {template} is not in proto/openapi.yaml")
-        declared = {str(c) for c in op["responses"]}
-        self.assertIn(str(r.status), declared,
-                      f"{method} {template} answered {r.status}, which the spec does not declare "
-                      f"({sorted(declared)}): {r!r}")
-        schema = spec.response_schema(doc, op, r.status)
-        if schema is not None:
-            self.assertIsNotNone(r.json, f"{method} {template} {r.status}: body is not JSON: {r!r}")
-            problems = spec.validate(doc, r.json, schema)
-            self.assertEqual(problems, [], f"{method} {template} {r.status} does not match the spec:\n"
-                             + "\n".join(problems) + f"\nbody: {r.json!r}")
-        return r.json
 
     # ---- set-up
 
@@ -87,28 +47,19 @@ class RoutingCase(harness.ServerTestCase):
         return key, phone_number_id, secret
 
     def queue(self, key, name=None, strategy="round_robin", **kw):
-        body = {"name": name or uid("queue-"), "strategy": strategy}
-        body.update(kw)
-        r = self.http.post("/v1/queues", json_body=body, token=key)
-        self.assertEqual(r.status, 201, f"POST /v1/queues {body!r}: {r!r}")
-        self.conforms("POST", "/v1/queues", r)
-        return r.json
+        q = self.api.create_queue(key, name, strategy, **kw)
+        self.conforms("POST", "/v1/queues", self.api.last)
+        return q
 
     def agent(self, key, queue_ids, capacity=5, name=None, skills=None):
-        body = {"name": name or uid("agent-"), "capacity": capacity, "queue_ids": list(queue_ids)}
-        if skills is not None:
-            body["skills"] = skills
-        r = self.http.post("/v1/agents", json_body=body, token=key)
-        self.assertEqual(r.status, 201, f"POST /v1/agents {body!r}: {r!r}")
-        self.conforms("POST", "/v1/agents", r)
-        return r.json
+        a = self.api.create_agent(key, queue_ids, capacity, name, **({} if skills is None else {"skills": skills}))
+        self.conforms("POST", "/v1/agents", self.api.last)
+        return a
 
     def routing(self, key, default_queue_id, rules=()):
-        body = {"default_queue_id": default_queue_id, "rules": list(rules)}
-        r = self.http.put("/v1/routing", json_body=body, token=key)
-        self.assertEqual(r.status, 200, f"PUT /v1/routing {body!r}: {r!r}")
-        self.conforms("PUT", "/v1/routing", r)
-        return r.json
+        out = self.api.set_routing(key, default_queue_id, rules)
+        self.conforms("PUT", "/v1/routing", self.api.last)
+        return out
 
     def order(self, key, order_ref, **fields):
         body = {"status": "shipped", "carrier": "DHL", "eta": "2026-12-02", "total_cents": 129900,
@@ -121,11 +72,10 @@ class RoutingCase(harness.ServerTestCase):
         return r.json
 
     def status(self, token, status):
-        r = self.http.post("/v1/agent/status", json_body={"status": status}, token=token)
-        self.assertEqual(r.status, 200, f"POST /v1/agent/status {status}: {r!r}")
-        self.conforms("POST", "/v1/agent/status", r)
-        self.assertEqual(r.json.get("status"), status, r.json)
-        return r.json
+        out = self.api.set_status(token, status)
+        self.conforms("POST", "/v1/agent/status", self.api.last)
+        self.assertEqual(out.get("status"), status, out)
+        return out
 
     # ---- customers
 
@@ -163,16 +113,7 @@ class RoutingCase(harness.ServerTestCase):
         return r.json["items"]
 
     def wait_for(self, fn, what, timeout=ROUTE_TIMEOUT, interval=0.05):
-        """The first truthy fn() within timeout seconds, else a failure naming what and the last value."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while True:
-            last = fn()
-            if last:
-                return last
-            if time.monotonic() >= deadline:
-                self.fail(f"waited {timeout} s for {what}; last saw {last!r}")
-            time.sleep(interval)
+        return harness.wait_for(fn, what, timeout, interval)
 
     def wait_status(self, key, cid, status, agent_id="any", timeout=ROUTE_TIMEOUT):
         """Polls the conversation (business key) until it has status (and agent_id when given)."""
@@ -209,10 +150,7 @@ class RoutingCase(harness.ServerTestCase):
     def events(self, agent_id):
         """[(seq, type, conversation or message id)] of an agent, in seq order (psql).
         Events get their seq after commit (in commit order); waits for that."""
-        deadline = time.monotonic() + ROUTE_TIMEOUT
-        while self.db.count(f"SELECT count(*) FROM agent_events WHERE agent_id = {int(agent_id)} AND seq IS NULL"):
-            self.assertLess(time.monotonic(), deadline, f"events of agent {agent_id} numbered")
-            time.sleep(0.02)
+        self.db.wait_events_numbered(f"agent_id = {int(agent_id)}", ROUTE_TIMEOUT)
         rows = self.db.psql(f"SELECT seq, type, payload->>'id' FROM agent_events WHERE agent_id = {int(agent_id)} "
                             f"ORDER BY seq")
         return [(int(s), t, int(i) if i else None) for s, t, i in rows]

@@ -191,8 +191,7 @@ rules:
         agent = json.loads(self.sbctl(["agents", "create", "--name", "Tailer", "--queue", str(queue)]).stdout)
         routing = self.write("tail-routing.json", json.dumps({"default_queue_id": queue, "rules": []}))
         self.sbctl(["routing", "apply", routing])
-        r = self.http.post("/v1/agent/status", json_body={"status": "online"}, token=agent["token"])
-        self.assertEqual(r.status, 200, repr(r))
+        self.api.set_status(agent["token"], "online")
 
         replay_dir = os.path.join(self.dir, "replay")
         for i in range(3):

@@ -31,39 +31,18 @@ import threading
 import time
 import unittest
 import urllib.parse
-import urllib.request
 
 import harness
-from harness import ADMIN_TOKEN, uid
+from harness import ADMIN_TOKEN, uid, wait_for
 from ws_client import WebSocket
 
 sys.path.insert(0, os.path.join(harness.source_dir(), "tools"))
 import sbcluster  # noqa: E402
 
-FAKE = os.path.join(harness.source_dir(), "tests", "support", "fake_graph.py")
 LEASE_TTL_MS = 2000
 
 
-def fake_call(base, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return json.loads(r.read() or b"{}")
-
-
-def wait_for(what, fn, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not within {timeout} s (last seen: {last!r})")
-
-
-class PgBouncerCase(unittest.TestCase):
+class PgBouncerCase(harness.LogsOfProcessesOnFailure, unittest.TestCase):
     """A database, pgbouncer in front of its cluster, migrations through it,
     a fake Graph API."""
 
@@ -85,13 +64,8 @@ class PgBouncerCase(unittest.TestCase):
             pg_port = urllib.parse.urlsplit(cluster).port
             cls.bouncer = sbcluster.PgBouncer(os.path.join(cls.tmp, "pgbouncer"), pg_port)
             cls.pooled_url = cls.bouncer.url(cls.db.name)
-            env = dict(os.environ, SWITCHBOARD_DATABASE_URL=cls.pooled_url)
-            p = subprocess.run([cls.bin, "migrate"], env=env, capture_output=True, timeout=120)
-            if p.returncode != 0:
-                raise AssertionError(f"migrate through pgbouncer failed: {p.stderr.decode(errors='replace')}")
-            cls.fake = subprocess.Popen([sys.executable, FAKE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        text=True)
-            cls.fake_base = f"http://127.0.0.1:{int(cls.fake.stdout.readline())}"
+            harness.migrate(cls.bin, cls.pooled_url, "migrate through pgbouncer")
+            cls.fake = harness.FakeGraph().start()
         except BaseException:
             cls.cleanup()
             raise
@@ -99,18 +73,12 @@ class PgBouncerCase(unittest.TestCase):
     @classmethod
     def cleanup(cls):
         for s in cls.servers:
-            if s.stopped and not s.alive():  # killed on purpose
-                s.log.close()
-                if not s.keep_logs:
-                    shutil.rmtree(s.dir, ignore_errors=True)
-                continue
             try:
                 s.stop()
             except AssertionError as e:
                 print(f"[{cls.__name__}] {e}", file=sys.stderr)
         if cls.fake is not None:
-            cls.fake.stdin.close()
-            cls.fake.wait(10)
+            cls.fake.stop()
         if cls.bouncer is not None:
             cls.bouncer.stop()
         cls.db.drop()
@@ -124,7 +92,7 @@ class PgBouncerCase(unittest.TestCase):
     @classmethod
     def start(cls, roles, extra_env=None):
         env = {"SWITCHBOARD_LISTEN_DATABASE_URL": cls.db.url,  # LISTEN needs a real session
-               "SWITCHBOARD_GRAPH_API_BASE": cls.fake_base + "/v21.0"}
+               "SWITCHBOARD_GRAPH_API_BASE": cls.fake.api_base}
         env.update(extra_env or {})
         server = harness.Server(cls.pooled_url, extra_env=env, bin_path=cls.bin,
                                 args=["--no-migrate", "--roles", roles])
@@ -134,15 +102,9 @@ class PgBouncerCase(unittest.TestCase):
         cls.servers.append(server)
         return server
 
-    def run(self, result=None):
-        before = (len(result.failures), len(result.errors)) if result is not None else None
-        out = super().run(result)
-        if result is not None and (len(result.failures), len(result.errors)) != before:
-            for s in type(self).servers:
-                s.keep_logs = True
-                print(f"\n[{self.id()}] server {s.args}:\n{s.log_tail(40)}", file=sys.stderr)
-            print(f"pgbouncer log:\n{type(self).bouncer.log_tail()}", file=sys.stderr)
-        return out
+    def print_logs(self):
+        super().print_logs()
+        print(f"pgbouncer log:\n{type(self).bouncer.log_tail()}", file=sys.stderr)
 
     def set_up_business(self, api, require_accept=False):
         """A business with a WhatsApp channel, one queue as the default route
@@ -151,17 +113,11 @@ class PgBouncerCase(unittest.TestCase):
         key = biz["api_key"]
         phone, secret = uid("7"), "secret-" + uid()
         api.create_channel(key, "whatsapp", external_id=phone, app_secret=secret, access_token="EAAG-scale-token")
-        queue_body = {"name": "Support", "strategy": "round_robin"}
-        if require_accept:
-            queue_body.update({"require_accept": True, "offer_timeout_s": 1})
-        q = api.http.post("/v1/queues", json_body=queue_body, token=key)
-        self.assertEqual(q.status, 201, repr(q))
-        a = api.http.post("/v1/agents", json_body={"name": "Ana", "capacity": 50, "queue_ids": [q.json["id"]]},
-                          token=key)
-        self.assertEqual(a.status, 201, repr(a))
-        r = api.http.put("/v1/routing", json_body={"default_queue_id": q.json["id"], "rules": []}, token=key)
-        self.assertEqual(r.status, 200, repr(r))
-        return {"key": key, "phone": phone, "secret": secret, "queue": q.json["id"], "agent": a.json}
+        queue = api.create_queue(key, "Support", **({"require_accept": True, "offer_timeout_s": 1}
+                                                    if require_accept else {}))["id"]
+        agent = api.create_agent(key, [queue], capacity=50, name="Ana")
+        api.set_routing(key, queue)
+        return {"key": key, "phone": phone, "secret": secret, "queue": queue, "agent": agent}
 
 
 class StatelessPoolingSourceTest(unittest.TestCase):
@@ -204,13 +160,7 @@ class LeaseFunctionTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        bin_path, cluster = harness.require_env()
-        cls.db = harness.Database(cluster)
-        p = subprocess.run([bin_path, "migrate"], env=dict(os.environ, SWITCHBOARD_DATABASE_URL=cls.db.url),
-                           capture_output=True, timeout=120)
-        if p.returncode != 0:
-            cls.db.drop()
-            raise AssertionError(f"migrate failed: {p.stderr.decode(errors='replace')}")
+        cls.db = harness.migrated_database()
 
     @classmethod
     def tearDownClass(cls):
@@ -322,7 +272,7 @@ class SplitRolesTest(PgBouncerCase):
             api.http.close()
 
     def test_agent_flow_across_a_gateway_and_a_core_instance(self):
-        fake_call(self.fake_base, "POST", "/_reset", {})
+        self.fake.reset()
         gw = harness.Api(harness.Http(*self.gateway.address))
         api = harness.Api(harness.Http(*self.core.address))
         ws = None
@@ -331,8 +281,7 @@ class SplitRolesTest(PgBouncerCase):
             agent_token = b["agent"]["token"]
             ws = WebSocket.connect(self.core.address, "/v1/agent/stream",
                                    headers={"Authorization": f"Bearer {agent_token}"}, name="ana")
-            r = api.http.post("/v1/agent/status", json_body={"status": "online"}, token=agent_token)
-            self.assertEqual(r.status, 200, repr(r))
+            api.set_status(agent_token, "online")
 
             # 1. The customer writes: the webhook lands on the gateway instance.
             wa_id = uid("56")
@@ -356,9 +305,9 @@ class SplitRolesTest(PgBouncerCase):
             r = api.http.post(f"/v1/conversations/{conv['id']}/messages", json_body={"text": "Sure, happy to help"},
                               token=agent_token)
             self.assertEqual(r.status, 202, repr(r))
-            sent = wait_for("the reply at the Graph API", lambda: [
-                q for q in fake_call(self.fake_base, "GET", "/_requests")["requests"]
-                if q["path"] == f"/v21.0/{b['phone']}/messages"])
+            sent = wait_for(lambda: [
+                q for q in self.fake.requests()
+                if q["path"] == f"/v21.0/{b['phone']}/messages"], "the reply at the Graph API", 10)
             self.assertEqual(sent[0]["body"]["to"], wa_id)
             self.assertEqual(sent[0]["body"]["text"]["body"], "Sure, happy to help")
             self.assertEqual(sent[0]["headers"].get("Authorization"), "Bearer EAAG-scale-token")
@@ -366,18 +315,13 @@ class SplitRolesTest(PgBouncerCase):
             def outbound():
                 r = api.http.get(f"/v1/conversations/{conv['id']}/messages", token=b["key"])
                 return [m for m in r.json["items"] if m["direction"] == "out" and m["provider_message_id"]]
-            provider_id = wait_for("the reply marked sent", outbound)[0]["provider_message_id"]
+            provider_id = wait_for(outbound, "the reply marked sent", 10)[0]["provider_message_id"]
 
             # 4. Its delivery status comes back through the gateway.
-            status = {"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [{
-                "field": "messages", "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {"display_phone_number": "1", "phone_number_id": b["phone"]},
-                    "statuses": [{"id": provider_id, "status": "delivered", "timestamp": str(int(time.time())),
-                                  "recipient_id": wa_id}]}}]}]}
+            status = harness.whatsapp_status_body(b["phone"], provider_id, "delivered", wa_id)
             r = gw.post_webhook("whatsapp", status, secret=b["secret"])
             self.assertEqual(r.status, 200, repr(r))
-            wait_for("status delivered", lambda: [m for m in outbound() if m["status"] == "delivered"])
+            wait_for(lambda: [m for m in outbound() if m["status"] == "delivered"], "status delivered", 10)
 
             # 5. Resolved as a sale.
             r = api.http.post(f"/v1/conversations/{conv['id']}/resolve",
@@ -418,10 +362,9 @@ class KillOneInstanceTest(PgBouncerCase):
         # offers each conversation for 1 s to its online agent.
         b = self.set_up_business(api)
         offers = self.set_up_business(api, require_accept=True)
-        r = api.http.post("/v1/agent/status", json_body={"status": "online"}, token=offers["agent"]["token"])
-        self.assertEqual(r.status, 200, repr(r))
+        api.set_status(offers["agent"]["token"], "online")
 
-        holder = wait_for("a router-timers lease holder", self.lease_holder)
+        holder = wait_for(self.lease_holder, "a router-timers lease holder", 10)
         pids = {s.proc.pid: s for s in (self.first, self.second)}
         victim = next((s for pid, s in pids.items() if f"/{pid}/" in holder), None)
         self.assertIsNotNone(victim, f"lease holder {holder!r} is neither instance ({list(pids)})")
@@ -465,9 +408,10 @@ class KillOneInstanceTest(PgBouncerCase):
             survivor_api = harness.Api(harness.Http(*survivor.address))
             self.assertEqual(survivor_api.post_webhook("whatsapp", body, secret=offers["secret"]).status, 200)
             survivor_api.http.close()
-            conv_id = wait_for("the offer", lambda: self.db.psql(
+            conv_id = wait_for(lambda: self.db.psql(
                 f"SELECT v.id FROM conversations v JOIN contacts c ON c.business_id = v.business_id "
-                f"AND c.id = v.contact_id WHERE c.external_id = '{offered_wa}' AND v.status = 'offered'"))[0][0]
+                f"AND c.id = v.contact_id WHERE c.external_id = '{offered_wa}' AND v.status = 'offered'"),
+                "the offer", 10)[0][0]
             acked_before_kill = len(acked)
             victim.kill()
             killed_at = time.monotonic()
@@ -487,13 +431,13 @@ class KillOneInstanceTest(PgBouncerCase):
         self.assertEqual(stored, len(acked), f"acknowledged {len(acked)}, stored {stored} ({errors})")
 
         # The survivor took the timers over and moved the lapsed offer on.
-        new_holder = wait_for("the survivor holding the router-timers lease", lambda: (
+        new_holder = wait_for(lambda: (
             h if (h := self.lease_holder()) and f"/{survivor.proc.pid}/" in h else None),
-            timeout=LEASE_TTL_MS / 1000 + 5)
+            "the survivor holding the router-timers lease", timeout=LEASE_TTL_MS / 1000 + 5)
         takeover = time.monotonic() - killed_at
-        wait_for("offer_expired recorded after the kill", lambda: self.db.psql(
+        wait_for(lambda: self.db.psql(
             f"SELECT 1 FROM conversation_events WHERE conversation_id = {conv_id} AND kind = 'offer_expired' "
-            f"AND created_at > '{killed_db}'"),
+            f"AND created_at > '{killed_db}'"), "offer_expired recorded after the kill",
             timeout=LEASE_TTL_MS / 1000 + 5)
         with open(survivor.log_path, errors="replace") as f:
             self.assertIn("router timers: took the lease", f.read())

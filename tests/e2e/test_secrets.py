@@ -18,21 +18,10 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 import unittest
 
 import harness
-from harness import ADMIN_TOKEN, uid
-
-FAKE = os.path.join(harness.source_dir(), "tests", "support", "fake_graph.py")
-
-
-def fake_call(base, method, path, body=None):
-    import urllib.request
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return json.loads(r.read() or b"{}")
+from harness import ADMIN_TOKEN, uid, wait_for
 
 
 def encodings(secret):
@@ -52,43 +41,21 @@ def all_rows_as_text(db):
     return out
 
 
-def wait_for(what, fn, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not within {timeout} s (last seen: {last!r})")
-
-
-class NoSecretInDatabaseOrLogTest(unittest.TestCase):
-    maxDiff = 4000
+class NoSecretInDatabaseOrLogTest(harness.ServerTestCase):
+    with_fake_graph = True
+    server_env = {"SWITCHBOARD_LOG_LEVEL": "debug"}
 
     @classmethod
     def setUpClass(cls):
-        bin_path, cluster = harness.require_env()
-        cls.fake = subprocess.Popen([sys.executable, FAKE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        port = int(cls.fake.stdout.readline())
-        cls.fake_base = f"http://127.0.0.1:{port}"
-        cls.db = harness.Database(cluster)
-        cls.server = harness.Server(cls.db.url, bin_path=bin_path, extra_env={
-            "SWITCHBOARD_GRAPH_API_BASE": cls.fake_base + "/v21.0", "SWITCHBOARD_LOG_LEVEL": "debug"}).start()
+        super().setUpClass()
         cls.server.keep_logs = True  # read after the server stopped; removed in tearDownClass
-        cls.http = harness.Http(*cls.server.address)
-        cls.api = harness.Api(cls.http)
 
     @classmethod
     def tearDownClass(cls):
-        cls.http.close()
         try:
-            cls.server.stop()
+            super().tearDownClass()
         finally:
             shutil.rmtree(cls.server.dir, ignore_errors=True)
-            cls.db.drop()
-            cls.fake.stdin.close()
-            cls.fake.wait(timeout=10)
 
     def full_run(self):
         """Everything a business does; returns {name: secret} of every secret it used."""
@@ -118,36 +85,32 @@ class NoSecretInDatabaseOrLogTest(unittest.TestCase):
         self.assertEqual(h.get("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1").status,
                          403)
 
-        q = h.post("/v1/queues", json_body={"name": "Support", "strategy": "round_robin"}, token=key)
-        self.assertEqual(q.status, 201, q)
-        a = h.post("/v1/agents", json_body={"name": "Ana", "capacity": 5, "queue_ids": [q.json["id"]]}, token=key)
-        self.assertEqual(a.status, 201, a)
-        agent = a.json["token"]
+        queue = self.api.create_queue(key, "Support")["id"]
+        agent = self.api.create_agent(key, [queue], name="Ana")["token"]
         found["agent token"] = agent
-        r = h.put("/v1/routing", json_body={"default_queue_id": q.json["id"], "rules": []}, token=key)
-        self.assertEqual(r.status, 200, r)
-        self.assertEqual(h.post("/v1/agent/status", json_body={"status": "online"}, token=agent).status, 200)
+        self.api.set_routing(key, queue)
+        self.api.set_status(agent, "online")
 
         # A customer writes; the agent is assigned and replies through the fake Graph API.
         contact = "1555" + str(secrets.randbelow(10**7)).zfill(7)
         body = harness.message_body("whatsapp", phone, contact, uid("wamid."), "the customer's words")
         self.assertEqual(self.api.post_webhook("whatsapp", body, secret=wa["app_secret"]).status, 200)
-        conv = wait_for("assignment", lambda: next(
+        conv = wait_for(lambda: next(
             (c for c in h.get("/v1/agent/conversations", token=agent).json["items"]
-             if c["contact"]["external_id"] == contact), None))
+             if c["contact"]["external_id"] == contact), None), "assignment")
         r = h.post(f"/v1/conversations/{conv['id']}/messages", json_body={"text": "On its way"}, token=agent)
         self.assertEqual(r.status, 202, r)
-        wait_for("the reply at the fake Graph API", lambda: [
-            x for x in fake_call(self.fake_base, "GET", "/_requests")["requests"]
-            if x["headers"].get("Authorization") == "Bearer " + wa["access_token"]])
+        wait_for(lambda: [
+            x for x in self.fake.requests()
+            if x["headers"].get("Authorization") == "Bearer " + wa["access_token"]],
+            "the reply at the fake Graph API")
         # A provider error that is not retried, so its failure is logged.
-        fake_call(self.fake_base, "POST", "/_script", {"responses": [
-            {"status": 400, "body": {"error": {"message": "Invalid parameter", "code": 100}}}]})
+        self.fake.script({"status": 400, "body": {"error": {"message": "Invalid parameter", "code": 100}}})
         r = h.post(f"/v1/conversations/{conv['id']}/messages", json_body={"text": "second"}, token=agent)
         self.assertEqual(r.status, 202, r)
-        wait_for("the failed send", lambda: [
+        wait_for(lambda: [
             m for m in h.get(f"/v1/conversations/{conv['id']}/messages", token=key).json["items"]
-            if m["status"] == "failed"])
+            if m["status"] == "failed"], "the failed send")
 
         # Errors: bad signatures, unknown and wrong-role tokens, another tenant's ids.
         self.assertEqual(self.api.post_webhook("whatsapp", body, secret="not-the-secret").status, 401)

@@ -12,63 +12,24 @@ and cached in the contact row.
 """
 
 import base64
-import os
 import time
-import subprocess
-import sys
 import unittest
 
 import harness
-from test_outbound_flow import FAKE, fake_call
-
-try:
-    import openapi_spec as spec
-    import yaml  # noqa: F401
-    HAVE_SPEC = True
-except ImportError:
-    HAVE_SPEC = False
 
 
 class TemplateTest(harness.ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        harness.require_env()
-        cls.fake = subprocess.Popen([sys.executable, FAKE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    text=True)
-        port = int(cls.fake.stdout.readline())
-        cls.fake_base = f"http://127.0.0.1:{port}"
-        cls.server_env = {"SWITCHBOARD_GRAPH_API_BASE": cls.fake_base + "/v21.0"}
-        super().setUpClass()
-        cls.doc = spec.load() if HAVE_SPEC else None
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls.fake.stdin.close()
-        cls.fake.wait(timeout=10)
+    with_fake_graph = True
 
     def setUp(self):
-        fake_call(self.fake_base, "POST", "/_reset", {})
+        self.fake.reset()
         self.key = self.api.create_business()["api_key"]
-        q = self.http.post("/v1/queues", json_body={"name": "Support", "strategy": "round_robin"}, token=self.key)
-        self.assertEqual(q.status, 201, repr(q))
-        a = self.http.post("/v1/agents", json_body={"name": "Ana", "capacity": 5, "queue_ids": [q.json["id"]]},
-                           token=self.key)
-        self.assertEqual(a.status, 201, repr(a))
-        self.agent = a.json["token"]
-        r = self.http.put("/v1/routing", json_body={"default_queue_id": q.json["id"], "rules": []}, token=self.key)
-        self.assertEqual(r.status, 200, repr(r))
-        r = self.http.post("/v1/agent/status", json_body={"status": "online"}, token=self.agent)
-        self.assertEqual(r.status, 200, repr(r))
+        queue = self.api.create_queue(self.key, "Support")["id"]
+        self.agent = self.api.create_agent(self.key, [queue], name="Ana")["token"]
+        self.api.set_routing(self.key, queue)
+        self.api.set_status(self.agent, "online")
 
     # ---- helpers
-
-    def conforms(self, method, path, r):
-        if self.doc is None:
-            return
-        op = spec.find_operation(self.doc, method, path)
-        schema = spec.response_schema(self.doc, op, str(r.status))
-        self.assertEqual(spec.validate(self.doc, r.json, schema), [], f"{method} {path}: {r!r}")
 
     def channel(self, kind):
         ext, secret = harness.uid("9"), "app-secret-" + harness.uid()
@@ -96,7 +57,7 @@ class TemplateTest(harness.ServerTestCase):
 
     def sent(self, path, n=1):
         for _ in range(100):
-            got = [q for q in fake_call(self.fake_base, "GET", "/_requests")["requests"] if q["path"] == path]
+            got = [q for q in self.fake.requests() if q["path"] == path]
             if len(got) >= n:
                 return got
             time.sleep(0.05)
@@ -228,7 +189,7 @@ class TemplateTest(harness.ServerTestCase):
 
     def test_messenger_and_instagram_names_come_from_a_profile_lookup_once(self):
         psid, igsid, blocked = harness.uid("psid"), harness.uid("igsid"), harness.uid("psid")
-        fake_call(self.fake_base, "POST", "/_profiles", {"profiles": {
+        self.fake.call("POST", "/_profiles", {"profiles": {
             psid: {"first_name": "Ana", "last_name": "Lima"},
             igsid: {"name": "Bea Souza", "username": "bea.s"}}})
         for kind, contact, want in (("messenger", psid, "Ana Lima"), ("instagram", igsid, "Bea Souza"),
@@ -244,7 +205,7 @@ class TemplateTest(harness.ServerTestCase):
                 time.sleep(0.05)
             self.assertEqual(name, want, f"{kind} contact {contact}: the name from the profile lookup")
             fields = "first_name,last_name" if kind == "messenger" else "name,username"
-            lookups = [q for q in fake_call(self.fake_base, "GET", "/_requests")["requests"]
+            lookups = [q for q in self.fake.requests()
                        if q["path"] == f"/v21.0/{contact}?fields={fields}"]
             self.assertEqual(len(lookups), 1, f"{kind}: one lookup with the channel's token")
             self.assertEqual(lookups[0]["headers"].get("Authorization"), "Bearer EAAG-token")
@@ -253,7 +214,7 @@ class TemplateTest(harness.ServerTestCase):
                                       secret=secret)
             self.assertEqual(r.status, 200)
             time.sleep(0.3)
-            again = [q for q in fake_call(self.fake_base, "GET", "/_requests")["requests"]
+            again = [q for q in self.fake.requests()
                      if q["path"].startswith(f"/v21.0/{contact}?")]
             self.assertEqual(len(again), 1, f"{kind}: the profile is looked up once per contact")
 
@@ -306,7 +267,7 @@ class TemplateTest(harness.ServerTestCase):
         cid = self.conversation_with("whatsapp", ext, secret, contact, hours_ago=1)
         data = bytes(range(256)) * 300  # 76.8 kB, every byte value
         media_id = harness.uid("mediaid")
-        fake_call(self.fake_base, "POST", "/_media", {"media": {media_id: {
+        self.fake.call("POST", "/_media", {"media": {media_id: {
             "mime_type": "image/jpeg", "data_b64": base64.b64encode(data).decode()}}})
         image = {"from": contact, "id": harness.uid("wamid."), "timestamp": str(int(time.time())),
                  "type": "image", "image": {"id": media_id, "mime_type": "image/jpeg", "caption": "this one"}}
@@ -319,9 +280,9 @@ class TemplateTest(harness.ServerTestCase):
             self.assertEqual(r.status, 200, f"GET /v1/messages/{mid}/media: {r.status} {r.body[:200]!r}")
             self.assertEqual(r.header("content-type"), "image/jpeg")
             self.assertEqual(r.body, data, "the file, byte for byte")
-        paths = [q["path"] for q in fake_call(self.fake_base, "GET", "/_requests")["requests"]]
+        paths = [q["path"] for q in self.fake.requests()]
         self.assertIn(f"/v21.0/{media_id}", paths, "the media id's URL asked of the Graph API")
-        files = [q for q in fake_call(self.fake_base, "GET", "/_requests")["requests"]
+        files = [q for q in self.fake.requests()
                  if q["path"].startswith(f"/_files/{media_id}?")]
         self.assertEqual(files[0]["headers"].get("Authorization"), "Bearer EAAG-token")
 
@@ -332,7 +293,7 @@ class TemplateTest(harness.ServerTestCase):
                          "another business's message")
         self.assertError(self.http.get("/v1/messages/999999999/media", token=self.key), 404, "not_found")
         self.assertEqual(self.http.get(f"/v1/messages/{mid}/media").status, 401)
-        fake_call(self.fake_base, "POST", "/_reset", {})
+        self.fake.reset()
         self.assertError(self.http.get(f"/v1/messages/{mid}/media", token=self.key), 502, "media_unavailable",
                          "Meta no longer has the media")
 

@@ -41,9 +41,9 @@ import threading
 import time
 import unittest
 
+import exposition
 import harness
-from harness import ADMIN_TOKEN, uid
-from ws_client import WebSocket
+from harness import uid
 
 AGENTS = 10
 CAPACITY = 3
@@ -62,56 +62,10 @@ SHUTDOWN_TIMEOUT = 10.0
 NOTIFY_DELAY = 0.5
 
 
-class TwoProcessTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
-    maxDiff = 4000
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        bin_path, cluster = harness.require_env()
-        cls.db = harness.Database(cluster)
-        cls.servers = []
-        cls.sockets = []
-        cls.https = []
-        try:
-            # A first: it applies the migrations; B then finds them applied.
-            for _ in range(2):
-                cls.servers.append(harness.Server(cls.db.url, bin_path=bin_path).start())
-        except BaseException:
-            for s in cls.servers:
-                s.kill()
-            cls.db.drop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            for ws in cls.sockets:
-                ws.close()
-            for h in cls.https:
-                h.close()
-            for s in cls.servers:
-                try:
-                    s.stop()
-                except AssertionError as e:
-                    print(f"[two-processes] {e}", file=sys.stderr)
-        finally:
-            cls.db.drop()
-            super().tearDownClass()
-
+class TwoProcessTest(harness.ServerTestCase):
+    processes = 2  # A first: it applies the migrations; B then finds them applied.
 
     # ------------------------------------------------------------------ helpers
-
-    def http(self, p):
-        """A new keep-alive connection to process p (0 = A, 1 = B)."""
-        h = harness.Http(*self.servers[p].address)
-        self.https.append(h)
-        return h
-
-    def call(self, h, method, path, token, body, expect, what):
-        r = h.request(method, path, json_body=body, token=token)
-        self.assertEqual(r.status, expect, f"{what}: {method} {path} {body!r}: expected {expect}, got {r!r}")
-        return r.json
 
     def rows(self, query):
         return self.db.psql(query)
@@ -146,11 +100,7 @@ class TwoProcessTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
     def agent_events(self):
         """[(agent_id, seq, type, payload id, payload agent_id, created_at epoch, payload status)] by seq."""
         out = []
-        # Events get their seq after commit (in commit order); wait for that.
-        deadline = time.monotonic() + DELIVERY_TIMEOUT
-        while self.rows(f"SELECT 1 FROM agent_events WHERE business_id = {self.business_id} AND seq IS NULL LIMIT 1"):
-            self.assertLess(time.monotonic(), deadline, "agent events numbered")
-            time.sleep(0.02)
+        self.db.wait_events_numbered(f"business_id = {self.business_id}", DELIVERY_TIMEOUT)
         for a, s, t, pid, pagent, created, pstatus in self.rows(
                 f"SELECT agent_id, seq, type, payload->>'id', payload->>'agent_id', "
                 f"extract(epoch FROM created_at), payload->>'status' FROM agent_events "
@@ -320,13 +270,7 @@ class TwoProcessTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
 
     def metric(self, p, name):
         """The value of an unlabelled counter in process p's /metrics (0 when absent)."""
-        r = self.http(p).get("/metrics")
-        self.assertEqual(r.status, 200, f"GET /metrics of process {'AB'[p]}: {r!r}")
-        for line in r.body.decode(errors="replace").splitlines():
-            parts = line.split()
-            if len(parts) == 2 and parts[0] == name:
-                return float(parts[1])
-        return 0.0
+        return exposition.scrape(self.connect(p)).total(name)
 
     def check_capacity_now(self, phase):
         rows = self.rows(
@@ -386,38 +330,28 @@ class TwoProcessTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
 
     def test_two_processes_share_assignment_and_push(self):
         self.wall0, self.mono0 = time.time(), time.monotonic()
-        ha, hb = self.http(0), self.http(1)
+        ha, hb = self.connect(0), self.connect(1)
         procs = (ha, hb)
 
         # ---- 1. set-up through A
-        biz = self.call(ha, "POST", "/v1/businesses", ADMIN_TOKEN, {"name": uid("two-proc-")}, 201, "business")
+        api = harness.Api(ha)
+        biz = api.create_business(uid("two-proc-"))
         key, self.business_id = biz["api_key"], int(biz["id"])
         secret = secrets.token_hex(16)
         phone = uid("pn")
-        self.call(ha, "POST", "/v1/channels", key,
-                  {"kind": "whatsapp", "external_id": phone, "account_id": "waba-" + phone,
-                   "app_secret": secret, "verify_token": uid("vt-")}, 201, "whatsapp channel")
-        queue = self.call(ha, "POST", "/v1/queues", key, {"name": "main", "strategy": "round_robin"}, 201,
-                          "queue")
-        self.queue_id = int(queue["id"])
-        self.call(ha, "PUT", "/v1/routing", key, {"default_queue_id": self.queue_id, "rules": []}, 200,
-                  "routing")
+        api.create_channel(key, "whatsapp", external_id=phone, account_id="waba-" + phone, app_secret=secret)
+        self.queue_id = int(api.create_queue(key, "main")["id"])
+        api.set_routing(key, self.queue_id)
         tokens, self.agent_ids = [], []
         for i in range(AGENTS):
-            a = self.call(ha, "POST", "/v1/agents", key,
-                          {"name": f"agent-{i}", "capacity": CAPACITY, "queue_ids": [self.queue_id]}, 201,
-                          f"agent {i}")
+            a = api.create_agent(key, [self.queue_id], CAPACITY, f"agent-{i}")
             self.assertIsInstance(a.get("token"), str, f"POST /v1/agents: expected a token, got {a!r}")
             tokens.append(a["token"])
             self.agent_ids.append(int(a["id"]))
         self.agent_index = {a: i for i, a in enumerate(self.agent_ids)}
 
         # ---- 2. streams (agent i on process i % 2), then online
-        for i in range(AGENTS):
-            server = self.servers[i % 2]
-            ws = WebSocket.connect(server.address, "/v1/agent/stream",
-                                   headers={"Authorization": f"Bearer {tokens[i]}"}, name=f"agent-{i}")
-            self.sockets.append(ws)
+        self.sockets = [self.stream(i % 2, token=tokens[i], name=f"agent-{i}") for i in range(AGENTS)]
         for i in range(AGENTS):
             p = (i // 2) % 2  # A, A, B, B, ...: some agents go online through the other process
             r = procs[p].post("/v1/agent/status", json_body={"status": "online"}, token=tokens[i])
@@ -435,14 +369,12 @@ class TwoProcessTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
         def customer(i, conns):
             wa = f"1{run}{i:07d}"
             mid = f"wamid.{run}.{i}.{secrets.token_hex(6)}"
-            body = harness.dumps(harness.webhook_body("whatsapp", [harness.whatsapp_entry(
-                "waba-" + phone, phone, [harness.whatsapp_message(wa, mid, f"hello, I need help ({i})")])]))
-            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": harness.sign(body, secret)}
+            body = harness.message_body("whatsapp", phone, wa, mid, f"hello, I need help ({i})")
             p = i % 2
             err = None
             for attempt in range(8):
                 try:
-                    r = conns[p].post("/webhooks/whatsapp", body=body, headers=headers)
+                    r = conns[p].post_webhook("whatsapp", body, secret=secret)
                 except OSError as e:
                     r = None
                     err = repr(e)
@@ -465,13 +397,14 @@ class TwoProcessTest(harness.LogsOfProcessesOnFailure, unittest.TestCase):
                             f"{repr(r) if r is not None else err}")
 
         def worker(t):
-            conns = (harness.Http(*self.servers[0].address), harness.Http(*self.servers[1].address))
+            conns = (harness.Api(harness.Http(*self.servers[0].address)),
+                     harness.Api(harness.Http(*self.servers[1].address)))
             try:
                 for i in range(t, CUSTOMERS, THREADS):
                     customer(i, conns)
             finally:
                 for c in conns:
-                    c.close()
+                    c.http.close()
 
         t0 = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(THREADS) as pool:

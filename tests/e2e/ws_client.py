@@ -263,10 +263,4 @@ class WebSocket:
                 self.ended.wait(2)
         except OSError:
             pass
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        if self._reader is not None:
-            self._reader.join(2)
+        self.abort()

@@ -16,7 +16,6 @@ import os
 import random
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -137,7 +136,8 @@ class RssSampler:
 
 
 class Rig:
-    """Cluster + server + tenant set-up. ``close()`` undoes everything."""
+    """Cluster + server + tenant set-up. ``close()`` (or leaving a ``with``
+    block) undoes everything."""
 
     def __init__(self, conf=None, server_env=None, agents=6, cores=None):
         """``cores``: (server and PostgreSQL, load generators) CPU sets from
@@ -168,10 +168,16 @@ class Rig:
             self.close()
             raise
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     # ---- tenant
 
     def _set_up_tenant(self, agent_count):
-        api, http = self.api, self.http
+        api = self.api
         self.key = api.create_business()["api_key"]
         self.channels = {}
         for kind in harness.KINDS:
@@ -180,33 +186,19 @@ class Rig:
             ch = api.create_channel(self.key, kind, external_id=str(10**14 + random.randrange(9 * 10**14)),
                                     app_secret=secret, account_id=account)
             self.channels[kind] = {"external_id": ch["external_id"], "secret": secret, "account_id": account}
-        r = http.post("/v1/queues", json_body={"name": "everyone", "strategy": "least_busy"}, token=self.key)
-        if r.status != 201:
-            raise AssertionError(f"POST /v1/queues: {r!r}")
-        self.queue_id = r.json["id"]
-        r = http.put("/v1/routing", json_body={"default_queue_id": self.queue_id, "rules": []}, token=self.key)
-        if r.status != 200:
-            raise AssertionError(f"PUT /v1/routing: {r!r}")
+        self.queue_id = api.create_queue(self.key, "everyone", "least_busy")["id"]
+        api.set_routing(self.key, self.queue_id)
         self.agents = []
         for i in range(agent_count):
-            body = {"name": f"agent {i}", "capacity": 1 + i % 4, "queue_ids": [self.queue_id]}
-            r = http.post("/v1/agents", json_body=body, token=self.key)
-            if r.status != 201:
-                raise AssertionError(f"POST /v1/agents: {r!r}")
-            token = r.json["token"]
-            r = http.post("/v1/agent/status", json_body={"status": "online"}, token=token)
-            if r.status != 200:
-                raise AssertionError(f"POST /v1/agent/status: {r!r}")
+            token = api.create_agent(self.key, [self.queue_id], capacity=1 + i % 4, name=f"agent {i}")["token"]
+            api.set_status(token, "online")
             self.agents.append(token)
 
     # ---- server
 
     def kill_and_restart(self):
         """SIGKILL, then start again on the same port; returns seconds until ready."""
-        self.server.proc.send_signal(signal.SIGKILL)
-        self.server.proc.wait(10)
-        self.server.stopped = True
-        self.server.log.close()
+        self.server.kill()
         t0 = time.monotonic()
         with Pinned(self.server_cpus):
             self.server.start()

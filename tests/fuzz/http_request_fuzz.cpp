@@ -66,24 +66,16 @@ class ChunkedInput {
 [[noreturn]] boost::asio::awaitable<sb::http::Response> NoHandler(Request&) { std::abort(); }
 
 // The served route table (services/app/src/services.cpp): methods, patterns
-// and body limits are what the lookup and the limit decision depend on.
+// and body limits are what the lookup and the limit decision depend on. The
+// api role's routes come from the list the server registers (routes.inc).
 const sb::http::Router& Routes() {
   static const sb::http::Router router = [] {
     sb::http::Router r;
-    for (const char* path : {"/healthz", "/readyz", "/metrics", "/webhooks/{kind}", "/v1/channels", "/v1/conversations",
-                             "/v1/conversations/{id}", "/v1/conversations/{id}/messages", "/v1/agent/conversations"}) {
-      r.Add("GET", path, NoHandler);
-    }
+    for (const char* path : {"/healthz", "/readyz", "/metrics", "/webhooks/{kind}"}) r.Add("GET", path, NoHandler);
     r.Add("POST", "/webhooks/{kind}", NoHandler, sb::http::kWebhookBodyLimit);
-    for (const char* path :
-         {"/v1/businesses", "/v1/channels", "/v1/queues", "/v1/agents", "/v1/agent/status", "/v1/agent/claim",
-          "/v1/conversations/{id}/accept", "/v1/conversations/{id}/reject", "/v1/conversations/{id}/messages",
-          "/v1/conversations/{id}/transfer", "/v1/conversations/{id}/resolve"}) {
-      r.Add("POST", path, NoHandler);
-    }
-    for (const char* path : {"/v1/routing", "/v1/orders/{order_ref}", "/v1/products/{sku}"}) {
-      r.Add("PUT", path, NoHandler);
-    }
+#define SB_API_ROUTE(method, pattern, service, handler) r.Add(method, pattern, NoHandler);
+#include "routes.inc"
+#undef SB_API_ROUTE
     r.AddWebSocket("/v1/agent/stream",
                    [](Request&, sb::http::WebSocket&) -> boost::asio::awaitable<void> { std::abort(); });
     return r;
@@ -122,7 +114,7 @@ void ReadAsHandlersDo(const Request& req) {
   } catch (const sb::http::HttpError& e) {
     CheckHttpError(e);
   }
-  if (req.method != "POST" && req.method != "PUT") return;
+  if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH") return;
   try {
     sb::http::JsonBody body(req, {"name", "capacity", "queue_ids", "skills", "currency", "require_accept"});
     (void)body.OptionalString("name");

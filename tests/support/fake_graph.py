@@ -67,6 +67,14 @@ class State:
 
 STATE = State()
 
+# POST /_script, /_profiles, /_media: the body's key, its value when absent,
+# the key of the count in the answer, and what adds the value to STATE.
+CONTROL = {
+    "/_script": ("responses", [], "scripted", STATE.script.extend),
+    "/_profiles": ("profiles", {}, "profiles", STATE.profiles.update),
+    "/_media": ("media", {}, "media", STATE.media.update),
+}
+
 
 def success_body(seq, body):
     recipient = ""
@@ -133,25 +141,27 @@ class Handler(BaseHTTPRequestHandler):
             return
         with STATE.lock:
             is_media = len(parts) == 2 and parts[1] in STATE.media
+            scripted = bool(STATE.script)
         if is_media and not query:
             self._media_url(parts[1])
             return
-        if len(parts) == 2 and not parts[0].startswith("_") and "fields=" in query and not STATE.script:
+        if len(parts) == 2 and not parts[0].startswith("_") and "fields=" in query and not scripted:
             self._profile(parts[1], query)
             return
         self._handle("GET", b"")
 
-    def _record_get(self):
-        with STATE.lock:
-            STATE.counter += 1
-            STATE.requests.append({"seq": STATE.counter, "time": time.time(), "method": "GET", "path": self.path,
-                                   "headers": {k: v for k, v in self.headers.items()}, "body": None,
-                                   "client_port": self.client_address[1]})
+    def _record(self, method, body=None):
+        """Appends the request to STATE.requests (the caller holds STATE.lock); returns its seq."""
+        STATE.counter += 1
+        STATE.requests.append({"seq": STATE.counter, "time": time.time(), "method": method, "path": self.path,
+                               "headers": {k: v for k, v in self.headers.items()}, "body": body,
+                               "client_port": self.client_address[1]})
+        return STATE.counter
 
     def _media_url(self, media_id):
         import base64
-        self._record_get()
         with STATE.lock:
+            self._record("GET")
             m = STATE.media[media_id]
         port = self.server.server_address[1]
         self._answer(200, {"messaging_product": "whatsapp", "id": media_id, "mime_type": m["mime_type"],
@@ -160,8 +170,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _file(self, media_id):
         import base64
-        self._record_get()
         with STATE.lock:
+            self._record("GET")
             m = STATE.media.get(media_id)
         if not (self.headers.get("Authorization") or "").startswith("Bearer "):
             self._answer(401, {"error": {"message": "no token", "code": 190}})
@@ -175,10 +185,7 @@ class Handler(BaseHTTPRequestHandler):
         import urllib.parse
         fields = urllib.parse.parse_qs(query).get("fields", [""])[0].split(",")
         with STATE.lock:
-            STATE.counter += 1
-            STATE.requests.append({"seq": STATE.counter, "time": time.time(), "method": "GET", "path": self.path,
-                                   "headers": {k: v for k, v in self.headers.items()}, "body": None,
-                                   "client_port": self.client_address[1]})
+            self._record("GET")
             profile = STATE.profiles.get(urllib.parse.unquote(user_id))
         if profile is None:
             self._answer(400, {"error": {"message": "(#100) No profile available for that user", "code": 100,
@@ -190,35 +197,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         raw = self._read_body()
-        if self.path == "/_script":
+        control = CONTROL.get(self.path)
+        if control is not None:
+            key, absent, counted, add = control
             try:
-                responses = json.loads(raw or b"{}").get("responses", [])
+                value = json.loads(raw or b"{}").get(key, absent)
             except ValueError:
-                self._answer(400, {"error": "the script must be JSON"})
+                self._answer(400, {"error": f"the {self.path[2:]} must be JSON"})
                 return
             with STATE.lock:
-                STATE.script.extend(responses)
-            self._answer(200, {"scripted": len(responses)})
-            return
-        if self.path == "/_profiles":
-            try:
-                profiles = json.loads(raw or b"{}").get("profiles", {})
-            except ValueError:
-                self._answer(400, {"error": "the profiles must be JSON"})
-                return
-            with STATE.lock:
-                STATE.profiles.update(profiles)
-            self._answer(200, {"profiles": len(profiles)})
-            return
-        if self.path == "/_media":
-            try:
-                media = json.loads(raw or b"{}").get("media", {})
-            except ValueError:
-                self._answer(400, {"error": "the media must be JSON"})
-                return
-            with STATE.lock:
-                STATE.media.update(media)
-            self._answer(200, {"media": len(media)})
+                add(value)
+            self._answer(200, {counted: len(value)})
             return
         if self.path == "/_reset":
             STATE.reset()
@@ -236,17 +225,7 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = text
         with STATE.lock:
-            STATE.counter += 1
-            seq = STATE.counter
-            STATE.requests.append({
-                "seq": seq,
-                "time": time.time(),
-                "method": method,
-                "path": self.path,
-                "headers": {k: v for k, v in self.headers.items()},
-                "body": body,
-                "client_port": self.client_address[1],
-            })
+            seq = self._record(method, body)
             scripted = STATE.script.pop(0) if STATE.script else None
         if scripted is None:
             self._answer(200, success_body(seq, body))

@@ -4,15 +4,13 @@
 #include <string>
 #include <vector>
 
-#include "../loadgen/load_options.hpp"
+#include "target_url.hpp"
 
 namespace sb::agents {
 
-using loadgen::TargetUrl;
-
 struct AgentOptions {
   std::string url_text;
-  TargetUrl url;            // base URL of one switchboard process on this machine
+  client::TargetUrl url;    // base URL of one switchboard process on this machine
   std::string path_prefix;  // the URL's path without a trailing '/', usually empty
   std::string tokens_file;
   std::vector<std::string> tokens;  // one agent (one WebSocket) per token

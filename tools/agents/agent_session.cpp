@@ -106,7 +106,7 @@ asio::awaitable<bool> AgentSession::Connect() {
   tally_.RecordConnected();
   if (!ever_connected_) {
     ever_connected_ = true;
-    context_.on_first_connect(index_);
+    context_.on_first_connect();
   }
   co_return true;
 }

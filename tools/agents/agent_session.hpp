@@ -31,7 +31,7 @@ struct SessionContext {
   const AgentOptions* options = nullptr;
   AssignmentTally* tally = nullptr;
   /// The session's first handshake succeeded.
-  std::function<void(std::size_t agent)> on_first_connect;
+  std::function<void()> on_first_connect;
   /// The server refused the token (HTTP `status` to the upgrade request).
   std::function<void(std::size_t agent, int status)> on_token_rejected;
 };

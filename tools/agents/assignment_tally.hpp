@@ -9,8 +9,8 @@
 #include <string>
 #include <unordered_set>
 
-#include "../loadgen/latency_histogram.hpp"
 #include "agent_options.hpp"
+#include "latency_histogram.hpp"
 
 namespace sb::agents {
 
@@ -37,8 +37,6 @@ class AssignmentTally {
   void RecordRejectedToken() { ++rejected_tokens_; }
 
   std::uint64_t Assigned() const { return latency_.Count(); }
-  std::uint64_t Duplicates() const { return duplicates_; }
-  std::uint64_t RejectedTokens() const { return rejected_tokens_; }
 
   struct RunFacts {
     const AgentOptions* options = nullptr;
@@ -52,7 +50,7 @@ class AssignmentTally {
  private:
   std::uint64_t ResolvePending() const;
 
-  loadgen::LatencyHistogram latency_;
+  client::LatencyHistogram latency_;
   std::unordered_set<std::int64_t> assigned_ids_;
   std::uint64_t duplicates_ = 0;
   std::uint64_t negative_ = 0;  // received "before" opened_at: clocks disagree

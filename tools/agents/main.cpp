@@ -84,7 +84,7 @@ class AgentRun {
     context_.endpoint = std::move(endpoint);
     context_.options = &options_;
     context_.tally = &tally_;
-    context_.on_first_connect = [this](std::size_t) { OnFirstConnect(); };
+    context_.on_first_connect = [this] { OnFirstConnect(); };
     context_.on_token_rejected = [this](std::size_t agent, int status) {
       std::cerr << "sb-agents: the server refused token " << agent + 1 << " of " << options_.tokens_file << ": HTTP "
                 << status << '\n';
@@ -240,7 +240,7 @@ int Run(int argc, char** argv) {
   o.stop_grace = std::chrono::milliseconds(stop_grace_ms);
 
   std::string error;
-  const auto url = loadgen::ParseTargetUrl(o.url_text, error);
+  const auto url = client::ParseTargetUrl(o.url_text, error);
   if (!url) {
     std::cerr << "sb-agents: --url: " << error << '\n';
     return 2;

@@ -1,27 +1,17 @@
 #pragma once
-/// Command-line options of `sb-loadgen` and the parsed target URL.
+/// Command-line options of `sb-loadgen`.
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
+
+#include "target_url.hpp"
 
 namespace sb::loadgen {
 
-/// `http://host[:port]/path` split into what a connection needs.
-struct TargetUrl {
-  std::string host;         // without IPv6 brackets
-  std::string port;         // "80" when the URL names none
-  std::string host_header;  // host[:port] exactly as in the URL
-  std::string target;       // path and query, "/" when empty
-};
-
-/// Parses a plain-HTTP URL; nullopt (with `error` set) for anything else.
-std::optional<TargetUrl> ParseTargetUrl(std::string_view url, std::string& error);
-
 struct LoadOptions {
   std::string url_text;
-  TargetUrl url;
+  client::TargetUrl url;
   std::string secret;
   std::string kind = "whatsapp";  // whatsapp | messenger | instagram
   std::string channel_id;         // phone_number_id, page id or Instagram account id

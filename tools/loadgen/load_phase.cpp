@@ -8,7 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <deque>
 
-#include "http_connection.hpp"
+#include "api_connection.hpp"
 
 namespace sb::loadgen {
 namespace asio = boost::asio;
@@ -50,6 +50,7 @@ void PhaseResult::Merge(PhaseResult&& other) {
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kResponseBodyLimit = 1 << 20;
 constexpr std::size_t kAckFlushBytes = 64 * 1024;
 constexpr Clock::duration kMinConnectBackoff = std::chrono::milliseconds(10);
 constexpr Clock::duration kMaxConnectBackoff = std::chrono::seconds(1);
@@ -155,7 +156,8 @@ class PhaseRunner {
   }
 
   asio::awaitable<void> Work() {
-    HttpConnection connection(io_.get_executor(), config_.endpoint, config_.host_header, config_.target);
+    client::ApiConnection connection(io_.get_executor(), config_.endpoint, config_.host_header, /*bearer_token=*/"",
+                                     "sb-loadgen", kResponseBodyLimit);
     Clock::duration connect_backoff{0};
     while (auto job = co_await NextJob()) {
       const auto now = Clock::now();
@@ -170,9 +172,11 @@ class PhaseRunner {
       Payload payload = job->payload ? std::move(*job->payload) : factory_.Make(job->index);
       ++result_.sent;
       live_.sent.fetch_add(1, std::memory_order_relaxed);
-      const Exchange exchange = co_await connection.Post(payload, now + config_.timeout);
+      const client::Header signature("X-Hub-Signature-256", payload.signature);
+      const auto deadline = now + config_.timeout;
+      const client::PostResult exchange = co_await connection.Post(config_.target, payload.body, deadline, signature);
       Record(*job, now, std::move(payload), exchange);
-      if (exchange.outcome == Exchange::Outcome::kConnectError) {
+      if (exchange.connect_failed) {
         // Nobody listens: pause before the next attempt instead of burning
         // through the requests at the speed of a refused connect().
         connect_backoff = std::min(std::max(2 * connect_backoff, kMinConnectBackoff), kMaxConnectBackoff);
@@ -185,37 +189,35 @@ class PhaseRunner {
     connection.Close();
   }
 
-  void Record(const Job& job, Clock::time_point sent_at, Payload&& payload, const Exchange& exchange) {
+  void Record(const Job& job, Clock::time_point sent_at, Payload&& payload, const client::PostResult& exchange) {
     const auto now = Clock::now();
-    switch (exchange.outcome) {
-      case Exchange::Outcome::kResponse:
-        result_.answer_latency.Record(now - sent_at);
-        if (exchange.status == 200) {
-          ++result_.acknowledged;
-          live_.acknowledged.fetch_add(1, std::memory_order_relaxed);
-          result_.latency.Record(now - job.scheduled);
-          ack_buffer_ += payload.message_id;
-          ack_buffer_ += '\n';
-          if (ack_buffer_.size() >= kAckFlushBytes) {
-            acks_.Write(ack_buffer_);
-            ack_buffer_.clear();
-          }
-          return;
-        }
-        ++result_.non_200[exchange.status];
-        result_.max_retry_after = std::max(result_.max_retry_after, exchange.retry_after);
-        break;
-      case Exchange::Outcome::kTimeout:
+    if (exchange.status == 0) {
+      if (exchange.timed_out) {
         ++result_.timeouts;
-        break;
-      case Exchange::Outcome::kConnectError:
+      } else if (exchange.connect_failed) {
         ++result_.connect_errors;
-        break;
-      case Exchange::Outcome::kIoError:
+      } else {
         ++result_.io_errors;
-        break;
+      }
+      Fail(std::move(payload));
+      return;
     }
-    Fail(std::move(payload));
+    result_.answer_latency.Record(now - sent_at);
+    if (exchange.status != 200) {
+      ++result_.non_200[exchange.status];
+      result_.max_retry_after = std::max(result_.max_retry_after, exchange.retry_after);
+      Fail(std::move(payload));
+      return;
+    }
+    ++result_.acknowledged;
+    live_.acknowledged.fetch_add(1, std::memory_order_relaxed);
+    result_.latency.Record(now - job.scheduled);
+    ack_buffer_ += payload.message_id;
+    ack_buffer_ += '\n';
+    if (ack_buffer_.size() >= kAckFlushBytes) {
+      acks_.Write(ack_buffer_);
+      ack_buffer_.clear();
+    }
   }
 
   void Fail(Payload&& payload) {

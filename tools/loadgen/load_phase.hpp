@@ -80,10 +80,10 @@ struct PhaseResult {
   std::uint64_t io_errors = 0;
   std::map<int, std::uint64_t> non_200;
   std::chrono::seconds max_retry_after{0};
-  LatencyHistogram latency;  // of acknowledged requests, from the scheduled send time
+  client::LatencyHistogram latency;  // of acknowledged requests, from the scheduled send time
   // Every answer (any status), from the moment the request was put on a
   // connection: how long the server held it.
-  LatencyHistogram answer_latency;
+  client::LatencyHistogram answer_latency;
   std::vector<Payload> failed;
   Clock::time_point finished;
 

@@ -48,7 +48,7 @@ extern "C" void OnStopSignal(int) {
   std::signal(SIGTERM, SIG_DFL);
 }
 
-std::optional<boost::asio::ip::tcp::endpoint> Resolve(const TargetUrl& url, std::string& error) {
+std::optional<boost::asio::ip::tcp::endpoint> Resolve(const client::TargetUrl& url, std::string& error) {
   boost::asio::io_context io;
   boost::asio::ip::tcp::resolver resolver(io);
   boost::system::error_code ec;
@@ -192,7 +192,7 @@ int Run(int argc, char** argv) {
     return 2;
   }
   std::string error;
-  const auto url = ParseTargetUrl(o.url_text, error);
+  const auto url = client::ParseTargetUrl(o.url_text, error);
   if (!url) {
     std::cerr << "sb-loadgen: --url: " << error << '\n';
     return 2;

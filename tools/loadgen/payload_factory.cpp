@@ -79,20 +79,20 @@ bool NeedsJsonEscape(std::string_view text) {
 
 WebhookPayloadFactory::WebhookPayloadFactory(Settings settings) : settings_(std::move(settings)) {
   if (settings_.customers == 0) settings_.customers = 1;
-  const std::string channel_id = nlohmann::json(settings_.channel_id).dump();
+  channel_id_json_ = nlohmann::json(settings_.channel_id).dump();
   switch (settings_.kind) {
     case Kind::kWhatsapp: {
       const std::string account = nlohmann::json(settings_.account_id).dump();
       head_ = R"({"object":"whatsapp_business_account","entry":[{"id":)" + account +
               R"(,"changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":)" +
               R"({"display_phone_number":")" + std::string(kDisplayPhoneNumber) + R"(","phone_number_id":)" +
-              channel_id + R"(},"contacts":[{"profile":{"name":")";
+              channel_id_json_ + R"(},"contacts":[{"profile":{"name":")";
       break;
     }
     case Kind::kMessenger:
     case Kind::kInstagram:
       head_ = std::string(R"({"object":")") + (settings_.kind == Kind::kMessenger ? "page" : "instagram") +
-              R"(","entry":[{"id":)" + channel_id + R"(,"time":)";
+              R"(","entry":[{"id":)" + channel_id_json_ + R"(,"time":)";
       break;
   }
 
@@ -170,7 +170,7 @@ Payload WebhookPayloadFactory::MakeMessaging(std::uint64_t index, std::uint64_t 
   body += R"(,"messaging":[{"sender":{"id":")";
   body += sender;
   body += R"("},"recipient":{"id":)";
-  body += nlohmann::json(settings_.channel_id).dump();
+  body += channel_id_json_;
   body += R"(},"timestamp":)";
   body += timestamp;
   body += R"(,"message":{"mid":")";

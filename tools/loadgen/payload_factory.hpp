@@ -43,6 +43,7 @@ class WebhookPayloadFactory {
   void AppendText(std::string& body, std::uint64_t index, std::size_t tail) const;
 
   Settings settings_;
+  std::string channel_id_json_;     // the channel id as a JSON string
   std::string head_;                // WhatsApp: up to the contact's profile name; else up to the sender id
   std::vector<std::string> texts_;  // long conversational texts to cut from
 };

@@ -13,7 +13,7 @@ double Round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 nlohmann::json RunReport::ToJson() const {
   const LoadOptions& o = *options;
-  const LatencyHistogram& lat = main.latency;
+  const client::LatencyHistogram& lat = main.latency;
   nlohmann::json non_200 = nlohmann::json::object();
   for (const auto& [status, n] : main.non_200) non_200[std::to_string(status)] = n;
 
@@ -65,7 +65,7 @@ nlohmann::json RunReport::ToJson() const {
 
 std::string RunReport::ToText() const {
   const LoadOptions& o = *options;
-  const LatencyHistogram& lat = main.latency;
+  const client::LatencyHistogram& lat = main.latency;
   std::ostringstream out;
   out.setf(std::ios::fixed);
   out.precision(2);

@@ -1,14 +1,14 @@
 #include "api_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <exception>
 #include <optional>
 
-#include "load_options.hpp"
+#include "target_url.hpp"
 
 namespace sb::sbctl {
 
@@ -17,25 +17,23 @@ namespace asio = boost::asio;
 ApiClient::ApiClient(const std::string& base_url, std::string token, std::chrono::milliseconds timeout)
     : token_(std::move(token)), timeout_(timeout) {
   std::string error;
-  auto url = loadgen::ParseTargetUrl(base_url, error);
+  auto url = client::ParseTargetUrl(base_url, error);
   if (!url) throw CommandError("invalid server URL '" + base_url + "': " + error);
-  host_ = url->host;
-  port_ = url->port;
   host_header_ = url->host_header;
   prefix_ = url->target;
   while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
   asio::ip::tcp::resolver resolver(io_);
   boost::system::error_code ec;
-  auto endpoints = resolver.resolve(host_, port_, ec);
-  if (ec || endpoints.empty()) throw CommandError("cannot resolve " + host_ + ": " + ec.message());
+  endpoints_ = resolver.resolve(url->host, url->port, ec);
+  if (ec || endpoints_.empty()) throw CommandError("cannot resolve " + url->host + ": " + ec.message());
   connection_ =
-      std::make_unique<client::ApiConnection>(io_.get_executor(), endpoints.begin()->endpoint(), host_header_, token_);
+      std::make_unique<client::ApiConnection>(io_.get_executor(), endpoints_.begin()->endpoint(), host_header_, token_);
 }
 
 ApiClient::~ApiClient() = default;
 
 ApiAnswer ApiClient::Call(const std::string& method, const std::string& path, const std::string& body,
-                          const std::string& extra_header) {
+                          const client::Header& extra_header) {
   std::optional<client::PostResult> result;
   std::exception_ptr failure;
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
@@ -52,14 +50,9 @@ ApiAnswer ApiClient::Call(const std::string& method, const std::string& path, co
     std::string why = result ? (result->timed_out ? "no answer in time" : result->error) : "no answer";
     throw CommandError(method + " " + path + ": cannot reach " + host_header_ + ": " + why);
   }
-  ApiAnswer answer;
-  answer.status = result->status;
-  answer.body = std::move(result->body);
-  if (result->content_type.find("json") != std::string::npos) {
-    answer.json = nlohmann::json::parse(answer.body, nullptr, false);
-    if (answer.json.is_discarded()) answer.json = nullptr;
-  }
-  return answer;
+  if (result->content_type.find("json") == std::string::npos)
+    return ApiAnswer{result->status, std::move(result->body), nullptr};
+  return MakeAnswer(result->status, std::move(result->body));
 }
 
 nlohmann::json ApiClient::Expect(const std::string& method, const std::string& path, const nlohmann::json& body,
@@ -69,6 +62,15 @@ nlohmann::json ApiClient::Expect(const std::string& method, const std::string& p
     throw CommandError(DescribeFailure(method + " " + path, answer));
   }
   return answer.json;
+}
+
+ApiAnswer MakeAnswer(int status, std::string body) {
+  ApiAnswer answer;
+  answer.status = status;
+  answer.body = std::move(body);
+  answer.json = nlohmann::json::parse(answer.body, nullptr, false);
+  if (answer.json.is_discarded()) answer.json = nullptr;
+  return answer;
 }
 
 std::string DescribeFailure(const std::string& what, const ApiAnswer& answer) {
@@ -84,19 +86,6 @@ std::string DescribeFailure(const std::string& what, const ApiAnswer& answer) {
   return out;
 }
 
-std::string UrlEncode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UrlEncode(const std::string& s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
 
 }  // namespace sb::sbctl

@@ -2,6 +2,7 @@
 /// sbctl's view of the API: one keep-alive connection, blocking calls, and
 /// the server's JSON error turned into a CommandError with its message.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -35,24 +36,28 @@ class ApiClient {
 
   /// One request; throws CommandError when no answer came.
   ApiAnswer Call(const std::string& method, const std::string& path, const std::string& body = {},
-                 const std::string& extra_header = {});
+                 const client::Header& extra_header = client::kNoHeader);
   /// The same, and any status outside `ok` becomes a CommandError carrying
   /// the server's error code and message.
   nlohmann::json Expect(const std::string& method, const std::string& path, const nlohmann::json& body,
-                        std::vector<int> ok = {200, 201});
+                        std::vector<int> ok);
 
   const std::string& host_header() const { return host_header_; }
   const std::string& prefix() const { return prefix_; }
-  const std::string& host() const { return host_; }
-  const std::string& port() const { return port_; }
   const std::string& token() const { return token_; }
+  /// The server's addresses, resolved once; requests go to the first.
+  const boost::asio::ip::tcp::resolver::results_type& endpoints() const { return endpoints_; }
 
  private:
   boost::asio::io_context io_;
   std::unique_ptr<client::ApiConnection> connection_;
-  std::string host_, port_, host_header_, prefix_, token_;
+  std::string host_header_, prefix_, token_;
+  boost::asio::ip::tcp::resolver::results_type endpoints_;
   std::chrono::milliseconds timeout_;
 };
+
+/// An answer from its status and body; `json` is set when the body is JSON.
+ApiAnswer MakeAnswer(int status, std::string body);
 
 /// "HTTP 404 not_found: no such conversation" from an answer.
 std::string DescribeFailure(const std::string& what, const ApiAnswer& answer);

@@ -4,7 +4,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -73,7 +72,7 @@ void AddReplay(CLI::App& app, Context& ctx) {
                      "whatsapp_business_account; pass --kind)\n";
         continue;
       }
-      const std::string signature = "X-Hub-Signature-256: sha256=" + crypto::HmacSha256Hex(f->app_secret, body);
+      const client::Header signature("X-Hub-Signature-256", "sha256=" + crypto::HmacSha256Hex(f->app_secret, body));
       auto answer = ctx.Client().Call("POST", "/webhooks/" + kind, body, signature);
       if (answer.status != 200) {
         ++failed;
@@ -92,13 +91,9 @@ void AddReplay(CLI::App& app, Context& ctx) {
 asio::awaitable<std::string> Tail(Context& ctx, std::string target, long long count,
                                   std::shared_ptr<websocket::stream<beast::tcp_stream>> socket) {
   auto& client = ctx.Client();
-  asio::ip::tcp::resolver resolver(co_await asio::this_coro::executor);
-  auto [resolve_ec, endpoints] =
-      co_await resolver.async_resolve(client.host(), client.port(), asio::as_tuple(asio::use_awaitable));
-  if (resolve_ec) co_return "cannot resolve " + client.host() + ": " + resolve_ec.message();
   auto& tcp = beast::get_lowest_layer(*socket);
   tcp.expires_after(std::chrono::milliseconds(static_cast<long long>(ctx.timeout_s * 1000)));
-  auto [connect_ec, endpoint] = co_await tcp.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+  auto [connect_ec, endpoint] = co_await tcp.async_connect(client.endpoints(), asio::as_tuple(asio::use_awaitable));
   if (connect_ec) co_return "cannot reach " + client.host_header() + ": " + connect_ec.message();
   tcp.expires_never();
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
@@ -113,11 +108,7 @@ asio::awaitable<std::string> Tail(Context& ctx, std::string target, long long co
   auto [handshake_ec] =
       co_await socket->async_handshake(response, client.host_header(), target, asio::as_tuple(asio::use_awaitable));
   if (handshake_ec) {
-    ApiAnswer answer;
-    answer.status = static_cast<int>(response.result_int());
-    answer.body = response.body();
-    answer.json = nlohmann::json::parse(answer.body, nullptr, false);
-    if (answer.json.is_discarded()) answer.json = nullptr;
+    const ApiAnswer answer = MakeAnswer(static_cast<int>(response.result_int()), response.body());
     if (answer.status != 0) co_return DescribeFailure("GET /v1/agent/stream", answer);
     co_return "GET /v1/agent/stream: " + handshake_ec.message();
   }

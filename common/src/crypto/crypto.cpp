@@ -212,4 +212,10 @@ std::optional<std::string> SecretBox::Open(std::string_view sealed) const {
   return out;
 }
 
+std::optional<std::string> SecretBox::OpenHex(std::string_view sealed_hex) const {
+  auto sealed = HexDecode(sealed_hex);
+  if (!sealed) return std::nullopt;
+  return Open(*sealed);
+}
+
 }  // namespace sb::crypto

@@ -121,7 +121,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
         continue;
       }
       socket.set_option(tcp::no_delay(true));
-      asio::co_spawn(strand, Session(self, beast::tcp_stream(std::move(socket)), strand, std::move(state), *id),
+      asio::co_spawn(strand, Session(self, beast::tcp_stream(std::move(socket)), std::move(state), *id),
                      asio::detached);
     }
   }
@@ -183,7 +183,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     if (observer_) observer_(req, route, status, Clock::now() - req.received_at);
   }
 
-  asio::awaitable<void> Session(std::shared_ptr<Impl> /*keep_alive*/, beast::tcp_stream stream, Strand /*strand*/,
+  asio::awaitable<void> Session(std::shared_ptr<Impl> /*keep_alive*/, beast::tcp_stream stream,
                                 std::shared_ptr<ConnectionState> state, std::uint64_t id) {
     state->stream = &stream;
     std::string remote;
@@ -211,7 +211,6 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       }
       stream.expires_after(options_.header_timeout);
       auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
-      state->idle = false;
       if (ec) {
         if (ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted && ec != beast::error::timeout &&
             ec != asio::error::connection_reset && ec != asio::error::eof) {
@@ -231,22 +230,18 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       auto match = router_.Find(req.method, req.path);
       std::size_t limit = match.body_limit;
       const BodyPlan plan = PlanBody(parser, limit);
-      if (plan == BodyPlan::kTooLarge) {
+      bool too_large = plan == BodyPlan::kTooLarge;
+      if (plan == BodyPlan::kRead) {
+        stream.expires_after(options_.body_timeout);
+        auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+        too_large = rec == bhttp::error::body_limit;
+        if (rec && !too_large) break;
+      }
+      if (too_large) {
         co_await Write(stream, PayloadTooLarge(limit), req, false);
         Observe(req, match.pattern, 413);
         co_await Drain(stream);
         break;
-      }
-      if (plan == BodyPlan::kRead) {
-        stream.expires_after(options_.body_timeout);
-        auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-        if (rec == bhttp::error::body_limit) {
-          co_await Write(stream, PayloadTooLarge(limit), req, false);
-          Observe(req, match.pattern, 413);
-          co_await Drain(stream);
-          break;
-        }
-        if (rec) break;
       }
       req.body = std::move(parser.get().body());
       if (match.websocket && boost::beast::websocket::is_upgrade(parser.get())) {

@@ -33,6 +33,14 @@ store::AuditEntry AuditEntryFor(const Principal& who, const http::Request& req, 
   return entry;
 }
 
+store::AuditEntry AuditEntryForPatch(const Principal& who, const http::Request& req, std::string resource_type,
+                                     std::string resource_id, const nlohmann::json& params) {
+  bool deactivate = params.value("active", true) == false;
+  auto entry = AuditEntryFor(who, req, deactivate ? "deactivate" : "update", std::move(resource_type), params);
+  entry.resource_id = std::move(resource_id);
+  return entry;
+}
+
 boost::asio::awaitable<http::Response> AuditApi::List(http::Request& req) {
   Principal who = co_await auth_.RequireBusiness(req);
   auto before = http::QueryInt(req, "cursor", 1, std::numeric_limits<std::int64_t>::max());

@@ -13,7 +13,7 @@ http::HttpError Unauthorized(std::string message) { return http::HttpError(401, 
 }  // namespace
 
 Authenticator::Authenticator(store::BusinessRepository& businesses, std::string admin_token,
-                             std::chrono::seconds cache_ttl, RateLimiter* limiter)
+                             std::chrono::seconds cache_ttl, RateLimiter& limiter)
     : businesses_(businesses), admin_token_(std::move(admin_token)), cache_ttl_(cache_ttl), limiter_(limiter) {}
 
 boost::asio::awaitable<void> Authenticator::RequireAdmin(const http::Request& req) {
@@ -60,13 +60,11 @@ boost::asio::awaitable<Principal> Authenticator::Authenticate(const http::Reques
   p.business_id = owner->business_id;
   p.agent_id = owner->agent_id;
   if (p.role == Principal::Role::kBusiness) p.key_fingerprint = hash.substr(0, 16);
-  if (limiter_) {
-    if (auto wait = limiter_->Take(p.business_id)) {
-      auto seconds = std::max<std::int64_t>(1, (wait->count() + 999) / 1000);
-      throw http::HttpError(429, "rate_limited",
-                            "too many requests for this business; retry in " + std::to_string(seconds) + " s")
-          .WithRetryAfter(static_cast<int>(seconds));
-    }
+  if (auto wait = limiter_.Take(p.business_id)) {
+    auto seconds = std::max<std::int64_t>(1, (wait->count() + 999) / 1000);
+    throw http::HttpError(429, "rate_limited",
+                          "too many requests for this business; retry in " + std::to_string(seconds) + " s")
+        .WithRetryAfter(static_cast<int>(seconds));
   }
   co_return p;
 }
@@ -81,6 +79,14 @@ boost::asio::awaitable<Principal> Authenticator::RequireBusiness(const http::Req
   Principal p = co_await Authenticate(req);
   if (p.role != Principal::Role::kBusiness) {
     throw http::HttpError(403, "forbidden", "this operation needs a business API key");
+  }
+  co_return p;
+}
+
+boost::asio::awaitable<Principal> Authenticator::RequireAgent(const http::Request& req) {
+  Principal p = co_await Authenticate(req);
+  if (p.role != Principal::Role::kAgent || !p.agent_id) {
+    throw http::HttpError(403, "forbidden", "this operation needs an agent token");
   }
   co_return p;
 }

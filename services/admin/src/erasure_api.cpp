@@ -79,22 +79,39 @@ std::optional<std::string> FormField(std::string_view body, std::string_view nam
 
 http::HttpError BadRequest(std::string message) { return http::HttpError(400, "invalid_signed_request", message); }
 
+// A signed request taken apart once; nothing in it counts until SignedWith.
+struct SignedRequest {
+  std::optional<std::string> signature;
+  std::string_view encoded_payload;
+  std::optional<std::string> payload;
+};
+
+std::optional<SignedRequest> Split(std::string_view signed_request) {
+  auto dot = signed_request.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  auto encoded_payload = signed_request.substr(dot + 1);
+  return SignedRequest{Base64UrlDecode(signed_request.substr(0, dot)), encoded_payload,
+                       Base64UrlDecode(encoded_payload)};
+}
+
+bool SignedWith(const SignedRequest& request, std::string_view app_secret) {
+  if (!request.signature || request.signature->size() != 32) return false;
+  // Meta signs the payload as sent (its base64url text).
+  auto expected = crypto::HexDecode(crypto::HmacSha256Hex(app_secret, request.encoded_payload));
+  return expected && crypto::ConstantTimeEqual(*expected, *request.signature);
+}
+
+bool NamesHmacSha256(const nlohmann::json& claims) {
+  return claims.is_object() && claims.value("algorithm", "") == "HMAC-SHA256";
+}
+
 }  // namespace
 
 std::optional<std::string> VerifySignedRequest(std::string_view signed_request, std::string_view app_secret) {
-  auto dot = signed_request.find('.');
-  if (dot == std::string_view::npos) return std::nullopt;
-  auto signature = Base64UrlDecode(signed_request.substr(0, dot));
-  auto encoded_payload = signed_request.substr(dot + 1);
-  if (!signature || signature->size() != 32) return std::nullopt;
-  // Meta signs the payload as sent (its base64url text).
-  auto expected = crypto::HexDecode(crypto::HmacSha256Hex(app_secret, encoded_payload));
-  if (!expected || !crypto::ConstantTimeEqual(*expected, *signature)) return std::nullopt;
-  auto payload = Base64UrlDecode(encoded_payload);
-  if (!payload) return std::nullopt;
-  auto json = nlohmann::json::parse(*payload, nullptr, false);
-  if (!json.is_object() || json.value("algorithm", "") != "HMAC-SHA256") return std::nullopt;
-  return payload;
+  auto request = Split(signed_request);
+  if (!request || !SignedWith(*request, app_secret) || !request->payload) return std::nullopt;
+  if (!NamesHmacSha256(nlohmann::json::parse(*request->payload, nullptr, false))) return std::nullopt;
+  return request->payload;
 }
 
 ErasureApi::ErasureApi(Authenticator& auth, store::LifecycleRepository& lifecycle, const crypto::SecretBox& secrets,
@@ -125,9 +142,9 @@ boost::asio::awaitable<http::Response> ErasureApi::MetaDataDeletion(http::Reques
   if (!signed_request || signed_request->empty() || signed_request->size() > 8192) {
     throw BadRequest("the body must be a form with a signed_request field");
   }
-  auto dot = signed_request->find('.');
-  auto unverified = dot == std::string::npos ? std::nullopt : Base64UrlDecode(signed_request->substr(dot + 1));
-  auto claims = unverified ? nlohmann::json::parse(*unverified, nullptr, false) : nlohmann::json();
+  auto request = Split(*signed_request);
+  auto claims =
+      request && request->payload ? nlohmann::json::parse(*request->payload, nullptr, false) : nlohmann::json();
   if (!claims.is_object() || !claims.contains("user_id") ||
       !(claims["user_id"].is_string() || claims["user_id"].is_number_unsigned())) {
     throw BadRequest("signed_request must carry a base64url JSON payload with user_id");
@@ -142,18 +159,15 @@ boost::asio::awaitable<http::Response> ErasureApi::MetaDataDeletion(http::Reques
   bool verified = false;
   std::vector<std::pair<std::string, bool>> checked;  // sealed secrets differ per channel; verify each plain one once
   for (const auto& c : candidates) {
-    auto sealed = crypto::HexDecode(c.app_secret_enc_hex);
-    auto secret = sealed ? secrets_.Open(*sealed) : std::nullopt;
+    auto secret = secrets_.OpenHex(c.app_secret_enc_hex);
     if (!secret) continue;
     auto it = std::find_if(checked.begin(), checked.end(), [&](const auto& p) { return p.first == *secret; });
-    bool ok = it != checked.end()
-                  ? it->second
-                  : checked.emplace_back(*secret, VerifySignedRequest(*signed_request, *secret).has_value()).second;
+    bool ok = it != checked.end() ? it->second : checked.emplace_back(*secret, SignedWith(*request, *secret)).second;
     if (!ok) continue;
     verified = true;
     for (auto contact : c.contact_ids) erase.push_back(store::ContactErasure{c.business_id, contact});
   }
-  if (!verified) {
+  if (!verified || !NamesHmacSha256(claims)) {
     throw http::HttpError(401, "invalid_signature",
                           "signed_request does not verify with the app secret of any channel");
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "field_bounds.hpp"
 #include "patch_body.hpp"
 #include "sb/admin/audit_api.hpp"
 #include "sb/admin/conversation_api.hpp"
@@ -15,8 +16,6 @@ namespace sb::admin {
 
 namespace {
 
-constexpr std::int64_t kMaxSeconds = 7 * 24 * 3600;
-constexpr std::int64_t kMaxMoney = 1'000'000'000'000;  // minor units
 constexpr std::int64_t kMaxGrace = 30 * 24 * 3600;
 constexpr std::int64_t kDefaultGrace = 24 * 3600;
 
@@ -64,9 +63,7 @@ boost::asio::awaitable<http::Response> LifecycleApi::Get(http::Request& req, sto
 boost::asio::awaitable<http::Response> LifecycleApi::Patch(const Principal& who, const http::Request& req,
                                                            store::SetupKind kind, nlohmann::json params,
                                                            std::string key, const char* what) {
-  bool deactivate = params.value("active", true) == false;
-  auto audit = AuditEntryFor(who, req, deactivate ? "deactivate" : "update", what, params);
-  audit.resource_id = key;
+  auto audit = AuditEntryForPatch(who, req, what, key, params);
   params["business_id"] = who.business_id;
   auto changed = co_await lifecycle_.Patch(kind, params.dump(), audit);
   if (!changed) throw NotFound(what);

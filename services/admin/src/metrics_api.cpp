@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "field_bounds.hpp"
 #include "path_key.hpp"
 #include "sb/admin/audit_api.hpp"
 #include "sb/common/http/json_body.hpp"
@@ -12,7 +13,6 @@ namespace sb::admin {
 
 namespace {
 
-constexpr std::int64_t kMaxMoney = 1'000'000'000'000;  // minor units
 constexpr auto kDefaultRange = std::chrono::days(7);
 constexpr auto kMaxRange = std::chrono::days(400);
 constexpr std::int64_t kMaxBuckets = 1000;
@@ -35,8 +35,6 @@ bool Expect(std::string_view s, std::size_t& pos, char c) {
   ++pos;
   return true;
 }
-
-nlohmann::json Nullable(const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
 
 Instant QueryInstant(const http::Request& req, std::string_view name, Instant fallback) {
   auto raw = req.Query(name);

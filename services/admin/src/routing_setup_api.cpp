@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "field_bounds.hpp"
 #include "path_key.hpp"
 #include "sb/admin/audit_api.hpp"
 #include "sb/common/crypto.hpp"
@@ -15,18 +16,12 @@ namespace sb::admin {
 
 namespace {
 
-constexpr std::int64_t kMaxSeconds = 7 * 24 * 3600;
-constexpr std::int64_t kMaxMoney = 1'000'000'000'000;  // minor units
-
 http::Response Rendered(int status, std::string body) {
   http::Response res;
   res.status = status;
   res.body = std::move(body);
   return res;
 }
-
-nlohmann::json Nullable(const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
-nlohmann::json Nullable(const std::optional<std::int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
 
 }  // namespace
 
@@ -80,16 +75,17 @@ boost::asio::awaitable<http::Response> RoutingSetupApi::PutRouting(http::Request
   std::vector<std::int64_t> default_queue{rules.default_queue_id()};  // g++ 12: no braced lists in co_await
   co_await RequireQueues(setup_, who.business_id, default_queue, "default_queue_id");
   // Name the rule whose target is not a queue of the business.
-  const auto& listed = body.json().contains("rules") ? body.json()["rules"] : nlohmann::json::array();
+  static const nlohmann::json kNoRules = nlohmann::json::array();
+  auto given = body.json().find("rules");
+  const nlohmann::json& listed = given != body.json().end() ? *given : kNoRules;
   for (std::size_t i = 0; i < listed.size(); ++i) {
     auto target = listed[i]["target"].find("queue_id");
     if (target == listed[i]["target"].end()) continue;
     std::vector<std::int64_t> one{target->get<std::int64_t>()};
     co_await RequireQueues(setup_, who.business_id, one, "rules[" + std::to_string(i) + "].target.queue_id");
   }
-  auto rules_json = body.json().contains("rules") ? body.json()["rules"].dump() : "[]";
-  nlohmann::json summary = {{"default_queue_id", rules.default_queue_id()},
-                            {"rules", nlohmann::json::parse(rules_json)}};
+  auto rules_json = listed.dump();
+  nlohmann::json summary = {{"default_queue_id", rules.default_queue_id()}, {"rules", listed}};
   auto audit = AuditEntryFor(who, req, "replace", "routing", summary);
   auto out = co_await setup_.PutRouting(who.business_id, rules.default_queue_id(), rules_json, audit);
   if (on_routing_changed_) on_routing_changed_(who.business_id);

@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "field_bounds.hpp"
 #include "patch_body.hpp"
 #include "sb/admin/audit_api.hpp"
 #include "sb/admin/conversation_api.hpp"
@@ -12,12 +13,12 @@
 namespace sb::admin {
 
 SetupApi::SetupApi(Authenticator& auth, store::BusinessRepository& businesses, store::ChannelRepository& channels,
-                   const crypto::SecretBox& secrets, std::function<void(const std::string&)> on_channel_created)
+                   const crypto::SecretBox& secrets, std::function<void()> on_channels_changed)
     : auth_(auth),
       businesses_(businesses),
       channels_(channels),
       secrets_(secrets),
-      on_channel_created_(std::move(on_channel_created)) {}
+      on_channels_changed_(std::move(on_channels_changed)) {}
 
 boost::asio::awaitable<http::Response> SetupApi::CreateBusiness(http::Request& req) {
   co_await auth_.RequireAdmin(req);
@@ -53,8 +54,8 @@ boost::asio::awaitable<http::Response> SetupApi::CreateChannel(http::Request& re
   }
   nlohmann::json summary = {{"kind", c.kind},
                             {"external_id", c.external_id},
-                            {"account_id", c.account_id ? nlohmann::json(*c.account_id) : nlohmann::json()},
-                            {"name", c.name ? nlohmann::json(*c.name) : nlohmann::json()},
+                            {"account_id", Nullable(c.account_id)},
+                            {"name", Nullable(c.name)},
                             {"app_secret", "[redacted]"},
                             {"verify_token", "[redacted]"},
                             {"access_token", c.access_token_enc_hex ? nlohmann::json("[redacted]") : nlohmann::json()}};
@@ -66,7 +67,7 @@ boost::asio::awaitable<http::Response> SetupApi::CreateChannel(http::Request& re
     throw http::HttpError(409, "channel_exists",
                           "a " + c.kind + " channel with external_id '" + c.external_id + "' is registered already");
   }
-  if (on_channel_created_) on_channel_created_(c.kind);
+  if (on_channels_changed_) on_channels_changed_();
   http::Response res;
   res.status = 201;
   res.body = std::move(created);
@@ -92,15 +93,13 @@ boost::asio::awaitable<http::Response> SetupApi::GetChannel(http::Request& req) 
 boost::asio::awaitable<http::Response> SetupApi::ApplyChannelPatch(const Principal& who, const http::Request& req,
                                                                    std::int64_t id, nlohmann::json params) {
   // The audit summary names what changed; sealed secrets show as redacted.
-  bool deactivate = params.value("active", true) == false;
-  auto audit = AuditEntryFor(who, req, deactivate ? "deactivate" : "update", "channel", params);
-  audit.resource_id = std::to_string(id);
+  auto audit = AuditEntryForPatch(who, req, "channel", std::to_string(id), params);
   params["business_id"] = who.business_id;
   params["id"] = id;
   auto changed = co_await channels_.Patch(params.dump(), audit);
   if (!changed) throw http::HttpError(404, "not_found", "no such channel");
   // This process forgets at once; the others on the NOTIFY sent at commit.
-  if (on_channel_created_) on_channel_created_(std::string());
+  if (on_channels_changed_) on_channels_changed_();
   http::Response res;
   res.body = std::move(*changed);
   co_return res;

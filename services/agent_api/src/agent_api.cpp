@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sb/common/http/json_body.hpp"
+#include "sb/outbound/graph_request.hpp"
 #include "sb/outbound/messaging_window.hpp"
 
 namespace sb::agent_api {
@@ -25,13 +26,8 @@ http::Request WithObjectBody(const http::Request& req) {
   return copy;
 }
 
-struct TemplateSend {
-  std::string name, language;
-  std::vector<std::string> params;
-};
-
 // {"name", "language", "params": [strings]} of a template send.
-TemplateSend ParseTemplate(const nlohmann::json& j) {
+outbound::TemplatePayload ParseTemplate(const nlohmann::json& j) {
   auto bad = [](const std::string& why) { return http::HttpError(400, "invalid_field", "'template': " + why); };
   if (!j.is_object()) throw bad("must be an object {name, language, params}");
   for (const auto& [k, v] : j.items()) {
@@ -39,7 +35,7 @@ TemplateSend ParseTemplate(const nlohmann::json& j) {
       throw http::HttpError(400, "unknown_field", "unknown field 'template." + k + "'");
     }
   }
-  TemplateSend t;
+  outbound::TemplatePayload t;
   for (const char* field : {"name", "language"}) {
     if (!j.contains(field)) {
       throw http::HttpError(400, "missing_field", "missing field 'template." + std::string(field) + "'");
@@ -86,7 +82,7 @@ MediaSend ParseMedia(const nlohmann::json& j) {
     if (!j[field].is_string()) throw bad(std::string("'") + field + "' must be a string");
   }
   MediaSend m{j["type"].get<std::string>(), j["url"].get<std::string>(), ""};
-  if (m.type != "image" && m.type != "audio" && m.type != "video" && m.type != "document" && m.type != "sticker") {
+  if (!outbound::IsMediaType(m.type)) {
     throw bad("'type' must be one of image, audio, video, document, sticker");
   }
   // The channel fetches the file itself: an absolute https (or http) URL.
@@ -110,14 +106,6 @@ AgentApi::AgentApi(admin::Authenticator& auth, store::AgentRepository& agents, s
                    store::TemplateRepository& templates, Hooks hooks)
     : auth_(auth), agents_(agents), setup_(setup), templates_(templates), hooks_(std::move(hooks)) {}
 
-boost::asio::awaitable<admin::Principal> AgentApi::RequireAgent(const http::Request& req) {
-  auto who = co_await auth_.Authenticate(req);
-  if (who.role != admin::Principal::Role::kAgent || !who.agent_id) {
-    throw http::HttpError(403, "forbidden", "this operation needs an agent token");
-  }
-  co_return who;
-}
-
 boost::asio::awaitable<std::optional<std::int64_t>> AgentApi::RequireActor(const admin::Principal& who,
                                                                            std::int64_t conversation) {
   if (who.role == admin::Principal::Role::kBusiness) {
@@ -136,7 +124,7 @@ boost::asio::awaitable<std::optional<std::int64_t>> AgentApi::RequireActor(const
 }
 
 boost::asio::awaitable<http::Response> AgentApi::SetStatus(http::Request& req) {
-  auto who = co_await RequireAgent(req);
+  auto who = co_await auth_.RequireAgent(req);
   http::JsonBody body(req, {"status"});
   auto status = body.RequiredEnum("status", {"online", "away", "offline"});
   auto out = co_await agents_.SetStatus(who.business_id, *who.agent_id, status);
@@ -146,13 +134,13 @@ boost::asio::awaitable<http::Response> AgentApi::SetStatus(http::Request& req) {
 }
 
 boost::asio::awaitable<http::Response> AgentApi::Conversations(http::Request& req) {
-  auto who = co_await RequireAgent(req);
+  auto who = co_await auth_.RequireAgent(req);
   auto items = co_await agents_.Conversations(who.business_id, *who.agent_id);
   co_return Rendered(200, R"({"items":)" + items + R"(,"next_cursor":null})");
 }
 
 boost::asio::awaitable<http::Response> AgentApi::Claim(http::Request& req) {
-  auto who = co_await RequireAgent(req);
+  auto who = co_await auth_.RequireAgent(req);
   http::JsonBody body(WithObjectBody(req), {"queue_id"});
   auto queue = body.OptionalInt("queue_id", 1, std::numeric_limits<std::int64_t>::max());
   auto [result, conversation] = co_await agents_.ClaimNext(who.business_id, *who.agent_id, queue);
@@ -168,14 +156,14 @@ boost::asio::awaitable<http::Response> AgentApi::Claim(http::Request& req) {
 }
 
 boost::asio::awaitable<http::Response> AgentApi::Accept(http::Request& req) {
-  auto who = co_await RequireAgent(req);
+  auto who = co_await auth_.RequireAgent(req);
   auto out = co_await agents_.Accept(who.business_id, *who.agent_id, http::PathId(req, "id"));
   if (!out) throw http::HttpError(404, "not_found", "no conversation is offered to you with this id");
   co_return Rendered(200, std::move(*out));
 }
 
 boost::asio::awaitable<http::Response> AgentApi::Reject(http::Request& req) {
-  auto who = co_await RequireAgent(req);
+  auto who = co_await auth_.RequireAgent(req);
   auto out = co_await agents_.Reject(who.business_id, *who.agent_id, http::PathId(req, "id"));
   if (!out) throw http::HttpError(404, "not_found", "no conversation is offered to you with this id");
   if (hooks_.assignment_needed) hooks_.assignment_needed();
@@ -183,7 +171,7 @@ boost::asio::awaitable<http::Response> AgentApi::Reject(http::Request& req) {
 }
 
 boost::asio::awaitable<http::Response> AgentApi::SendMessage(http::Request& req) {
-  auto who = co_await RequireAgent(req);
+  auto who = co_await auth_.RequireAgent(req);
   auto conversation = http::PathId(req, "id");
   http::JsonBody body(req, {"text", "template", "media"});
   int given = body.Has("text") + body.Has("template") + body.Has("media");
@@ -192,15 +180,15 @@ boost::asio::awaitable<http::Response> AgentApi::SendMessage(http::Request& req)
                           "missing field 'text' (or 'media', or 'template' for a WhatsApp template)");
   }
   if (given > 1) throw http::HttpError(400, "invalid_field", "give exactly one of 'text', 'media' and 'template'");
-  std::optional<TemplateSend> tmpl;
+  std::optional<outbound::TemplatePayload> tmpl;
   std::optional<MediaSend> media;
-  std::string text;
+  store::OutboundReply reply;
   if (body.Has("template")) {
     tmpl = ParseTemplate(body.json()["template"]);
   } else if (body.Has("media")) {
     media = ParseMedia(body.json()["media"]);
   } else {
-    text = body.RequiredString("text", 4096);
+    reply.text = body.RequiredString("text", 4096);
   }
   auto access = co_await agents_.Access(who.business_id, *who.agent_id, conversation);
   if (!access) throw NotFound();
@@ -233,39 +221,36 @@ boost::asio::awaitable<http::Response> AgentApi::SendMessage(http::Request& req)
                             "template '" + tmpl->name + "' takes " + std::to_string(*count) +
                                 " body parameter(s), got " + std::to_string(tmpl->params.size()));
     }
-    nlohmann::json payload = {{"name", tmpl->name}, {"language", tmpl->language}, {"params", tmpl->params}};
-    auto queued = co_await agents_.ReplyTemplate(who.business_id, *who.agent_id, conversation, payload.dump());
-    if (hooks_.reply_queued) hooks_.reply_queued();
-    co_return http::Response::Json(202, nlohmann::json::parse(queued));
-  }
-  auto window = outbound::MessagingWindow(kind, last_inbound, now, access->human_agent_enabled);
-  if (!window.allowed) {
-    std::string what = kind == gateway::ChannelKind::kWhatsapp
-                           ? "WhatsApp allows free-form replies only within 24 hours of it; send an approved "
-                             "message template instead ({\"template\": {name, language, params}})"
-                           : access->channel_kind + " allows replies only within " +
-                                 std::string(access->human_agent_enabled ? "7 days (HUMAN_AGENT)" : "24 hours") +
-                                 " of it";
-    throw http::HttpError(
-        422, "outside_messaging_window",
-        "the customer's last message is more than " +
-            std::string(access->human_agent_enabled && kind != gateway::ChannelKind::kWhatsapp ? "7 days"
-                                                                                               : "24 hours") +
-            " old; " + what);
-  }
-  if (media) {
-    if (media->type == "sticker" && kind != gateway::ChannelKind::kWhatsapp) {
-      throw http::HttpError(422, "media_unsupported",
-                            access->channel_kind + " takes image, audio, video and document attachments");
+    reply.type = "template";
+    reply.payload = tmpl->Dump();
+  } else {
+    auto window = outbound::MessagingWindow(kind, last_inbound, now, access->human_agent_enabled);
+    if (!window.allowed) {
+      std::string what = kind == gateway::ChannelKind::kWhatsapp
+                             ? "WhatsApp allows free-form replies only within 24 hours of it; send an approved "
+                               "message template instead ({\"template\": {name, language, params}})"
+                             : access->channel_kind + " allows replies only within " +
+                                   std::string(access->human_agent_enabled ? "7 days (HUMAN_AGENT)" : "24 hours") +
+                                   " of it";
+      throw http::HttpError(
+          422, "outside_messaging_window",
+          "the customer's last message is more than " +
+              std::string(access->human_agent_enabled && kind != gateway::ChannelKind::kWhatsapp ? "7 days"
+                                                                                                 : "24 hours") +
+              " old; " + what);
     }
-    nlohmann::json payload = {{"url", media->url}};
-    auto queued = co_await agents_.ReplyMedia(who.business_id, *who.agent_id, conversation, media->type, media->caption,
-                                              payload.dump(), window.tag);
-    if (hooks_.reply_queued) hooks_.reply_queued();
-    co_return http::Response::Json(202, nlohmann::json::parse(queued));
+    if (media) {
+      if (media->type == "sticker" && kind != gateway::ChannelKind::kWhatsapp) {
+        throw http::HttpError(422, "media_unsupported",
+                              access->channel_kind + " takes image, audio, video and document attachments");
+      }
+      reply.type = media->type;
+      if (!media->caption.empty()) reply.text = media->caption;
+      reply.payload = outbound::MediaPayload{media->url}.Dump();
+    }
+    reply.tag = window.tag;
   }
-  auto message =
-      nlohmann::json::parse(co_await agents_.Reply(who.business_id, *who.agent_id, conversation, text, window.tag));
+  auto message = nlohmann::json::parse(co_await agents_.Reply(who.business_id, *who.agent_id, conversation, reply));
   if (hooks_.reply_queued) hooks_.reply_queued();
   co_return http::Response::Json(202, message);
 }

@@ -28,13 +28,12 @@ boost::asio::awaitable<http::Response> MediaApi::Get(http::Request& req) {
     throw http::HttpError(404, "no_media", "this message has no media file that Switchboard can fetch");
   }
   std::optional<std::string> token;
-  if (source->access_token_enc_hex) {
-    if (auto sealed = crypto::HexDecode(*source->access_token_enc_hex)) token = secrets_.Open(*sealed);
-  }
+  if (source->access_token_enc_hex) token = secrets_.OpenHex(*source->access_token_enc_hex);
   if (!token || token->empty()) {
     throw http::HttpError(409, "no_access_token", "the channel has no access token to fetch media with");
   }
-  auto file = co_await outbound::DownloadWhatsappMedia(graph_api_base_, *source->media_id, *token, kMaxMediaBytes);
+  auto file =
+      co_await outbound::DownloadWhatsappMedia(graph_api_base_, *source->media_id, *token, kMaxMediaBytes, tls_);
   if (file.status != 200) {
     spdlog::warn("business_id={} message {} media: {} ({})", who.business_id, message, file.error, file.status);
     throw http::HttpError(502, "media_unavailable", "the media could not be fetched from Meta: " + file.error);

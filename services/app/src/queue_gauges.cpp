@@ -24,22 +24,19 @@ boost::asio::awaitable<void> QueueGauges::Refresh(bool database_ready) {
   if (!last_refresh_ms_.compare_exchange_strong(last, now_ms)) co_return;  // a concurrent scrape refreshes
 
   std::vector<std::pair<metrics::Labels, double>> depth, oldest;
-  if (!database_ready) {
-    registry_.ReplaceGauges(kDepth, kDepthHelp, depth);
-    registry_.ReplaceGauges(kOldest, kOldestHelp, oldest);
-    co_return;
-  }
   try {
-    auto depths = co_await repository_.Depths(kMaxQueues);
-    for (const auto& q : depths.deepest) {
-      metrics::Labels labels{{"business", std::to_string(q.business_id)}, {"queue", std::to_string(q.queue_id)}};
-      depth.emplace_back(labels, static_cast<double>(q.waiting));
-      oldest.emplace_back(std::move(labels), q.oldest_wait_s);
+    if (database_ready) {
+      auto depths = co_await repository_.Depths(kMaxQueues);
+      for (const auto& q : depths.deepest) {
+        metrics::Labels labels{{"business", std::to_string(q.business_id)}, {"queue", std::to_string(q.queue_id)}};
+        depth.emplace_back(labels, static_cast<double>(q.waiting));
+        oldest.emplace_back(std::move(labels), q.oldest_wait_s);
+      }
+      registry_.GetGauge("switchboard_queues_waiting", "Conversations waiting in all queues")
+          .Set(static_cast<double>(depths.waiting));
+      registry_.GetGauge("switchboard_queues_oldest_wait_seconds", "Longest wait of any waiting conversation")
+          .Set(depths.oldest_wait_s);
     }
-    registry_.GetGauge("switchboard_queues_waiting", "Conversations waiting in all queues")
-        .Set(static_cast<double>(depths.waiting));
-    registry_.GetGauge("switchboard_queues_oldest_wait_seconds", "Longest wait of any waiting conversation")
-        .Set(depths.oldest_wait_s);
   } catch (const std::exception& e) {
     spdlog::debug("queue depths for /metrics failed: {}", e.what());
     registry_.GetCounter("switchboard_queue_gauge_failures_total", "Scrapes whose queue depth read failed").Inc();

@@ -20,9 +20,10 @@ class QueueGauges {
       : repository_(repository), registry_(registry) {}
 
   /// Refreshes the gauges unless another scrape did in the last second. A
-  /// failed read removes the per-queue series (no stale depths) and counts;
-  /// so does a scrape while the database is known to be down, without
-  /// waiting for it (scrapes stay fast during an outage).
+  /// failed read removes the per-queue series (no stale depths) and counts
+  /// in switchboard_queue_gauge_failures_total. A scrape while the database
+  /// is known to be down removes them without reading (scrapes stay fast
+  /// during an outage) and without counting: no read failed.
   boost::asio::awaitable<void> Refresh(bool database_ready);
 
  private:

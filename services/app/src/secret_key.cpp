@@ -123,14 +123,15 @@ crypto::SecretBox LoadSecretKeys(const Config& config) {
         "encrypted with it. Set SWITCHBOARD_SECRET_KEY in production.",
         path.string());
   }
-  auto [file_ring, current] = ReadKeyFile(path);
-  AddOldKeys(file_ring, config.old_secret_keys);
-  std::string old_keys = config.old_secret_keys;
-  auto reload = [path, old_keys]() -> std::optional<std::pair<Keyring, unsigned char>> {
+  auto load = [path, old_keys = config.old_secret_keys] {
+    auto loaded = ReadKeyFile(path);
+    AddOldKeys(loaded.first, old_keys);
+    return loaded;
+  };
+  auto [file_ring, current] = load();
+  auto reload = [load]() -> std::optional<std::pair<Keyring, unsigned char>> {
     try {
-      auto fresh = ReadKeyFile(path);
-      AddOldKeys(fresh.first, old_keys);
-      return fresh;
+      return load();
     } catch (const std::exception& e) {
       spdlog::error("reading the secret key file again failed: {}", e.what());
       return std::nullopt;

@@ -42,7 +42,7 @@ App::Services::Services(const Config& c)
       outbound(db, secrets, registry, SenderOptionsFor(c)),
       channels(db, c.public_url),
       api_limiter(c.api_rate_limit, c.api_rate_burst),
-      auth(businesses, c.admin_token, std::chrono::seconds(10), &api_limiter),
+      auth(businesses, c.admin_token, std::chrono::seconds(10), api_limiter),
       directory(channels, secrets),
       router(router_store, registry,
              router::RouterWorker::Hooks{[this] { outbound.Notify(); },
@@ -55,7 +55,7 @@ App::Services::Services(const Config& c)
       sink(
           writer, [this] { router.Wake(); }, shed_until_ns),
       webhooks(directory, sink, registry, c.ingest_deadline),
-      setup(auth, businesses, channels, secrets, [this](const std::string&) { directory.Invalidate(); }),
+      setup(auth, businesses, channels, secrets, [this] { directory.Invalidate(); }),
       routing_setup(auth, setup_store, [this](std::int64_t business) { router.ForgetRules(business); }),
       agent_api(auth, agents, setup_store, templates,
                 agent_api::AgentApi::Hooks{[this] { router.Wake(); }, [this] { outbound.Notify(); }}),
@@ -158,16 +158,10 @@ http::Handler Bind(T* target, asio::awaitable<http::Response> (T::*method)(http:
 
 void RegisterRoutes(http::Router& r, App::Services* s) {
   auto* webhooks = s ? &s->webhooks : nullptr;
-  auto* setup = s ? &s->setup : nullptr;
-  auto* conversations = s ? &s->conversation_api : nullptr;
-  auto* routing = s ? &s->routing_setup : nullptr;
-  auto* agent = s ? &s->agent_api : nullptr;
-  auto* audit = s ? &s->audit_api : nullptr;
   // A process serves the routes of its roles (every route when only the
   // table is wanted); health and metrics always.
   const bool gateway_routes = !s || s->roles.gateway;
   const bool api_routes = !s || s->roles.api;
-  auto* dashboard = s ? &s->dashboard : nullptr;
 
   r.Add("GET", "/healthz", [](http::Request&) -> asio::awaitable<http::Response> {
     co_return http::Response::Json(200, {{"status", "ok"}});
@@ -191,70 +185,10 @@ void RegisterRoutes(http::Router& r, App::Services* s) {
   // Every route below belongs to the api role.
   if (!api_routes) return;
 
-  r.Add("POST", "/v1/businesses", Bind(setup, &admin::SetupApi::CreateBusiness));
-  r.Add("POST", "/v1/channels", Bind(setup, &admin::SetupApi::CreateChannel));
-  r.Add("GET", "/v1/channels", Bind(setup, &admin::SetupApi::ListChannels));
-
-  r.Add("GET", "/v1/conversations", Bind(conversations, &admin::ConversationApi::List));
-  r.Add("GET", "/v1/conversations/{id}", Bind(conversations, &admin::ConversationApi::Get));
-  r.Add("GET", "/v1/conversations/{id}/messages", Bind(conversations, &admin::ConversationApi::Messages));
-
-  r.Add("POST", "/v1/queues", Bind(routing, &admin::RoutingSetupApi::CreateQueue));
-  r.Add("POST", "/v1/agents", Bind(routing, &admin::RoutingSetupApi::CreateAgent));
-  r.Add("PUT", "/v1/routing", Bind(routing, &admin::RoutingSetupApi::PutRouting));
-  r.Add("PUT", "/v1/orders/{order_ref}", Bind(routing, &admin::RoutingSetupApi::PutOrder));
-  r.Add("PUT", "/v1/products/{sku}", Bind(routing, &admin::RoutingSetupApi::PutProduct));
-
-  // Day-two operations: read, change, deactivate; keys; erasure.
-  auto* lifecycle = s ? &s->lifecycle : nullptr;
-  auto* erasure = s ? &s->erasure : nullptr;
-  r.Add("GET", "/v1/channels/{id}", Bind(setup, &admin::SetupApi::GetChannel));
-  r.Add("PATCH", "/v1/channels/{id}", Bind(setup, &admin::SetupApi::PatchChannel));
-  r.Add("DELETE", "/v1/channels/{id}", Bind(setup, &admin::SetupApi::DeleteChannel));
-  r.Add("GET", "/v1/queues", Bind(lifecycle, &admin::LifecycleApi::ListQueues));
-  r.Add("GET", "/v1/queues/{id}", Bind(lifecycle, &admin::LifecycleApi::GetQueue));
-  r.Add("PATCH", "/v1/queues/{id}", Bind(lifecycle, &admin::LifecycleApi::PatchQueue));
-  r.Add("DELETE", "/v1/queues/{id}", Bind(lifecycle, &admin::LifecycleApi::DeleteQueue));
-  r.Add("GET", "/v1/agents", Bind(lifecycle, &admin::LifecycleApi::ListAgents));
-  r.Add("GET", "/v1/agents/{id}", Bind(lifecycle, &admin::LifecycleApi::GetAgent));
-  r.Add("PATCH", "/v1/agents/{id}", Bind(lifecycle, &admin::LifecycleApi::PatchAgent));
-  r.Add("DELETE", "/v1/agents/{id}", Bind(lifecycle, &admin::LifecycleApi::DeleteAgent));
-  r.Add("POST", "/v1/agents/{id}/token", Bind(lifecycle, &admin::LifecycleApi::RotateAgentToken));
-  r.Add("GET", "/v1/orders", Bind(lifecycle, &admin::LifecycleApi::ListOrders));
-  r.Add("GET", "/v1/orders/{order_ref}", Bind(lifecycle, &admin::LifecycleApi::GetOrder));
-  r.Add("PATCH", "/v1/orders/{order_ref}", Bind(lifecycle, &admin::LifecycleApi::PatchOrder));
-  r.Add("DELETE", "/v1/orders/{order_ref}", Bind(lifecycle, &admin::LifecycleApi::DeleteOrder));
-  r.Add("GET", "/v1/products", Bind(lifecycle, &admin::LifecycleApi::ListProducts));
-  r.Add("GET", "/v1/products/{sku}", Bind(lifecycle, &admin::LifecycleApi::GetProduct));
-  r.Add("PATCH", "/v1/products/{sku}", Bind(lifecycle, &admin::LifecycleApi::PatchProduct));
-  r.Add("DELETE", "/v1/products/{sku}", Bind(lifecycle, &admin::LifecycleApi::DeleteProduct));
-  r.Add("POST", "/v1/keys/rotate", Bind(lifecycle, &admin::LifecycleApi::RotateBusinessKey));
-  r.Add("DELETE", "/v1/contacts/{id}", Bind(erasure, &admin::ErasureApi::DeleteContact));
-  r.Add("POST", "/meta/data-deletion", Bind(erasure, &admin::ErasureApi::MetaDataDeletion));
-  r.Add("GET", "/meta/data-deletion/{code}", Bind(erasure, &admin::ErasureApi::DataDeletionStatus));
-  auto* metrics = s ? &s->metrics_api : nullptr;
-  r.Add("PUT", "/v1/ads/{ad_id}", Bind(metrics, &admin::MetricsApi::PutAd));
-  r.Add("GET", "/v1/metrics/summary", Bind(metrics, &admin::MetricsApi::Summary));
-  r.Add("PUT", "/v1/templates/{name}", Bind(s ? &s->template_api : nullptr, &admin::TemplateApi::Put));
-  r.Add("GET", "/v1/ads", Bind(lifecycle, &admin::LifecycleApi::ListAds));
-  r.Add("GET", "/v1/ads/{ad_id}", Bind(lifecycle, &admin::LifecycleApi::GetAd));
-  r.Add("PATCH", "/v1/ads/{ad_id}", Bind(lifecycle, &admin::LifecycleApi::PatchAd));
-  r.Add("DELETE", "/v1/ads/{ad_id}", Bind(lifecycle, &admin::LifecycleApi::DeleteAd));
-
-  r.Add("POST", "/v1/agent/status", Bind(agent, &agent_api::AgentApi::SetStatus));
-  r.Add("GET", "/v1/agent/conversations", Bind(agent, &agent_api::AgentApi::Conversations));
-  r.Add("POST", "/v1/agent/claim", Bind(agent, &agent_api::AgentApi::Claim));
-  r.Add("POST", "/v1/conversations/{id}/accept", Bind(agent, &agent_api::AgentApi::Accept));
-  r.Add("POST", "/v1/conversations/{id}/reject", Bind(agent, &agent_api::AgentApi::Reject));
-  r.Add("POST", "/v1/conversations/{id}/messages", Bind(agent, &agent_api::AgentApi::SendMessage));
-  r.Add("POST", "/v1/conversations/{id}/transfer", Bind(agent, &agent_api::AgentApi::Transfer));
-  r.Add("POST", "/v1/conversations/{id}/resolve", Bind(agent, &agent_api::AgentApi::Resolve));
-  r.Add("GET", "/v1/audit", Bind(audit, &admin::AuditApi::List));
-  r.Add("GET", "/admin", Bind(dashboard, &admin::DashboardPage::Page));
-  r.Add("GET", "/admin/{asset}", Bind(dashboard, &admin::DashboardPage::Asset));
-  r.Add("GET", "/v1/messages/{id}/media", Bind(s ? &s->media_api : nullptr, &agent_api::MediaApi::Get));
-  r.Add("GET", "/v1/agent/events", Bind(s ? &s->stream : nullptr, &agent_api::AgentStream::Events));
-  r.Add("POST", "/v1/agent/stream-ticket", Bind(s ? &s->stream : nullptr, &agent_api::AgentStream::IssueTicket));
+#define SB_API_ROUTE(method, pattern, service, handler) \
+  r.Add(method, pattern, Bind(s ? &s->service : nullptr, &handler));
+#include "routes.inc"
+#undef SB_API_ROUTE
   r.AddWebSocket("/v1/agent/stream", [s](http::Request& req, http::WebSocket& socket) -> asio::awaitable<void> {
     try {
       co_await s->stream.Serve(req, socket);

@@ -64,17 +64,21 @@ Result<BaseUrl> ParseBaseUrl(const std::string& url) {
   return b;
 }
 
+std::shared_ptr<ssl::context> MakeTlsContext() {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  context->set_default_verify_paths();
+  context->set_verify_mode(ssl::verify_peer);
+  context->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                       ssl::context::no_tlsv1_1);
+  return context;
+}
+
 class GraphClient::Impl {
  public:
-  Impl(asio::any_io_executor executor, BaseUrl base, std::chrono::milliseconds timeout)
-      : executor_(std::move(executor)), base_(std::move(base)), timeout_(timeout) {
-    if (base_.tls) {
-      tls_context_.emplace(ssl::context::tls_client);
-      tls_context_->set_default_verify_paths();
-      tls_context_->set_verify_mode(ssl::verify_peer);
-      tls_context_->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                                ssl::context::no_tlsv1_1);
-    }
+  Impl(asio::any_io_executor executor, BaseUrl base, std::chrono::milliseconds timeout,
+       std::shared_ptr<ssl::context> tls)
+      : executor_(std::move(executor)), base_(std::move(base)), timeout_(timeout), tls_context_(std::move(tls)) {
+    if (base_.tls && !tls_context_) throw std::invalid_argument("an https Graph API base needs a TLS context");
   }
 
   const BaseUrl& base() const { return base_; }
@@ -231,7 +235,7 @@ class GraphClient::Impl {
   asio::any_io_executor executor_;
   BaseUrl base_;
   std::chrono::milliseconds timeout_;
-  std::optional<ssl::context> tls_context_;
+  std::shared_ptr<ssl::context> tls_context_;  // shared with other clients
   std::unique_ptr<beast::tcp_stream> plain_;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_;
   beast::flat_buffer buffer_;
@@ -252,8 +256,9 @@ BaseUrl ParsedOrThrow(const std::string& url) {
 
 }  // namespace
 
-GraphClient::GraphClient(asio::any_io_executor executor, const std::string& base_url, std::chrono::milliseconds timeout)
-    : impl_(std::make_unique<Impl>(std::move(executor), ParsedOrThrow(base_url), timeout)) {}
+GraphClient::GraphClient(asio::any_io_executor executor, const std::string& base_url, std::chrono::milliseconds timeout,
+                         std::shared_ptr<ssl::context> tls)
+    : impl_(std::make_unique<Impl>(std::move(executor), ParsedOrThrow(base_url), timeout, std::move(tls))) {}
 
 GraphClient::~GraphClient() = default;
 

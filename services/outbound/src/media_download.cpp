@@ -21,11 +21,12 @@ MediaFile Failed(int status, std::string error) {
 }  // namespace
 
 boost::asio::awaitable<MediaFile> DownloadWhatsappMedia(const std::string& graph_api_base, const std::string& media_id,
-                                                        const std::string& access_token, std::uint64_t max_bytes) {
+                                                        const std::string& access_token, std::uint64_t max_bytes,
+                                                        const std::shared_ptr<boost::asio::ssl::context>& tls) {
   auto executor = co_await boost::asio::this_coro::executor;
   std::string url;
   {
-    GraphClient graph(executor, graph_api_base, kTimeout);
+    GraphClient graph(executor, graph_api_base, kTimeout, tls);
     std::string target = graph.BasePath() + "/";
     for (char c : media_id) {
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
@@ -53,7 +54,7 @@ boost::asio::awaitable<MediaFile> DownloadWhatsappMedia(const std::string& graph
   auto query = origin.find_first_of("?#");
   if (query != std::string::npos) co_return Failed(502, "the media URL is malformed");
   try {
-    GraphClient files(executor, origin, kTimeout);
+    GraphClient files(executor, origin, kTimeout, tls);
     files.SetMaxAnswerBytes(max_bytes);
     GraphAnswer file = co_await files.Get(target, access_token);
     if (file.status != 200) {

@@ -10,13 +10,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <random>
 #include <stdexcept>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sb/common/crypto.hpp"
 #include "sb/common/metrics.hpp"
@@ -44,6 +41,7 @@ constexpr milliseconds kLateStatusInterval = 15s;
 constexpr milliseconds kLateStatusWindow = 2min;
 constexpr const char* kResults[] = {"sent", "retry", "failed"};
 constexpr const char* kKinds[] = {"messenger", "instagram", "whatsapp"};
+constexpr int kProfileBatch = 20;
 
 const char* ResultName(RetryDecision::Action a) {
   switch (a) {
@@ -59,58 +57,13 @@ const char* ResultName(RetryDecision::Action a) {
 
 }  // namespace
 
-namespace {
-
-constexpr int kProfileBatch = 20;
-
-std::string PercentEncodePathSegment(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-// The display name in a profile answer (untrusted): "first last" on
-// Messenger, "name" (else "username") on Instagram; at most 200 bytes.
-std::string ProfileName(const std::string& body, bool instagram) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_object()) return "";
-  auto field = [&](const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  std::string name;
-  if (instagram) {
-    name = field("name");
-    if (name.empty()) name = field("username");
-  } else {
-    name = field("first_name");
-    auto last = field("last_name");
-    if (!last.empty()) name += (name.empty() ? "" : " ") + last;
-  }
-  if (name.size() > 200) {
-    std::size_t end = 200;  // at a character boundary
-    while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) --end;
-    name.resize(end);
-  }
-  return name;
-}
-
-}  // namespace
-
 class OutboundSender::Impl {
  public:
   Impl(store::Database& db, const crypto::SecretBox& secrets, metrics::Registry& registry, SenderOptions options)
       : repo_(db), secrets_(secrets), registry_(registry), options_(std::move(options)), rng_(std::random_device{}()) {
-    if (auto base = ParseBaseUrl(options_.graph_api_base); !base) throw std::invalid_argument(base.error().message);
+    auto base = ParseBaseUrl(options_.graph_api_base);
+    if (!base) throw std::invalid_argument(base.error().message);
+    if (base.value().tls) tls_ = MakeTlsContext();
     if (options_.connections < 1 || options_.batch < 1) {
       throw std::invalid_argument("outbound sender: connections and batch must be at least 1");
     }
@@ -198,14 +151,29 @@ class OutboundSender::Impl {
     std::erase(sleepers_, &timer);
   }
 
+  // A Graph API client of this sender's, on its thread; Stop's grace timer
+  // cuts it off while it lives.
+  class ListedClient {
+   public:
+    explicit ListedClient(Impl& sender)
+        : client(sender.io_.get_executor(), sender.options_.graph_api_base, sender.options_.request_timeout,
+                 sender.tls_),
+          clients_(sender.clients_) {
+      clients_.push_back(&client);
+    }
+    ~ListedClient() { std::erase(clients_, &client); }
+    ListedClient(const ListedClient&) = delete;
+    ListedClient& operator=(const ListedClient&) = delete;
+
+    GraphClient client;
+
+   private:
+    std::vector<GraphClient*>& clients_;
+  };
+
   asio::awaitable<void> Worker() {
-    GraphClient client(io_.get_executor(), options_.graph_api_base, options_.request_timeout);
-    clients_.push_back(&client);
-    struct Unlist {
-      std::vector<GraphClient*>& clients;
-      GraphClient* client;
-      ~Unlist() { std::erase(clients, client); }
-    } unlist{clients_, &client};
+    ListedClient listed(*this);
+    GraphClient& client = listed.client;
     asio::steady_timer timer(io_);
     bool db_down = false;
     while (!stopping_) {
@@ -256,16 +224,34 @@ class OutboundSender::Impl {
     }
   }
 
+  // A claim's payload, read once: the attachment of a media reply, the
+  // template of a template reply.
+  struct Payload {
+    std::optional<MediaPayload> media;
+    std::optional<TemplatePayload> tmpl;
+  };
+  static Payload ReadPayload(const store::OutboundClaim& c) {
+    Payload p;
+    if (!c.payload) return p;
+    if (IsMediaType(c.type)) {
+      p.media = MediaPayload::Parse(*c.payload);
+    } else if (c.type == "template") {
+      p.tmpl = TemplatePayload::Parse(*c.payload);
+    }
+    return p;
+  }
+
   // Why a claimed reply cannot be sent at all, or "".
-  std::string Unsendable(const store::OutboundClaim& c, const std::optional<gateway::ChannelKind>& kind) const {
+  std::string Unsendable(const store::OutboundClaim& c, const std::optional<gateway::ChannelKind>& kind,
+                         const Payload& payload) const {
     if (!kind) return "the message's channel no longer exists";
     if (!c.channel_active) return "the channel is deactivated";
     if (c.contact_external_id.empty()) return "the message's contact no longer exists";
-    if (IsMedia(c.type)) {
-      if (!MediaUrl(c)) return "the attachment has no URL";
+    if (IsMediaType(c.type)) {
+      if (!payload.media) return "the attachment has no URL";
     } else if (c.type == "template") {
       if (*kind != gateway::ChannelKind::kWhatsapp) return "templates are sent on WhatsApp channels only";
-      if (!TemplateCall(c)) return "the template message is malformed";
+      if (!payload.tmpl) return "the template message is malformed";
     } else if (c.text.empty()) {
       return "the message has no text to send";
     }
@@ -278,45 +264,8 @@ class OutboundSender::Impl {
     return "";
   }
 
-  // A template message's {"name", "language", "params"}, as the agent API stored it.
-  struct Template {
-    std::string name, language;
-    std::vector<std::string> params;
-  };
-  static std::optional<Template> TemplateCall(const store::OutboundClaim& c) {
-    if (!c.payload) return std::nullopt;
-    auto j = nlohmann::json::parse(*c.payload, nullptr, false);
-    if (!j.is_object() || !j.contains("name") || !j["name"].is_string() || !j.contains("language") ||
-        !j["language"].is_string()) {
-      return std::nullopt;
-    }
-    Template t{j["name"].get<std::string>(), j["language"].get<std::string>(), {}};
-    if (j.contains("params")) {
-      if (!j["params"].is_array()) return std::nullopt;
-      for (const auto& p : j["params"]) {
-        if (!p.is_string()) return std::nullopt;
-        t.params.push_back(p.get<std::string>());
-      }
-    }
-    return t;
-  }
-
-  static bool IsMedia(const std::string& type) {
-    return type == "image" || type == "audio" || type == "video" || type == "document" || type == "sticker";
-  }
-  // An attachment's {"url"}, as the agent API stored it.
-  static std::optional<std::string> MediaUrl(const store::OutboundClaim& c) {
-    if (!c.payload) return std::nullopt;
-    auto j = nlohmann::json::parse(*c.payload, nullptr, false);
-    if (!j.is_object() || !j.contains("url") || !j["url"].is_string()) return std::nullopt;
-    return j["url"].get<std::string>();
-  }
-
-  std::optional<std::string> AccessToken(const store::OutboundClaim& c) const {
-    if (!c.access_token_enc_hex) return std::nullopt;
-    auto sealed = crypto::HexDecode(*c.access_token_enc_hex);
-    if (!sealed) return std::nullopt;
-    auto token = secrets_.Open(*sealed);
+  std::optional<std::string> AccessToken(std::string_view sealed_hex) const {
+    auto token = secrets_.OpenHex(sealed_hex);
     if (!token || token->empty()) return std::nullopt;
     return token;
   }
@@ -327,21 +276,23 @@ class OutboundSender::Impl {
     // Arguments of co_await calls are named locals, never temporaries: GCC 12
     // destroys some temporaries of a co_await expression twice.
     const std::string no_provider_id;
-    auto token = AccessToken(c);
+    std::optional<std::string> token;
+    if (c.access_token_enc_hex) token = AccessToken(*c.access_token_enc_hex);
+    auto payload = ReadPayload(c);
     RetryDecision refusal;  // kFail
-    refusal.error = Unsendable(c, kind);
+    refusal.error = Unsendable(c, kind, payload);
     if (refusal.error.empty() && !token) refusal.error = "the channel's access token cannot be decrypted";
     if (!refusal.error.empty()) {
       co_await Record(c, kind_label, refusal, no_provider_id);
       co_return;
     }
     GraphRequest request;
-    if (auto url = IsMedia(c.type) ? MediaUrl(c) : std::nullopt) {
-      request = BuildMediaMessage(*kind, client.BasePath(), c.channel_external_id, c.contact_external_id, c.type, *url,
-                                  c.text, c.tag);
-    } else if (auto tmpl = c.type == "template" ? TemplateCall(c) : std::nullopt) {
-      request = BuildTemplateMessage(client.BasePath(), c.channel_external_id, c.contact_external_id, tmpl->name,
-                                     tmpl->language, tmpl->params);
+    if (payload.media) {
+      request = BuildMediaMessage(*kind, client.BasePath(), c.channel_external_id, c.contact_external_id, c.type,
+                                  payload.media->url, c.text, c.tag);
+    } else if (payload.tmpl) {
+      request = BuildTemplateMessage(client.BasePath(), c.channel_external_id, c.contact_external_id,
+                                     payload.tmpl->name, payload.tmpl->language, payload.tmpl->params);
     } else {
       request = BuildTextMessage(*kind, client.BasePath(), c.channel_external_id, c.contact_external_id, c.text, c.tag);
     }
@@ -420,13 +371,8 @@ class OutboundSender::Impl {
   // Messenger and Instagram webhooks carry no name: look each new contact's
   // profile up once and cache the name in the contact row.
   asio::awaitable<void> ProfileLookups() {
-    GraphClient client(io_.get_executor(), options_.graph_api_base, options_.request_timeout);
-    clients_.push_back(&client);
-    struct Unlist {
-      std::vector<GraphClient*>& clients;
-      GraphClient* client;
-      ~Unlist() { std::erase(clients, client); }
-    } unlist{clients_, &client};
+    ListedClient listed(*this);
+    GraphClient& client = listed.client;
     asio::steady_timer timer(io_);
     while (!stopping_) {
       std::vector<store::ProfileClaim> claims;
@@ -450,21 +396,17 @@ class OutboundSender::Impl {
   }
 
   asio::awaitable<void> LookUpProfile(GraphClient& client, const store::ProfileClaim& c) {
-    store::OutboundClaim as_send;
-    as_send.access_token_enc_hex = c.access_token_enc_hex;
-    auto token = AccessToken(as_send);
+    auto token = AccessToken(c.access_token_enc_hex);
     if (!token) co_return;
-    // Messenger: GET /{psid}?fields=first_name,last_name; Instagram: GET /{igsid}?fields=name,username.
-    bool instagram = c.channel_kind == "instagram";
-    std::string target = client.BasePath() + "/" + PercentEncodePathSegment(c.external_id) +
-                         (instagram ? "?fields=name,username" : "?fields=first_name,last_name");
+    auto kind = gateway::ChannelKindFromString(c.channel_kind).value_or(gateway::ChannelKind::kMessenger);
+    std::string target = BuildProfileLookup(kind, client.BasePath(), c.external_id);
     GraphAnswer answer = co_await client.Get(target, *token);
     if (answer.status != 200) {
       spdlog::info("outbound: no profile for contact {} of business {} ({} {})", c.contact_id, c.business_id,
                    answer.status, answer.status == 0 ? answer.error : "from the Graph API");
       co_return;
     }
-    auto name = ProfileName(answer.body, instagram);
+    auto name = ParseProfileAnswer(kind, answer.body);
     if (name.empty()) co_return;
     co_await repo_.SetContactName(c.business_id, c.contact_id, name);
   }
@@ -495,7 +437,8 @@ class OutboundSender::Impl {
   const crypto::SecretBox& secrets_;
   metrics::Registry& registry_;
   SenderOptions options_;
-  std::mt19937_64 rng_;  // used on the sender's thread only
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // every client's, for an https base
+  std::mt19937_64 rng_;                             // used on the sender's thread only
 
   asio::io_context io_{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;

@@ -10,11 +10,15 @@ namespace {
 
 std::string Id(std::int64_t v) { return std::to_string(v); }
 
+// Announces agent event `event_id` of `agent` to every process at commit.
+void Notify(Session& s, std::int64_t business, std::int64_t agent, std::int64_t event_id) {
+  s.Exec("router/notify", nlohmann::json::array({nlohmann::json::array({business, agent, event_id})}).dump());
+}
+
 // Records `type` for `agent` about `conversation` and announces it at commit.
 void Emit(Session& s, std::int64_t business, std::int64_t agent, std::int64_t conversation, const char* type) {
-  auto seq =
-      s.Exec("agent/event", Id(business), Id(agent), Id(conversation), std::string(type))[0][0].as<std::int64_t>();
-  s.Exec("router/notify", nlohmann::json::array({nlohmann::json::array({business, agent, seq})}).dump());
+  Notify(s, business, agent,
+         s.Exec("agent/event", Id(business), Id(agent), Id(conversation), std::string(type))[0][0].as<std::int64_t>());
 }
 
 std::string Render(Session& s, std::int64_t business, std::int64_t conversation) {
@@ -114,55 +118,22 @@ boost::asio::awaitable<bool> AgentRepository::BusinessOwns(std::int64_t business
   co_return owns;
 }
 
-namespace {
-std::string QueueReply(Session& s, std::int64_t business, std::int64_t agent, const nlohmann::json& p) {
-  auto out = s.Exec("router/queue_reply", p.dump())[0][0].as<std::string>();
-  auto seq = s.Exec("agent/message_event", Id(business), Id(agent), out)[0][0].as<std::int64_t>();
-  s.Exec("router/notify", nlohmann::json::array({nlohmann::json::array({business, agent, seq})}).dump());
-  return out;
-}
-}  // namespace
-
 boost::asio::awaitable<std::string> AgentRepository::Reply(std::int64_t business, std::int64_t agent,
-                                                           std::int64_t conversation, const std::string& text,
-                                                           const std::optional<std::string>& tag) {
-  std::string out;
+                                                           std::int64_t conversation, const OutboundReply& reply) {
+  auto optional = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
   nlohmann::json p = {{"business_id", business},
                       {"conversation_id", conversation},
                       {"sender", "agent"},
                       {"agent_id", agent},
-                      {"text", text},
-                      {"tag", tag ? nlohmann::json(*tag) : nlohmann::json()}};
-  co_await db_.Run("router/queue_reply", [&](Session& s) { out = QueueReply(s, business, agent, p); });
-  co_return out;
-}
-
-boost::asio::awaitable<std::string> AgentRepository::ReplyTemplate(std::int64_t business, std::int64_t agent,
-                                                                   std::int64_t conversation,
-                                                                   const std::string& payload_json) {
+                      {"type", reply.type},
+                      {"text", optional(reply.text)},
+                      {"payload", optional(reply.payload)},
+                      {"tag", optional(reply.tag)}};
   std::string out;
-  nlohmann::json p = {{"business_id", business}, {"conversation_id", conversation},
-                      {"sender", "agent"},       {"agent_id", agent},
-                      {"type", "template"},      {"payload", payload_json}};
-  co_await db_.Run("router/queue_reply", [&](Session& s) { out = QueueReply(s, business, agent, p); });
-  co_return out;
-}
-
-boost::asio::awaitable<std::string> AgentRepository::ReplyMedia(std::int64_t business, std::int64_t agent,
-                                                                std::int64_t conversation, const std::string& type,
-                                                                const std::string& caption,
-                                                                const std::string& payload_json,
-                                                                const std::optional<std::string>& tag) {
-  std::string out;
-  nlohmann::json p = {{"business_id", business},
-                      {"conversation_id", conversation},
-                      {"sender", "agent"},
-                      {"agent_id", agent},
-                      {"type", type},
-                      {"text", caption.empty() ? nlohmann::json() : nlohmann::json(caption)},
-                      {"payload", payload_json},
-                      {"tag", tag ? nlohmann::json(*tag) : nlohmann::json()}};
-  co_await db_.Run("router/queue_reply", [&](Session& s) { out = QueueReply(s, business, agent, p); });
+  co_await db_.Run("router/queue_reply", [&](Session& s) {
+    out = s.Exec("router/queue_reply", p.dump())[0][0].as<std::string>();
+    Notify(s, business, agent, s.Exec("agent/message_event", Id(business), Id(agent), out)[0][0].as<std::int64_t>());
+  });
   co_return out;
 }
 
@@ -216,10 +187,9 @@ boost::asio::awaitable<std::optional<MediaSource>> AgentRepository::Media(std::i
     if (rows.empty()) return;
     MediaSource m;
     m.conversation_id = rows[0][0].as<std::int64_t>();
-    m.type = rows[0][1].as<std::string>();
-    m.channel_kind = rows[0][2].as<std::string>();
-    if (!rows[0][3].is_null()) m.media_id = rows[0][3].as<std::string>();
-    if (!rows[0][4].is_null()) m.access_token_enc_hex = rows[0][4].as<std::string>();
+    m.channel_kind = rows[0][1].as<std::string>();
+    if (!rows[0][2].is_null()) m.media_id = rows[0][2].as<std::string>();
+    if (!rows[0][3].is_null()) m.access_token_enc_hex = rows[0][3].as<std::string>();
     out = m;
   });
   co_return out;

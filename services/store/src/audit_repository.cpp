@@ -38,14 +38,17 @@ nlohmann::json Nullable(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json();
 }
 
+// The summary as recorded: a JSON object, secrets redacted.
+nlohmann::json Redacted(const std::string& summary_json) {
+  auto summary = nlohmann::json::parse(summary_json, nullptr, false);
+  if (!summary.is_object()) return nlohmann::json::object();
+  Redact(summary);
+  return summary;
+}
+
 }  // namespace
 
-std::string RedactSummary(const std::string& summary_json) {
-  auto summary = nlohmann::json::parse(summary_json, nullptr, false);
-  if (!summary.is_object()) return "{}";
-  Redact(summary);
-  return summary.dump();
-}
+std::string RedactSummary(const std::string& summary_json) { return Redacted(summary_json).dump(); }
 
 void RecordAudit(Session& s, const AuditEntry& entry, const std::string* created_json) {
   std::int64_t business_id = entry.business_id;
@@ -68,7 +71,7 @@ void RecordAudit(Session& s, const AuditEntry& entry, const std::string* created
                      {"action", entry.action},
                      {"resource_type", entry.resource_type},
                      {"resource_id", Nullable(resource_id)},
-                     {"summary", nlohmann::json::parse(RedactSummary(entry.summary_json))},
+                     {"summary", Redacted(entry.summary_json)},
                      {"request_id", entry.request_id.empty() ? nlohmann::json() : nlohmann::json(entry.request_id)}};
   s.Exec("audit/record", row.dump());
 }

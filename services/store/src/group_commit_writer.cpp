@@ -38,6 +38,7 @@ class GroupCommitWriter::Impl {
   Impl(Options options, metrics::Registry* registry) : options_(std::move(options)) {
     options_.database_url = WithConnectionDefaults(options_.database_url, "switchboard-ingest");
     if (options_.max_queue_delay.count() <= 0) options_.max_queue_delay = options_.statement_timeout / 4;
+    commit_budget_ = options_.statement_timeout - options_.max_queue_delay;
     if (registry) {
       batch_size_ = &registry->GetHistogram("switchboard_ingest_batch_requests", "Webhook requests per group commit",
                                             {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
@@ -81,9 +82,8 @@ class GroupCommitWriter::Impl {
     // connection and memory all that time.
     p->enqueued_at = Clock::now();
     const auto queue_age = queue_.empty() ? Clock::duration::zero() : p->enqueued_at - queue_.front()->enqueued_at;
-    const auto commit_budget = options_.statement_timeout - options_.max_queue_delay;
     if (backlog_bytes_ + p->bytes > options_.max_backlog_bytes || queue_age > options_.max_queue_delay ||
-        p->request.deadline - p->enqueued_at - queue_age < commit_budget) {
+        p->request.deadline - p->enqueued_at - queue_age < commit_budget_) {
       lock.unlock();
       if (shed_) shed_->Inc();
       p->done(std::make_exception_ptr(Overloaded("ingest backlog is full")));
@@ -244,6 +244,7 @@ class GroupCommitWriter::Impl {
   }
 
   Options options_;
+  std::chrono::milliseconds commit_budget_;  // a commit's time: statement_timeout - max_queue_delay
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Pending>> queue_;

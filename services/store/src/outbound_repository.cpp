@@ -6,11 +6,6 @@ namespace sb::store {
 
 namespace {
 
-std::optional<std::string> OptionalText(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return f.as<std::string>();
-}
-
 OutboundClaim ToClaim(const pqxx::row& row) {
   OutboundClaim c;
   c.business_id = row[0].as<std::int64_t>();

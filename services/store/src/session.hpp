@@ -3,6 +3,7 @@
 // repositories use. The only place above libpqxx itself that sees its types.
 #include <pqxx/pqxx>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,12 @@ inline DbFailure ClassifyFailure(const std::exception& e) {
 /// The text of a named statement (`queries/<group>/<name>.sql`, named
 /// "<group>/<name>"); aborts on an unknown name (a build error, really).
 const std::string& Sql(std::string_view name);
+
+/// A text column that may be NULL.
+inline std::optional<std::string> OptionalText(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<std::string>();
+}
 
 /// A page from rows of (cursor, rendered json) fetched with one row more
 /// than `limit`: a full extra row means a next page, starting after the

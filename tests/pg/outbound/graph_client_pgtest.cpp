@@ -30,7 +30,7 @@ class GraphClientTest : public ::testing::Test {
   std::vector<GraphAnswer> PostAll(int n, std::chrono::milliseconds timeout = 2s, const std::string& base = "") {
     boost::asio::io_context io;
     std::vector<GraphAnswer> answers;
-    GraphClient client(io.get_executor(), base.empty() ? fake_.BaseUrl() : base, timeout);
+    GraphClient client(io.get_executor(), base.empty() ? fake_.BaseUrl() : base, timeout, nullptr);
     boost::asio::co_spawn(
         io,
         [&]() -> boost::asio::awaitable<void> {
@@ -155,7 +155,8 @@ class GraphClientTlsTest : public ::testing::Test {
   GraphAnswer PostOnce(const std::string& base = "") {
     boost::asio::io_context io;
     GraphAnswer answer;
-    GraphClient client(io.get_executor(), base.empty() ? fake_->BaseUrl() : base, 2s);
+    // Made here: the CAs are read when a context is made (after SSL_CERT_FILE is set).
+    GraphClient client(io.get_executor(), base.empty() ? fake_->BaseUrl() : base, 2s, outbound::MakeTlsContext());
     boost::asio::co_spawn(
         io,
         [&]() -> boost::asio::awaitable<void> {
@@ -193,7 +194,7 @@ TEST_F(GraphClientTlsTest, HostNameIsVerified) {
 
 TEST_F(GraphClientTest, MalformedBaseUrlIsRejectedAtConstruction) {
   boost::asio::io_context io;
-  EXPECT_THROW(GraphClient(io.get_executor(), "graph.facebook.com", 1s), std::invalid_argument);
+  EXPECT_THROW(GraphClient(io.get_executor(), "graph.facebook.com", 1s, nullptr), std::invalid_argument);
 }
 
 }  // namespace

@@ -85,6 +85,33 @@ TEST(GraphRequestTest, TargetIsBuiltSafely) {
       << "expected the channel id percent-encoded as one path segment";
 }
 
+TEST(GraphRequestTest, ProfileLookupAndName) {
+  EXPECT_EQ(BuildProfileLookup(ChannelKind::kMessenger, "/v21.0", "ps id/\xC3\xA9~"),
+            "/v21.0/ps%20id%2F%C3%A9~?fields=first_name,last_name");
+  EXPECT_EQ(BuildProfileLookup(ChannelKind::kInstagram, "/v21.0", "17"), "/v21.0/17?fields=name,username");
+  EXPECT_EQ(ParseProfileAnswer(ChannelKind::kMessenger, R"({"first_name":"Ana","last_name":"Silva"})"), "Ana Silva");
+  EXPECT_EQ(ParseProfileAnswer(ChannelKind::kMessenger, R"({"last_name":"Silva"})"), "Silva");
+  EXPECT_EQ(ParseProfileAnswer(ChannelKind::kInstagram, R"({"name":"","username":"ana.s"})"), "ana.s");
+  EXPECT_EQ(ParseProfileAnswer(ChannelKind::kInstagram, R"({"name":7})"), "");
+  EXPECT_EQ(ParseProfileAnswer(ChannelKind::kMessenger, "not json"), "");
+  std::string long_name(199, 'a');
+  long_name += "\xC3\xA9";  // a two-byte character across byte 200
+  EXPECT_EQ(ParseProfileAnswer(ChannelKind::kInstagram, json({{"name", long_name}}).dump()), std::string(199, 'a'));
+}
+
+TEST(GraphRequestTest, PayloadsRoundTrip) {
+  TemplatePayload t{"order_update", "en_US", {"A-1"}};
+  auto back = TemplatePayload::Parse(t.Dump());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->name, "order_update");
+  EXPECT_EQ(back->params, std::vector<std::string>{"A-1"});
+  EXPECT_FALSE(TemplatePayload::Parse(R"({"name":"x","language":"en","params":[1]})"));
+  EXPECT_EQ(MediaPayload::Parse(MediaPayload{"https://x.example/a.jpg"}.Dump())->url, "https://x.example/a.jpg");
+  EXPECT_FALSE(MediaPayload::Parse(R"({"link":"https://x.example/a.jpg"})"));
+  EXPECT_TRUE(IsMediaType("sticker"));
+  EXPECT_FALSE(IsMediaType("template"));
+}
+
 TEST(GraphRequestTest, TextIsEscapedAndNeverThrows) {
   auto r = BuildTextMessage(ChannelKind::kWhatsapp, "/v1", "1", "2", "quote \" newline \n emoji \xF0\x9F\x93\xA6",
                             std::nullopt);

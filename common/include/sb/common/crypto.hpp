@@ -54,6 +54,9 @@ class SecretBox {
   /// nullopt when no key of the ring has the value's key id (after one
   /// reload, at most once a second) or authentication fails.
   std::optional<std::string> Open(std::string_view sealed) const;
+  /// Open of a sealed value stored as hex (a bytea column read as hex);
+  /// nullopt also when `sealed_hex` is not hex.
+  std::optional<std::string> OpenHex(std::string_view sealed_hex) const;
 
   unsigned char current_key_id() const;
   /// The key id byte of a sealed value; nullopt when it is too short to be one.

@@ -1,6 +1,6 @@
 -- Where the file of message $2 of business $1 comes from: its conversation,
--- type, channel kind, WhatsApp media id and the channel's sealed access token.
-SELECT m.conversation_id, m.type, ch.kind, m.media_id, encode(ch.access_token_enc, 'hex')
+-- channel kind, WhatsApp media id and the channel's sealed access token.
+SELECT m.conversation_id, ch.kind, m.media_id, encode(ch.access_token_enc, 'hex')
 FROM messages m
 JOIN channels ch ON ch.business_id = m.business_id AND ch.id = m.channel_id
 WHERE m.business_id = $1::bigint AND m.id = $2::bigint

@@ -1,8 +1,8 @@
 -- Queues an outbound message (bot or agent) and counts it as the
 -- conversation's first response when it is one, and notes who replied (the metrics count bot-handled and
--- agent-answered conversations from it). $1: {business_id, conversation_id, sender, agent_id, text,
--- tag, type? (default text), payload? (a template message's {name, language, params})}. Returns the message
--- as JSON.
+-- agent-answered conversations from it). $1: {business_id, conversation_id, sender, agent_id, text (an
+-- attachment's caption), tag, type? (default text), payload? (a template's {name, language, params}, an
+-- attachment's {url})}. Returns the message as JSON.
 WITH p AS (SELECT $1::json AS j),
 v AS (
   UPDATE conversations v

@@ -19,6 +19,11 @@ namespace sb::admin {
 /// Pass the entry to the repository method that makes the change.
 store::AuditEntry AuditEntryFor(const Principal& who, const http::Request& req, std::string action,
                                 std::string resource_type, const nlohmann::json& summary);
+/// The audit entry of a PATCH or DELETE that applies `params` to resource
+/// `resource_id`: action "deactivate" when it sets active to false, else
+/// "update"; `params` is the summary.
+store::AuditEntry AuditEntryForPatch(const Principal& who, const http::Request& req, std::string resource_type,
+                                     std::string resource_id, const nlohmann::json& params);
 
 class AuditApi {
  public:

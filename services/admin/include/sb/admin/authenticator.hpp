@@ -33,15 +33,17 @@ struct Principal {
 
 class Authenticator {
  public:
-  /// `limiter` (optional, not owned) limits requests per business.
-  Authenticator(store::BusinessRepository& businesses, std::string admin_token,
-                std::chrono::seconds cache_ttl = std::chrono::seconds(10), RateLimiter* limiter = nullptr);
+  /// `limiter` (not owned) limits requests per business.
+  Authenticator(store::BusinessRepository& businesses, std::string admin_token, std::chrono::seconds cache_ttl,
+                RateLimiter& limiter);
 
   /// 401 `unauthorized` without a valid bearer token; 429 `rate_limited`
   /// (with Retry-After) when the token's business is over its rate.
   boost::asio::awaitable<Principal> Authenticate(const http::Request& req);
   /// As Authenticate, then 403 `forbidden` unless the token is a business key.
   boost::asio::awaitable<Principal> RequireBusiness(const http::Request& req);
+  /// As Authenticate, then 403 `forbidden` unless the token is an agent's.
+  boost::asio::awaitable<Principal> RequireAgent(const http::Request& req);
   /// 401 without a valid token; 403 for a valid token that is not the
   /// platform admin token.
   boost::asio::awaitable<void> RequireAdmin(const http::Request& req);
@@ -52,7 +54,7 @@ class Authenticator {
   store::BusinessRepository& businesses_;
   std::string admin_token_;
   std::chrono::seconds cache_ttl_;
-  RateLimiter* limiter_;
+  RateLimiter& limiter_;
   std::mutex mu_;
   struct Cached {
     store::TokenOwner owner;

@@ -16,10 +16,10 @@ namespace sb::admin {
 
 class SetupApi {
  public:
-  /// `on_channel_created` lets caches of channels forget what they knew (it
+  /// `on_channels_changed` lets caches of channels forget what they knew (it
   /// runs after a channel is created or changed).
   SetupApi(Authenticator& auth, store::BusinessRepository& businesses, store::ChannelRepository& channels,
-           const crypto::SecretBox& secrets, std::function<void(const std::string& kind)> on_channel_created);
+           const crypto::SecretBox& secrets, std::function<void()> on_channels_changed);
 
   boost::asio::awaitable<http::Response> CreateBusiness(http::Request& req);
   boost::asio::awaitable<http::Response> CreateChannel(http::Request& req);
@@ -39,7 +39,7 @@ class SetupApi {
   store::BusinessRepository& businesses_;
   store::ChannelRepository& channels_;
   const crypto::SecretBox& secrets_;
-  std::function<void(const std::string&)> on_channel_created_;
+  std::function<void()> on_channels_changed_;
 };
 
 }  // namespace sb::admin

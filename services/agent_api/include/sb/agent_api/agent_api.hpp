@@ -34,7 +34,6 @@ class AgentApi {
   boost::asio::awaitable<http::Response> Resolve(http::Request& req);
 
  private:
-  boost::asio::awaitable<admin::Principal> RequireAgent(const http::Request& req);
   /// The conversation must be assigned to the calling agent (404 when they
   /// cannot see it, 409 when it is not theirs to act on); a business key
   /// may act on any of its conversations.

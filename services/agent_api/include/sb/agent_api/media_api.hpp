@@ -5,11 +5,13 @@
 /// channel's token when asked for.
 #include <boost/asio/awaitable.hpp>
 
+#include <memory>
 #include <string>
 
 #include "sb/admin/authenticator.hpp"
 #include "sb/common/crypto.hpp"
 #include "sb/common/http/message.hpp"
+#include "sb/outbound/graph_client.hpp"
 #include "sb/store/agent_repository.hpp"
 
 namespace sb::agent_api {
@@ -18,7 +20,11 @@ class MediaApi {
  public:
   MediaApi(admin::Authenticator& auth, store::AgentRepository& agents, const crypto::SecretBox& secrets,
            std::string graph_api_base)
-      : auth_(auth), agents_(agents), secrets_(secrets), graph_api_base_(std::move(graph_api_base)) {}
+      : auth_(auth),
+        agents_(agents),
+        secrets_(secrets),
+        graph_api_base_(std::move(graph_api_base)),
+        tls_(outbound::MakeTlsContext()) {}
 
   boost::asio::awaitable<http::Response> Get(http::Request& req);
 
@@ -27,6 +33,7 @@ class MediaApi {
   store::AgentRepository& agents_;
   const crypto::SecretBox& secrets_;
   std::string graph_api_base_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // every download's
 };
 
 }  // namespace sb::agent_api

@@ -15,6 +15,10 @@
 
 #include "sb/common/result.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace sb::outbound {
 
 /// SWITCHBOARD_GRAPH_API_BASE taken apart.
@@ -39,10 +43,19 @@ struct GraphAnswer {
   std::string error;
 };
 
+/// A TLS client context that verifies peers against the system's CAs
+/// (as SSL_CERT_FILE / SSL_CERT_DIR say when it is made). Loading the CAs
+/// takes tens of milliseconds: make one, off the I/O threads, and share it
+/// among clients (it is thread-safe once made).
+std::shared_ptr<boost::asio::ssl::context> MakeTlsContext();
+
 class GraphClient {
  public:
-  /// Throws std::invalid_argument when `base_url` is not an http(s) URL.
-  GraphClient(boost::asio::any_io_executor executor, const std::string& base_url, std::chrono::milliseconds timeout);
+  /// `tls` (from MakeTlsContext) may be null for an http `base_url`.
+  /// Throws std::invalid_argument when `base_url` is not an http(s) URL, or
+  /// is https without `tls`.
+  GraphClient(boost::asio::any_io_executor executor, const std::string& base_url, std::chrono::milliseconds timeout,
+              std::shared_ptr<boost::asio::ssl::context> tls);
   ~GraphClient();
   GraphClient(const GraphClient&) = delete;
   GraphClient& operator=(const GraphClient&) = delete;

@@ -1,6 +1,8 @@
 #pragma once
-/// The Graph API send call for a text reply, and how to read its answer.
-/// Pure functions of their arguments; thread-safe.
+/// The Graph API calls the sender makes (text, template and media replies,
+/// contact profile lookups), how to read their answers, and the payloads of
+/// template and media replies as the agent API stores them. Pure functions
+/// of their arguments; thread-safe.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -15,6 +17,29 @@ namespace sb::outbound {
 struct GraphRequest {
   std::string target;
   std::string body;
+};
+
+/// Attachment types a reply may carry: image, audio, video, document, sticker.
+bool IsMediaType(std::string_view type);
+
+/// The payload of a template reply: {"name", "language", "params": [strings]}.
+struct TemplatePayload {
+  std::string name, language;
+  std::vector<std::string> params;
+
+  std::string Dump() const;
+  /// nullopt when `json` is not such an object.
+  static std::optional<TemplatePayload> Parse(std::string_view json);
+};
+
+/// The payload of an attachment sent by URL: {"url"} (its caption is the
+/// message text).
+struct MediaPayload {
+  std::string url;
+
+  std::string Dump() const;
+  /// nullopt when `json` is not such an object.
+  static std::optional<MediaPayload> Parse(std::string_view json);
 };
 
 /// What one send attempt came to.
@@ -74,5 +99,16 @@ GraphRequest BuildMediaMessage(gateway::ChannelKind kind, std::string_view base_
 SendResult ParseSendAnswer(gateway::ChannelKind kind, int http_status, std::string_view body,
                            std::optional<std::string_view> retry_after_header,
                            std::chrono::system_clock::time_point now);
+
+/// The profile lookup of a Messenger or Instagram contact (their webhooks
+/// carry no name): GET {base}/{psid}?fields=first_name,last_name on
+/// Messenger, {base}/{igsid}?fields=name,username on Instagram.
+std::string BuildProfileLookup(gateway::ChannelKind kind, std::string_view base_path,
+                               std::string_view contact_external_id);
+
+/// The display name in a profile answer: "first last" on Messenger, "name"
+/// (else "username") on Instagram; at most 200 bytes, "" for none. Never
+/// throws: the body is untrusted.
+std::string ParseProfileAnswer(gateway::ChannelKind kind, std::string_view body);
 
 }  // namespace sb::outbound

@@ -6,7 +6,10 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "sb/outbound/graph_client.hpp"
 
 namespace sb::outbound {
 
@@ -17,8 +20,9 @@ struct MediaFile {
   std::string error;  // when status != 200
 };
 
-/// Runs on the caller's executor.
+/// Runs on the caller's executor; `tls` from MakeTlsContext, shared.
 boost::asio::awaitable<MediaFile> DownloadWhatsappMedia(const std::string& graph_api_base, const std::string& media_id,
-                                                        const std::string& access_token, std::uint64_t max_bytes);
+                                                        const std::string& access_token, std::uint64_t max_bytes,
+                                                        const std::shared_ptr<boost::asio::ssl::context>& tls);
 
 }  // namespace sb::outbound

@@ -28,9 +28,17 @@ struct ConversationAccess {
 
 struct MediaSource {
   std::int64_t conversation_id = 0;
-  std::string type, channel_kind;
+  std::string channel_kind;
   std::optional<std::string> media_id;              // WhatsApp
   std::optional<std::string> access_token_enc_hex;  // the channel's, sealed
+};
+
+/// An agent reply to queue.
+struct OutboundReply {
+  std::string type = "text";           // text | template | image | audio | video | document | sticker
+  std::optional<std::string> text;     // an attachment's caption
+  std::optional<std::string> payload;  // a template's {name, language, params}, an attachment's {url}
+  std::optional<std::string> tag;      // e.g. HUMAN_AGENT
 };
 
 class AgentRepository {
@@ -57,17 +65,7 @@ class AgentRepository {
   boost::asio::awaitable<bool> BusinessOwns(std::int64_t business, std::int64_t conversation);
   /// Queues an agent reply; returns the message JSON.
   boost::asio::awaitable<std::string> Reply(std::int64_t business, std::int64_t agent, std::int64_t conversation,
-                                            const std::string& text, const std::optional<std::string>& tag);
-  /// Queues an approved WhatsApp template (`payload_json`: {name, language,
-  /// params}); returns the message JSON.
-  boost::asio::awaitable<std::string> ReplyTemplate(std::int64_t business, std::int64_t agent,
-                                                    std::int64_t conversation, const std::string& payload_json);
-  /// Queues an attachment sent by URL (`payload_json`: {url}; the caption
-  /// is the message text); returns the message JSON.
-  boost::asio::awaitable<std::string> ReplyMedia(std::int64_t business, std::int64_t agent, std::int64_t conversation,
-                                                 const std::string& type, const std::string& caption,
-                                                 const std::string& payload_json,
-                                                 const std::optional<std::string>& tag);
+                                            const OutboundReply& reply);
   boost::asio::awaitable<std::optional<std::string>> TransferToQueue(std::int64_t business, std::int64_t conversation,
                                                                      std::int64_t queue_id,
                                                                      std::optional<std::int64_t> from_agent);

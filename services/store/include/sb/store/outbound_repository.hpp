@@ -28,8 +28,8 @@ struct OutboundClaim {
   std::string contact_external_id;                  // PSID / IGSID / wa_id; empty when the contact is gone
   std::string text;
   std::optional<std::string> tag;      // e.g. HUMAN_AGENT
-  std::string type = "text";           // text | template
-  std::optional<std::string> payload;  // a template message: {"name", "language", "params"}
+  std::string type = "text";           // text | template | image | audio | video | document | sticker
+  std::optional<std::string> payload;  // a template's {"name", "language", "params"}, an attachment's {"url"}
   int attempts = 0;                    // including this one
   std::chrono::milliseconds age{0};    // since the reply was queued, by the database's clock
 };

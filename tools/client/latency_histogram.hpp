@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace sb::loadgen {
+namespace sb::client {
 
 class LatencyHistogram {
  public:
@@ -37,4 +37,4 @@ class LatencyHistogram {
   long double sum_us_ = 0;
 };
 
-}  // namespace sb::loadgen
+}  // namespace sb::client

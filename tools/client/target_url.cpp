@@ -1,8 +1,8 @@
+#include "target_url.hpp"
+
 #include <charconv>
 
-#include "load_options.hpp"
-
-namespace sb::loadgen {
+namespace sb::client {
 
 std::optional<TargetUrl> ParseTargetUrl(std::string_view url, std::string& error) {
   constexpr std::string_view kScheme = "http://";
@@ -61,4 +61,4 @@ std::optional<TargetUrl> ParseTargetUrl(std::string_view url, std::string& error
   return out;
 }
 
-}  // namespace sb::loadgen
+}  // namespace sb::client

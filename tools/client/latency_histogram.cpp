@@ -4,7 +4,7 @@
 #include <bit>
 #include <cmath>
 
-namespace sb::loadgen {
+namespace sb::client {
 
 // Values below kSubBuckets µs get one bucket each; above, every power of two
 // is split into kHalfBuckets equal buckets.
@@ -60,4 +60,4 @@ double LatencyHistogram::MeanMs() const {
   return static_cast<double>(sum_us_ / static_cast<long double>(count_)) / 1000.0;
 }
 
-}  // namespace sb::loadgen
+}  // namespace sb::client

@@ -1,0 +1,65 @@
+# Shared pieces of tools/bench-ingest, bench-routing and bench-metrics;
+# sourced, not run. The caller sets ROOT and tmp (a temp dir the postgres
+# user can reach), and before start_server: server_bin, admin_token,
+# secret_key.
+# shellcheck shell=bash disable=SC2154,SC2034  # the caller's variables, set and read
+
+log() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# stop_process PID NAME SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL.
+stop_process() {
+  local pid=$1 name=$2 seconds=$3
+  [ -n "$pid" ] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq $((seconds * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$name did not exit $seconds s after SIGTERM; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+# start_pg [PORT]: a private PostgreSQL with deploy/postgresql.conf (fsync on,
+# synchronous_commit on) in $tmp/pg and an empty database; sets pg_url and db_url.
+# shellcheck disable=SC2120  # PORT is optional
+start_pg() {
+  log "starting PostgreSQL (deploy/postgresql.conf) in $tmp/pg"
+  pg_url=$("$ROOT/tools/pg-cluster" start "$tmp/pg" "${1:-$(free_port)}" "$ROOT/deploy/postgresql.conf")
+  db_url="${pg_url%/postgres}/switchboard_bench"
+  psql "$pg_url" -qXc "CREATE DATABASE switchboard_bench" >/dev/null
+}
+
+# start_server [NAME=VALUE...]: `switchboard serve` on 127.0.0.1:0 against
+# $db_url (with the extra environment given), its output appended to
+# $tmp/server.log; waits for its ready file, sets server_pid and addr.
+# shellcheck disable=SC2120  # the environment is optional
+start_server() {
+  rm -f "$tmp/ready"
+  env "$@" SWITCHBOARD_DATABASE_URL="$db_url" SWITCHBOARD_LISTEN=127.0.0.1:0 SWITCHBOARD_ADMIN_TOKEN="$admin_token" \
+    SWITCHBOARD_SECRET_KEY="$secret_key" SWITCHBOARD_LOG_LEVEL=warn \
+    "$server_bin" serve --ready-file "$tmp/ready" >>"$tmp/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 600); do
+    [ -s "$tmp/ready" ] && break
+    kill -0 "$server_pid" 2>/dev/null || die "switchboard exited during start-up"
+    sleep 0.1
+  done
+  [ -s "$tmp/ready" ] || die "switchboard did not write its ready file within 60 s"
+  addr=$(tr -d '[:space:]' <"$tmp/ready")
+}
+
+# unstored_acks ACK_FILE: how many acknowledged message ids (one a line) are
+# not stored as inbound messages in $db_url. Must be 0: counts alone could
+# hide a swap.
+unstored_acks() {
+  psql "$db_url" -qXtA -v ON_ERROR_STOP=1 <<EOF_SQL
+CREATE TEMP TABLE ack_ids (id text);
+\copy ack_ids FROM '$1'
+SELECT count(*) FROM (SELECT DISTINCT id FROM ack_ids) a
+ WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.direction = 'in' AND m.provider_message_id = a.id);
+EOF_SQL
+}

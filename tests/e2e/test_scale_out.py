@@ -262,9 +262,8 @@ class SplitRolesTest(PgBouncerCase):
             self.assertEqual(r.status, 200, repr(r))
             t0 = time.monotonic()
             fresh = harness.message_body("whatsapp", b["phone"], uid("56"), "wamid." + uid(), "after")
-            wait_for("the deactivated channel's webhooks ignored by the gateway", lambda: (
-                gw.post_webhook("whatsapp", fresh, secret=b["secret"]).json or {}).get("status") == "ignored",
-                timeout=4.0)
+            wait_for(lambda: (gw.post_webhook("whatsapp", fresh, secret=b["secret"]).json or {}).get("status")
+                     == "ignored", "the deactivated channel's webhooks ignored by the gateway", timeout=4.0)
             print(f"gateway ignored the deactivated channel {time.monotonic() - t0:.2f} s after the change",
                   file=sys.stderr)
         finally:

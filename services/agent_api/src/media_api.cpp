@@ -45,6 +45,7 @@ boost::asio::awaitable<http::Response> MediaApi::Get(http::Request& req) {
   http::Response res;
   res.content_type = file.content_type;
   res.body = std::move(file.body);
+  res.headers.emplace_back("X-Content-Type-Options", "nosniff");  // as for kept files (below)
   co_return res;
 }
 

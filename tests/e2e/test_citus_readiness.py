@@ -61,6 +61,7 @@ UNSCOPED_STATEMENTS = {
     "presence/heartbeat": "the agents whose sockets this process holds, business_id per row",
     "presence/sweep": "presence sweep over every business (agents without a stream past the timeout)",
     "profiles/claim": "outbound sender: claims contacts of every business whose profile is unknown",
+    "media/claim_due": "media fetcher: claims attachments of every business due for a fetch",
     "queues/depths": "/metrics: the deepest queues of every business (operator view)",
     "secrets/stale": "`switchboard reencrypt-secrets`: channels of every business under an old key",
     # -- global lookups added with stream tickets and Meta's data-deletion callback

@@ -14,19 +14,26 @@ an agent's reply and a sale; and a Messenger customer. Then:
   are what they were.
 - Meta's data-deletion callback (signed_request with the app secret) erases
   the Messenger customer the same way and answers {url, confirmation_code};
-  the status URL says what happened.
+  the status URL says what happened. That customer also sent an image, whose
+  kept file (fetched from a fake CDN) holds a needle: the search covers
+  every bytea column and PostgreSQL's large objects, so a file left behind
+  in either is found.
 """
 
 import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
+import subprocess
+import sys
 import time
 import urllib.parse
 
 import harness
 from harness import uid
+from test_outbound_flow import FAKE, fake_call
 from test_routing import RoutingCase, wa_id
 
 SCANNED_TYPES = ("text", "character varying", "json", "jsonb", "bytea", "ARRAY")
@@ -43,6 +50,22 @@ def signed_request(payload, secret):
 
 
 class ErasureTest(RoutingCase):
+
+    @classmethod
+    def setUpClass(cls):
+        harness.require_env()
+        # A CDN for the Messenger customer's attachment.
+        cls.fake = subprocess.Popen([sys.executable, FAKE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    text=True)
+        cls.fake_base = f"http://127.0.0.1:{int(cls.fake.stdout.readline())}"
+        cls.server_env = {"SWITCHBOARD_MEDIA_HOSTS": "127.0.0.1"}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.fake.stdin.close()
+        cls.fake.wait(timeout=10)
 
     def scan(self, needles):
         """{(table.column, needle)} for every value in the database that contains a needle."""
@@ -63,6 +86,12 @@ class ErasureTest(RoutingCase):
                     cond = f'strpos("{column}"::text, {lit}) > 0'
                 parts.append(f"SELECT {harness.sql_literal(table + '.' + column)}, {lit} "
                              f"WHERE EXISTS (SELECT 1 FROM \"{table}\" WHERE {cond})")
+        # Files kept as large objects live outside the public tables (pages of
+        # 2 kB: the needles are short and each is looked for in every page).
+        for n in needles:
+            lit = harness.sql_literal(n)
+            parts.append(f"SELECT 'pg_largeobject.data', {lit} WHERE EXISTS (SELECT 1 FROM pg_largeobject "
+                         f"WHERE position(convert_to({lit}, 'UTF8') IN data) > 0)")
         found = set()
         for i in range(0, len(parts), 200):
             for row in self.db.psql(" UNION ALL ".join(parts[i:i + 200])):
@@ -133,6 +162,23 @@ class ErasureTest(RoutingCase):
         r = self.api.post_webhook("messenger", harness.message_body("messenger", page, m, uid("mid."), m_text),
                                   secret=page_secret)
         self.assertEqual(r.status, 200, r)
+        # An image from the Messenger customer, kept from the CDN; its bytes hold a needle.
+        m_file = uid("file-secret-")
+        cdn_name = uid("img")
+        fake_call(self.fake_base, "POST", "/_cdn", {"files": {cdn_name: {
+            "mime_type": "image/jpeg", "data_b64": base64.b64encode(os.urandom(500) + m_file.encode()).decode()}}})
+        image = harness.messenger_event(page, m, uid("mid."), None)
+        image["message"] = {"mid": image["message"]["mid"], "attachments": [
+            {"type": "image", "payload": {"url": f"{self.fake_base}/_cdn/{cdn_name}?oh=1"}}]}
+        r = self.api.post_webhook("messenger", harness.webhook_body("messenger", [harness.page_entry(page, [image])]),
+                                  secret=page_secret)
+        self.assertEqual(r.status, 200, r)
+        for _ in range(200):
+            if self.db.count("SELECT count(*) FROM message_media WHERE state = 'kept'") == 1:
+                break
+            time.sleep(0.05)
+        self.assertEqual(self.db.psql("SELECT state, error FROM message_media"), [["kept", ""]],
+                         "the Messenger customer's image is kept")
         ref = uid("ORD")
         self.order(key, ref, customer_external_id=a, customer_phone="+" + a)
 
@@ -200,14 +246,16 @@ class ErasureTest(RoutingCase):
         self.assertError(r, 401, "invalid_signature", "a signed_request with another secret")
         r = self.http.post("/meta/data-deletion", headers=form, body="nothing=here")
         self.assertError(r, 400, None, "no signed_request")
-        self.assertEqual(self.scan([m, m_text]) != set(), True, "the Messenger customer must be stored first")
+        self.assertEqual({n for _, n in self.scan([m, m_text, m_file])}, {m, m_text, m_file},
+                         "the Messenger customer (and their kept file) must be stored first")
         r = self.http.post("/meta/data-deletion", headers=form,
                            body="signed_request=" + urllib.parse.quote(signed_request(payload, page_secret)))
         self.assertEqual(r.status, 200, r)
         self.conforms("POST", "/meta/data-deletion", r)
         code = r.json["confirmation_code"]
         self.assertEqual(r.json["url"], f"{harness.PUBLIC_URL}/meta/data-deletion/{code}")
-        self.assertEqual(self.scan([m, m_text]), set(), "the Messenger customer is still in the database")
+        self.assertEqual(self.scan([m, m_text, m_file]), set(), "the Messenger customer is still in the database")
+        self.assertEqual(self.db.count("SELECT count(*) FROM message_media"), 0, "the kept file's row is gone")
         self.assertEqual(self.snapshot(key), before, "the data-deletion callback changed what the metrics count")
         self.assertTrue(self.get_conversation(key, cm["id"])["contact"]["external_id"].startswith("erased:"))
         r = self.http.get(f"/meta/data-deletion/{code}")

@@ -279,6 +279,7 @@ class TemplateTest(harness.ServerTestCase):
             r = self.http.get(f"/v1/messages/{mid}/media", token=token)
             self.assertEqual(r.status, 200, f"GET /v1/messages/{mid}/media: {r.status} {r.body[:200]!r}")
             self.assertEqual(r.header("content-type"), "image/jpeg")
+            self.assertEqual(r.header("x-content-type-options"), "nosniff")
             self.assertEqual(r.body, data, "the file, byte for byte")
         paths = [q["path"] for q in self.fake.requests()]
         self.assertIn(f"/v21.0/{media_id}", paths, "the media id's URL asked of the Graph API")

@@ -35,6 +35,14 @@ Control endpoints:
                    "file_size", "id"} with a URL on this fake (/_files/<id>?hash=...),
                    which serves the bytes to a request with a bearer token
                    (401 without); an unknown media id gets a Graph error 400.
+  POST /_cdn       {"files": {"<name>": {"mime_type": "image/png", "data_b64": "...",
+                                         "fail": [500, ...], "chunked": false, "delay_ms": 0}}}
+                   Messenger/Instagram attachments: GET /_cdn/<name>?<anything> (no
+                   token needed, as Meta's signed CDN URLs) answers with the
+                   statuses in "fail" first, one per request, then the bytes
+                   ("chunked": without a Content-Length, in chunked encoding;
+                   "delay_ms": after that long);
+                   an unknown name gets 404. Every request is recorded.
 """
 
 import argparse
@@ -56,6 +64,7 @@ class State:
         self.counter = 0
         self.profiles = {}
         self.media = {}
+        self.cdn = {}
 
     def reset(self):
         with self.lock:
@@ -63,6 +72,7 @@ class State:
             self.script.clear()
             self.profiles.clear()
             self.media.clear()
+            self.cdn.clear()
 
 
 STATE = State()
@@ -139,6 +149,9 @@ class Handler(BaseHTTPRequestHandler):
         if parts[0] == "_files" and len(parts) == 2:
             self._file(parts[1])
             return
+        if parts[0] == "_cdn" and len(parts) == 2:
+            self._cdn_file(parts[1])
+            return
         with STATE.lock:
             is_media = len(parts) == 2 and parts[1] in STATE.media
             scripted = bool(STATE.script)
@@ -181,6 +194,36 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._answer(200, base64.b64decode(m["data_b64"]), {"Content-Type": m["mime_type"]})
 
+    def _cdn_file(self, name):
+        import base64
+        self._record_get()
+        with STATE.lock:
+            f = STATE.cdn.get(name)
+            failure = f["fail"].pop(0) if f is not None and f.get("fail") else None
+        if f is None:
+            self._answer(404, b"no such file", {"Content-Type": "text/plain"})
+            return
+        if failure is not None:
+            self._answer(int(failure), b"try again", {"Content-Type": "text/plain"})
+            return
+        if f.get("delay_ms"):
+            time.sleep(f["delay_ms"] / 1000.0)
+        data = base64.b64decode(f["data_b64"])
+        if not f.get("chunked"):
+            self._answer(200, data, {"Content-Type": f["mime_type"]})
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", f["mime_type"])
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for i in range(0, len(data), 65536):
+                chunk = data[i:i + 65536]
+                self.wfile.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client stopped reading (over its limit)
+
     def _profile(self, user_id, query):
         import urllib.parse
         fields = urllib.parse.parse_qs(query).get("fields", [""])[0].split(",")
@@ -208,6 +251,16 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 add(value)
             self._answer(200, {counted: len(value)})
+            return
+        if self.path == "/_cdn":
+            try:
+                files = json.loads(raw or b"{}").get("files", {})
+            except ValueError:
+                self._answer(400, {"error": "the files must be JSON"})
+                return
+            with STATE.lock:
+                STATE.cdn.update(files)
+            self._answer(200, {"files": len(files)})
             return
         if self.path == "/_reset":
             STATE.reset()

@@ -73,6 +73,9 @@ Config Config::FromEnvironment() {
       std::chrono::seconds(EnvNumber<long>("SWITCHBOARD_PRESENCE_TIMEOUT_S", c.presence_timeout.count(), 1, 86400));
   c.agent_event_retention_hours =
       EnvNumber("SWITCHBOARD_AGENT_EVENT_RETENTION_HOURS", c.agent_event_retention_hours, 24, 24 * 3650);
+  c.media_max_bytes =
+      EnvNumber<std::uint64_t>("SWITCHBOARD_MEDIA_MAX_BYTES", c.media_max_bytes, 1024, std::uint64_t{1} << 30);
+  c.media_hosts = Env("SWITCHBOARD_MEDIA_HOSTS", "");
   return c;
 }
 

@@ -185,7 +185,10 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   if (s.roles.router) s.router.Start();
   // Agent pushes (api) and cache invalidations (api and gateway: channels, tokens).
   if (s.roles.api || s.roles.gateway) s.listener.Start();
-  if (s.roles.outbound) s.outbound.Start();
+  if (s.roles.outbound) {
+    s.outbound.Start();
+    s.media_fetcher.Start();
+  }
 
   // Shutdown: stop accepting, let requests in flight get their commit or a
   // 503, then stop; whatever is still running after 9 s is cut off so the
@@ -215,6 +218,7 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   for (auto& t : threads) t.join();
   s.router.Stop();
   s.outbound.Stop();
+  s.media_fetcher.Stop();
   s.writer.Stop();
   // Another process takes the timers over now rather than when the lease
   // would expire.

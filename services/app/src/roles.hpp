@@ -9,7 +9,7 @@ namespace sb::app {
 struct Roles {
   bool gateway = false;   // POST/GET /webhooks/{kind}, the group-commit writer
   bool router = false;    // routing, bots, assignment, the timers (under a lease)
-  bool outbound = false;  // sending replies through the Graph API
+  bool outbound = false;  // sending replies through the Graph API, keeping customers' attachments
   bool api = false;       // /v1 API, agent WebSocket stream and its LISTEN connection
 
   /// "all" or a comma-separated list of gateway, router, outbound, api.

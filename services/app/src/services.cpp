@@ -14,6 +14,12 @@ outbound::SenderOptions SenderOptionsFor(const Config& c) {
   options.graph_api_base = c.graph_api_base;
   return options;
 }
+outbound::MediaFetcherOptions MediaFetcherOptionsFor(const Config& c) {
+  outbound::MediaFetcherOptions options;
+  options.max_bytes = c.media_max_bytes;
+  if (!c.media_hosts.empty()) options.hosts = c.media_hosts;
+  return options;
+}
 }  // namespace
 
 boost::asio::awaitable<gateway::IngestOutcome> WriterSink::Ingest(gateway::IngestRequest request) {
@@ -40,6 +46,7 @@ App::Services::Services(const Config& c)
                                                c.ingest_max_backlog_bytes, c.ingest_deadline},
              &registry),
       outbound(db, secrets, registry, SenderOptionsFor(c)),
+      media_fetcher(db, registry, MediaFetcherOptionsFor(c)),
       channels(db, c.public_url),
       api_limiter(c.api_rate_limit, c.api_rate_burst),
       auth(businesses, c.admin_token, std::chrono::seconds(10), api_limiter),
@@ -53,7 +60,12 @@ App::Services::Services(const Config& c)
                                          }},
              lease),
       sink(
-          writer, [this] { router.Wake(); }, shed_until_ns),
+          writer,
+          [this] {
+            router.Wake();
+            media_fetcher.Notify();
+          },
+          shed_until_ns),
       webhooks(directory, sink, registry, c.ingest_deadline),
       setup(auth, businesses, channels, secrets, [this] { directory.Invalidate(); }),
       routing_setup(auth, setup_store, [this](std::int64_t business) { router.ForgetRules(business); }),
@@ -116,6 +128,7 @@ App::Services::~Services() {
   listener.Stop();
   router.Stop();
   outbound.Stop();
+  media_fetcher.Stop();
   writer.Stop();
   db.Stop();
 }

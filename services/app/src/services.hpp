@@ -29,6 +29,7 @@
 #include "sb/common/metrics.hpp"
 #include "sb/common/rate_limiter.hpp"
 #include "sb/gateway/webhook_handler.hpp"
+#include "sb/outbound/media_fetcher.hpp"
 #include "sb/outbound/outbound_sender.hpp"
 #include "sb/router/router_worker.hpp"
 #include "sb/store/agent_repository.hpp"
@@ -37,6 +38,7 @@
 #include "sb/store/group_commit_writer.hpp"
 #include "sb/store/lease.hpp"
 #include "sb/store/lifecycle_repository.hpp"
+#include "sb/store/media_repository.hpp"
 #include "sb/store/metrics_repository.hpp"
 #include "sb/store/presence_repository.hpp"
 #include "sb/store/repositories.hpp"
@@ -86,6 +88,7 @@ struct App::Services {
   store::LeaseRepository leases{db};
   store::GroupCommitWriter writer;
   outbound::OutboundSender outbound;
+  outbound::MediaFetcher media_fetcher;  // the outbound role's: keeps Messenger/Instagram attachments
   store::BusinessRepository businesses{db};
   store::ChannelRepository channels;
   store::ConversationRepository conversations{db};
@@ -110,7 +113,8 @@ struct App::Services {
   admin::MetricsApi metrics_api{auth, metrics_store};
   admin::TemplateApi template_api{auth, templates};
   agent_api::AgentApi agent_api;
-  agent_api::MediaApi media_api{auth, agents, secrets, config.graph_api_base};
+  store::MediaRepository media_store{db};
+  agent_api::MediaApi media_api{auth, agents, media_store, secrets, config.graph_api_base};
   store::PresenceRepository presence{db};
   agent_api::AgentStream stream{auth, agents, presence, [this] { router.Wake(); }};
   agent_api::PresenceKeeper presence_keeper{presence, stream, config.presence_timeout, [this] { router.Wake(); }};

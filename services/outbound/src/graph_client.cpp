@@ -88,7 +88,7 @@ class GraphClient::Impl {
     bhttp::request<bhttp::string_body> request{verb, target, 11};
     request.set(bhttp::field::host, base_.host_header);
     request.set(bhttp::field::user_agent, "switchboard");
-    request.set(bhttp::field::authorization, "Bearer " + access_token);
+    if (!access_token.empty()) request.set(bhttp::field::authorization, "Bearer " + access_token);
     if (verb == bhttp::verb::post) request.set(bhttp::field::content_type, "application/json");
     request.set(bhttp::field::accept, "application/json");
     request.keep_alive(true);
@@ -121,6 +121,11 @@ class GraphClient::Impl {
         co_return std::move(result.answer);
       }
       CloseConnection();
+      if (result.too_large) {
+        GraphAnswer answer = Failure(std::move(result.error));
+        answer.too_large = true;
+        co_return answer;
+      }
       // A kept-alive connection the server had closed fails before any
       // answer byte; that request never reached it, so send it again.
       if (reused && result.nothing_received && !result.timed_out && !shut_down_) continue;
@@ -143,6 +148,7 @@ class GraphClient::Impl {
     std::string error;
     bool nothing_received = false;
     bool timed_out = false;
+    bool too_large = false;
   };
 
   bool Open() const { return plain_ != nullptr || tls_ != nullptr; }
@@ -214,7 +220,9 @@ class GraphClient::Impl {
     parser.body_limit(max_answer_bytes_);
     auto [rec, read] = co_await bhttp::async_read(stream, buffer_, parser, kTuple);
     if (rec) {
-      out.error = Describe(rec, "reading the Graph API's answer");
+      out.too_large = rec == bhttp::error::body_limit;
+      out.error = out.too_large ? "the answer is larger than " + std::to_string(max_answer_bytes_) + " bytes"
+                                : Describe(rec, "reading the Graph API's answer");
       out.nothing_received = !parser.got_some();
       out.timed_out = rec == beast::error::timeout;
       co_return out;

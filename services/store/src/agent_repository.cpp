@@ -190,6 +190,8 @@ boost::asio::awaitable<std::optional<MediaSource>> AgentRepository::Media(std::i
     m.channel_kind = rows[0][1].as<std::string>();
     if (!rows[0][2].is_null()) m.media_id = rows[0][2].as<std::string>();
     if (!rows[0][3].is_null()) m.access_token_enc_hex = rows[0][3].as<std::string>();
+    if (!rows[0][4].is_null()) m.kept_state = rows[0][4].as<std::string>();
+    if (!rows[0][5].is_null()) m.kept_error = rows[0][5].as<std::string>();
     out = m;
   });
   co_return out;

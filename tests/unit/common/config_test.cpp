@@ -297,5 +297,20 @@ TEST_F(ConfigTest, LimitsAndKeyRotationVariables) {
   }
 }
 
+TEST_F(ConfigTest, MediaLimitAndHosts) {
+  Config defaults = Config::FromEnvironment();
+  EXPECT_EQ(defaults.media_max_bytes, 25u << 20) << "Messenger's attachment limit";
+  EXPECT_EQ(defaults.media_hosts, "") << "empty: the fetcher's default, Meta's CDNs";
+  Set("SWITCHBOARD_MEDIA_MAX_BYTES", "1048576");
+  Set("SWITCHBOARD_MEDIA_HOSTS", "127.0.0.1,*.example.com");
+  Config c = Config::FromEnvironment();
+  EXPECT_EQ(c.media_max_bytes, 1048576u);
+  EXPECT_EQ(c.media_hosts, "127.0.0.1,*.example.com");
+  for (const char* value : {"0", "1023", "1073741825", "-1", "25MiB", "1e6"}) {
+    Set("SWITCHBOARD_MEDIA_MAX_BYTES", value);
+    EXPECT_THROW(Config::FromEnvironment(), std::invalid_argument) << "SWITCHBOARD_MEDIA_MAX_BYTES=" << value;
+  }
+}
+
 }  // namespace
 }  // namespace sb

@@ -2,6 +2,7 @@
 /// Process configuration, read once from the environment by the composition
 /// root. Plain data.
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace sb {
@@ -37,6 +38,8 @@ struct Config {
   std::chrono::milliseconds lease_ttl{10000};  // SWITCHBOARD_LEASE_TTL_MS: single-owner timers move after this
   std::chrono::seconds presence_timeout{60};   // SWITCHBOARD_PRESENCE_TIMEOUT_S
   int agent_event_retention_hours = 24;        // SWITCHBOARD_AGENT_EVENT_RETENTION_HOURS (>= 24)
+  std::uint64_t media_max_bytes = 25u << 20;   // SWITCHBOARD_MEDIA_MAX_BYTES: Messenger/Instagram files kept at most
+  std::string media_hosts;  // SWITCHBOARD_MEDIA_HOSTS: hosts attachments are fetched from (empty: Meta's CDNs)
 
   /// Reads SWITCHBOARD_* variables; throws std::invalid_argument naming the
   /// variable when one is malformed.

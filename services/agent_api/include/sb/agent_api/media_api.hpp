@@ -2,7 +2,8 @@
 /// GET /v1/messages/{id}/media: the file of a customer's media message,
 /// through Switchboard (the business key, or an agent who may see the
 /// conversation). WhatsApp media is fetched from the Graph API with the
-/// channel's token when asked for.
+/// channel's token when asked for; Messenger/Instagram attachments are
+/// served from the copy the media fetcher kept (outbound::MediaFetcher).
 #include <boost/asio/awaitable.hpp>
 
 #include <memory>
@@ -13,15 +14,17 @@
 #include "sb/common/http/message.hpp"
 #include "sb/outbound/graph_client.hpp"
 #include "sb/store/agent_repository.hpp"
+#include "sb/store/media_repository.hpp"
 
 namespace sb::agent_api {
 
 class MediaApi {
  public:
-  MediaApi(admin::Authenticator& auth, store::AgentRepository& agents, const crypto::SecretBox& secrets,
-           std::string graph_api_base)
+  MediaApi(admin::Authenticator& auth, store::AgentRepository& agents, store::MediaRepository& media,
+           const crypto::SecretBox& secrets, std::string graph_api_base)
       : auth_(auth),
         agents_(agents),
+        media_(media),
         secrets_(secrets),
         graph_api_base_(std::move(graph_api_base)),
         tls_(outbound::MakeTlsContext()) {}
@@ -29,8 +32,12 @@ class MediaApi {
   boost::asio::awaitable<http::Response> Get(http::Request& req);
 
  private:
+  boost::asio::awaitable<http::Response> Kept(std::int64_t business_id, std::int64_t message,
+                                              const store::MediaSource& source);
+
   admin::Authenticator& auth_;
   store::AgentRepository& agents_;
+  store::MediaRepository& media_;
   const crypto::SecretBox& secrets_;
   std::string graph_api_base_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // every download's

@@ -41,6 +41,7 @@ struct GraphAnswer {
   std::optional<std::string> retry_after;  // the Retry-After header
   std::string content_type;                // the Content-Type header
   std::string error;
+  bool too_large = false;  // status 0: the answer's body was over the limit (Content-Length or as read)
 };
 
 /// A TLS client context that verifies peers against the system's CAs
@@ -70,8 +71,8 @@ class GraphClient {
   boost::asio::awaitable<GraphAnswer> Post(const std::string& target, const std::string& body,
                                            const std::string& access_token);
 
-  /// GETs `target` (path and query) with `Authorization: Bearer <token>`;
-  /// failures as for Post.
+  /// GETs `target` (path and query) with `Authorization: Bearer <token>`
+  /// (none when the token is empty, as for a CDN); failures as for Post.
   boost::asio::awaitable<GraphAnswer> Get(const std::string& target, const std::string& access_token);
 
   /// Answers longer than this fail (default 1 MiB; media downloads raise it).

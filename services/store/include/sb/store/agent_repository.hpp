@@ -31,6 +31,9 @@ struct MediaSource {
   std::string channel_kind;
   std::optional<std::string> media_id;              // WhatsApp
   std::optional<std::string> access_token_enc_hex;  // the channel's, sealed
+  /// Messenger/Instagram: the kept copy's state (pending, kept, failed,
+  /// too_large, refused) and last error; nullopt when none is kept.
+  std::optional<std::string> kept_state, kept_error;
 };
 
 /// An agent reply to queue.

@@ -412,5 +412,108 @@ class LiveHistoryTest(MetricsCase):
         self.assertEqual(sum(s["messages_in"] for s in d["series"]), 4)
 
 
+class CachedHoursTest(MetricsCase):
+    """A summary stores the figures of whole past hours once and reads them
+    afterwards: the answers stay those of the rows (percentiles as
+    percentile_cont over every duration, to the millisecond), and a change
+    to a conversation of a stored hour shows in the next summary."""
+
+    FROM, TO = "2026-02-10T00:00:00Z", "2026-02-11T00:00:00Z"
+
+    def test_stored_hours_answer_as_the_rows_and_follow_changes(self):
+        key, phone_number_id, _ = self.business()
+        biz, channel = map(int, self.db.psql(f"SELECT business_id, id FROM channels "
+                                             f"WHERE external_id = '{phone_number_id}'")[0])
+        # 40 conversations over six hours, first responses from 0.2 s to hours with microseconds (ties
+        # included), most resolved.
+        rows = []
+        for i in range(40):
+            opened = f"2026-02-10T{10 + i % 6:02d}:{i:02d}:00Z"
+            fr = (0.2 + (i * 37 % 23) * 13.000417 + (i % 7) * 1000.000001) if i % 9 else None
+            rs = (60 + (i * 53 % 31) * 211.5) if i % 4 else None
+            rows.append((opened, fr, rs))
+        ids = []
+        for opened, fr, rs in rows:
+            cid = int(self.db.value(
+                f"WITH c AS (INSERT INTO contacts (business_id, channel_id, external_id) "
+                f"VALUES ({biz}, {channel}, '{uid('c')}') RETURNING id) "
+                f"INSERT INTO conversations (business_id, channel_id, contact_id, opened_at, last_inbound_at, status, "
+                f"routed_at) SELECT {biz}, {channel}, c.id, '{opened}', '{opened}', 'resolved', '{opened}' FROM c "
+                f"RETURNING id"))
+            sets = ["status = 'assigned', intent = 'support'"]
+            if fr is not None:
+                sets.append(f"first_response_at = '{opened}'::timestamptz + interval '{fr:.6f} s', agent_replied = true")
+            if rs is not None:
+                sets.append(f"status = 'resolved', resolved_at = '{opened}'::timestamptz + interval '{rs} s', "
+                            f"outcome = 'resolved'")
+            for st in sets:
+                self.db.psql(f"UPDATE conversations SET {st} WHERE business_id = {biz} AND id = {cid}")
+            ids.append(cid)
+
+        def expected(where=""):
+            r = self.db.psql(
+                "SELECT count(*), count(first_response_s), "
+                "round(percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_s)::numeric, 3), "
+                "round(percentile_cont(0.9) WITHIN GROUP (ORDER BY first_response_s)::numeric, 3), "
+                "count(resolution_s), "
+                "round(percentile_cont(0.5) WITHIN GROUP (ORDER BY resolution_s)::numeric, 3), "
+                "round(percentile_cont(0.9) WITHIN GROUP (ORDER BY resolution_s)::numeric, 3) "
+                f"FROM conversation_metrics WHERE business_id = {biz} AND opened_at >= '{self.FROM}' "
+                f"AND opened_at < '{self.TO}' {where}")[0]
+            num = lambda v: float(v) if v else None  # noqa: E731
+            return (int(r[0]), {"count": int(r[1]), "p50": num(r[2]), "p90": num(r[3])},
+                    {"count": int(r[4]), "p50": num(r[5]), "p90": num(r[6])})
+
+        def got(query=""):
+            d = self.summary(key, f"from={self.FROM}&to={self.TO}" + query)
+            return d, (d["conversations"]["total"], d["first_response_s"], d["resolution_s"])
+
+        def hour_p50s():
+            r = self.db.psql(
+                "SELECT to_char(date_trunc('hour', opened_at, 'UTC'), 'HH24'), "
+                "round(percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_s)::numeric, 3) "
+                f"FROM conversation_metrics WHERE business_id = {biz} AND opened_at >= '{self.FROM}' "
+                f"AND opened_at < '{self.TO}' GROUP BY 1")
+            return {h: (float(v) if v else None) for h, v in r}
+
+        want = expected()
+        self.assertEqual(want[0], 40)
+        first, figures = got()
+        self.assertEqual(figures, want)
+        self.assertEqual(self.db.count(f"SELECT count(*) FROM conversation_hour_metrics WHERE business_id = {biz}"),
+                         24, "the day's hours are stored")
+        again, _ = got()
+        self.assertEqual(again, first, "read from the stored hours, the same answer")
+        series = got("&bucket=hour")[0]["series"]
+        p50s = hour_p50s()
+        self.assertEqual({s["start"][11:13]: s["first_response_p50_s"] for s in series if s["conversations"]}, p50s)
+
+        # Changes to conversations of stored hours: a later first response, a sale.
+        self.db.psql(f"UPDATE conversations SET first_response_at = opened_at + interval '7777.5 s' "
+                     f"WHERE business_id = {biz} AND id = {ids[3]}")
+        self.db.psql(f"UPDATE conversations SET status = 'resolved', resolved_at = opened_at + interval '1 s', "
+                     f"outcome = 'sale', amount_cents = 500, currency = 'USD' WHERE business_id = {biz} AND id = {ids[4]}")
+        self.assertGreater(self.db.count(f"SELECT count(*) FROM conversation_hour_changes WHERE business_id = {biz}"),
+                           0)
+        want2 = expected()
+        self.assertNotEqual(want2, want)
+        d, figures = got()
+        self.assertEqual(figures, want2)
+        self.assertEqual(d["funnel"]["any_intent"]["revenue"], money(USD=500))
+        self.assertEqual(self.db.count(f"SELECT count(*) FROM conversation_hour_changes WHERE business_id = {biz}"),
+                         0, "the recomputed hours' notes are gone")
+        self.assertEqual(got()[1], want2)
+        # A range that cuts hours reads their rows and adds the stored whole hours.
+        part = self.summary(key, "from=2026-02-10T10:30:00Z&to=2026-02-10T14:15:00Z")
+        self.assertEqual(part["conversations"]["total"], self.db.count(
+            f"SELECT count(*) FROM conversation_metrics WHERE business_id = {biz} "
+            f"AND opened_at >= '2026-02-10T10:30:00Z' AND opened_at < '2026-02-10T14:15:00Z'"))
+        part_fr = self.db.value(
+            "SELECT round(percentile_cont(0.9) WITHIN GROUP (ORDER BY first_response_s)::numeric, 3) "
+            f"FROM conversation_metrics WHERE business_id = {biz} "
+            f"AND opened_at >= '2026-02-10T10:30:00Z' AND opened_at < '2026-02-10T14:15:00Z'")
+        self.assertEqual(part["first_response_s"]["p90"], float(part_fr))
+
+
 if __name__ == "__main__":
     unittest.main()

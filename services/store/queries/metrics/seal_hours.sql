@@ -1,10 +1,12 @@
 -- Stores the conversation figures (conversation_hour_metrics) of at most $4
 -- whole UTC hours of business $1 inside [$2, $3) that ended more than an
 -- hour ago and are not stored yet or had a change noted since; the oldest
--- first. Returns how many hours it stored. A recomputation replaces only
--- the version it read (a concurrent one with an older snapshot loses) and
--- then deletes the change notes it saw; notes committed after this
--- statement began stay for the next one.
+-- first. Returns how many hours it stored. Runs after metrics/seal_lock.sql
+-- (one at a time per business); a recomputation still replaces only the
+-- version it read. It deletes the change notes it saw of the hours it
+-- stored, and those of hours that are not stored (they mean nothing: such
+-- an hour is computed from the rows when it is first stored); notes
+-- committed after this statement began stay for the next one.
 WITH
 todo AS MATERIALIZED (
   SELECT g.h, COALESCE(c.version, 0) + 1 AS version
@@ -73,5 +75,11 @@ stored AS (
 ),
 cleared AS (
   DELETE FROM conversation_hour_changes x USING stored s WHERE x.business_id = $1::bigint AND x.hour = s.hour
+),
+unstored AS (
+  DELETE FROM conversation_hour_changes x
+  WHERE x.business_id = $1::bigint
+    AND NOT EXISTS (SELECT 1 FROM conversation_hour_metrics c WHERE c.business_id = x.business_id AND c.hour = x.hour)
+    AND NOT EXISTS (SELECT 1 FROM todo t WHERE t.h = x.hour)
 )
 SELECT count(*) FROM todo

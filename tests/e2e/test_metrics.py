@@ -12,6 +12,7 @@ resolve make (the metrics rows follow from those changes).
 """
 
 import json
+import os
 import secrets
 import unittest
 
@@ -19,6 +20,7 @@ import harness
 from harness import sql_literal, uid
 from test_routing import RoutingCase, wa_id
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DAY = "2026-01-05"
 FROM = "2026-01-05T00:00:00Z"
 TO = "2026-01-06T00:00:00Z"
@@ -513,6 +515,27 @@ class CachedHoursTest(MetricsCase):
             f"FROM conversation_metrics WHERE business_id = {biz} "
             f"AND opened_at >= '2026-02-10T10:30:00Z' AND opened_at < '2026-02-10T14:15:00Z'")
         self.assertEqual(part["first_response_s"]["p90"], float(part_fr))
+
+
+    def test_housekeeping_drops_notes_of_hours_not_stored(self):
+        key, phone_number_id, _ = self.business()
+        biz = int(self.db.value(f"SELECT business_id FROM channels WHERE external_id = '{phone_number_id}'"))
+        self.summary(key, "from=2026-03-01T00:00:00Z&to=2026-03-01T02:00:00Z")  # stores 00:00 and 01:00
+        self.assertEqual(self.db.count(f"SELECT count(*) FROM conversation_hour_metrics WHERE business_id = {biz}"), 2)
+        self.db.psql(
+            "INSERT INTO conversation_hour_changes (business_id, hour, noted_at) VALUES "
+            f"({biz}, '2026-03-01T01:00:00Z', now() - interval '2 hours'), "  # a stored hour: kept
+            f"({biz}, '2026-03-02T01:00:00Z', now() - interval '2 hours'), "  # not stored: dropped
+            f"({biz}, '2026-03-03T01:00:00Z', now() - interval '10 minutes')")  # not stored, recent: kept
+        with open(os.path.join(ROOT, "services/store/queries/maintenance/prune_hour_changes.sql")) as f:
+            self.db.psql(f.read())
+        self.assertEqual(
+            self.db.psql(f"SELECT to_char(hour AT TIME ZONE 'UTC', 'DD') FROM conversation_hour_changes "
+                         f"WHERE business_id = {biz} ORDER BY hour"), [["01"], ["03"]])
+        # The next summary recomputes the stored hour and drops its note; while it holds the business's
+        # lock for storing hours it drops the notes of hours not stored as well, however recent.
+        self.summary(key, "from=2026-03-01T00:00:00Z&to=2026-03-01T02:00:00Z")
+        self.assertEqual(self.db.count(f"SELECT count(*) FROM conversation_hour_changes WHERE business_id = {biz}"), 0)
 
 
 if __name__ == "__main__":

@@ -70,11 +70,13 @@ CREATE TABLE conversation_hour_metrics (
 );
 
 -- Hours with a change since their figures were computed; the summary that
--- recomputes an hour deletes the notes it saw.
+-- recomputes an hour deletes the notes it saw, housekeeping those of hours
+-- that are not stored (maintenance/prune_hour_changes.sql).
 CREATE TABLE conversation_hour_changes (
   business_id bigint NOT NULL,
   hour        timestamptz NOT NULL,
   id          bigint GENERATED ALWAYS AS IDENTITY,
+  noted_at    timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (business_id, hour, id)
 );
 

@@ -40,7 +40,7 @@ slots AS MATERIALIZED (
                        interval '1 hour') AS g(h)
 ),
 cached AS MATERIALIZED (
-  SELECT s.h, s.ord, c.version, c.groups, c.fr, c.fr_b, c.fr_at, c.rs, c.rs_b, c.rs_at,
+  SELECT s.h, s.ord, c.groups, c.fr, c.fr_b, c.fr_at, c.rs, c.rs_b, c.rs_at,
          c.version IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM conversation_hour_changes x WHERE x.business_id = $1::bigint AND x.hour = s.h)
            AS usable

@@ -52,6 +52,7 @@ UNSCOPED_STATEMENTS = {
     "outbound/claim_due": "outbound sender: claims due replies of every business",
     "outbound/apply_late_statuses": "outbound sender: parked statuses of every business",
     "maintenance/prune_pending_statuses": "housekeeping over every business",
+    "maintenance/prune_hour_changes": "housekeeping over every business",
     "maintenance/drop_archive_partitions": "housekeeping: partition DDL",
     "maintenance/ensure_archive_partitions": "housekeeping: partition DDL",
     "maintenance/stale_statistics": "catalog statistics",

@@ -12,6 +12,7 @@ resolve make (the metrics rows follow from those changes).
 """
 
 import json
+import os
 import secrets
 import unittest
 
@@ -19,6 +20,7 @@ import harness
 from harness import sql_literal, uid
 from test_routing import RoutingCase, wa_id
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DAY = "2026-01-05"
 FROM = "2026-01-05T00:00:00Z"
 TO = "2026-01-06T00:00:00Z"
@@ -408,6 +410,130 @@ class LiveHistoryTest(MetricsCase):
         self.assertEqual(ins, 4)
         self.assertEqual(sum(s["conversations"] for s in d["series"]), 3)
         self.assertEqual(sum(s["messages_in"] for s in d["series"]), 4)
+
+
+class CachedHoursTest(MetricsCase):
+    """A summary stores the figures of whole past hours once and reads them
+    afterwards: the answers stay those of the rows (percentiles as
+    percentile_cont over every duration, to the millisecond), and a change
+    to a conversation of a stored hour shows in the next summary."""
+
+    FROM, TO = "2026-02-10T00:00:00Z", "2026-02-11T00:00:00Z"
+
+    def test_stored_hours_answer_as_the_rows_and_follow_changes(self):
+        key, phone_number_id, _ = self.business()
+        biz, channel = map(int, self.db.psql(f"SELECT business_id, id FROM channels "
+                                             f"WHERE external_id = '{phone_number_id}'")[0])
+        # 40 conversations over six hours, first responses from 0.2 s to hours with microseconds (ties
+        # included), most resolved.
+        rows = []
+        for i in range(40):
+            opened = f"2026-02-10T{10 + i % 6:02d}:{i:02d}:00Z"
+            fr = (0.2 + (i * 37 % 23) * 13.000417 + (i % 7) * 1000.000001) if i % 9 else None
+            rs = (60 + (i * 53 % 31) * 211.5) if i % 4 else None
+            rows.append((opened, fr, rs))
+        ids = []
+        for opened, fr, rs in rows:
+            cid = int(self.db.value(
+                f"WITH c AS (INSERT INTO contacts (business_id, channel_id, external_id) "
+                f"VALUES ({biz}, {channel}, '{uid('c')}') RETURNING id) "
+                f"INSERT INTO conversations (business_id, channel_id, contact_id, opened_at, last_inbound_at, status, "
+                f"routed_at) SELECT {biz}, {channel}, c.id, '{opened}', '{opened}', 'resolved', '{opened}' FROM c "
+                f"RETURNING id"))
+            sets = ["status = 'assigned', intent = 'support'"]
+            if fr is not None:
+                sets.append(f"first_response_at = '{opened}'::timestamptz + interval '{fr:.6f} s', agent_replied = true")
+            if rs is not None:
+                sets.append(f"status = 'resolved', resolved_at = '{opened}'::timestamptz + interval '{rs} s', "
+                            f"outcome = 'resolved'")
+            for st in sets:
+                self.db.psql(f"UPDATE conversations SET {st} WHERE business_id = {biz} AND id = {cid}")
+            ids.append(cid)
+
+        def expected(where=""):
+            r = self.db.psql(
+                "SELECT count(*), count(first_response_s), "
+                "round(percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_s)::numeric, 3), "
+                "round(percentile_cont(0.9) WITHIN GROUP (ORDER BY first_response_s)::numeric, 3), "
+                "count(resolution_s), "
+                "round(percentile_cont(0.5) WITHIN GROUP (ORDER BY resolution_s)::numeric, 3), "
+                "round(percentile_cont(0.9) WITHIN GROUP (ORDER BY resolution_s)::numeric, 3) "
+                f"FROM conversation_metrics WHERE business_id = {biz} AND opened_at >= '{self.FROM}' "
+                f"AND opened_at < '{self.TO}' {where}")[0]
+            num = lambda v: float(v) if v else None  # noqa: E731
+            return (int(r[0]), {"count": int(r[1]), "p50": num(r[2]), "p90": num(r[3])},
+                    {"count": int(r[4]), "p50": num(r[5]), "p90": num(r[6])})
+
+        def got(query=""):
+            d = self.summary(key, f"from={self.FROM}&to={self.TO}" + query)
+            return d, (d["conversations"]["total"], d["first_response_s"], d["resolution_s"])
+
+        def hour_p50s():
+            r = self.db.psql(
+                "SELECT to_char(date_trunc('hour', opened_at, 'UTC'), 'HH24'), "
+                "round(percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_s)::numeric, 3) "
+                f"FROM conversation_metrics WHERE business_id = {biz} AND opened_at >= '{self.FROM}' "
+                f"AND opened_at < '{self.TO}' GROUP BY 1")
+            return {h: (float(v) if v else None) for h, v in r}
+
+        want = expected()
+        self.assertEqual(want[0], 40)
+        first, figures = got()
+        self.assertEqual(figures, want)
+        self.assertEqual(self.db.count(f"SELECT count(*) FROM conversation_hour_metrics WHERE business_id = {biz}"),
+                         24, "the day's hours are stored")
+        again, _ = got()
+        self.assertEqual(again, first, "read from the stored hours, the same answer")
+        series = got("&bucket=hour")[0]["series"]
+        p50s = hour_p50s()
+        self.assertEqual({s["start"][11:13]: s["first_response_p50_s"] for s in series if s["conversations"]}, p50s)
+
+        # Changes to conversations of stored hours: a later first response, a sale.
+        self.db.psql(f"UPDATE conversations SET first_response_at = opened_at + interval '7777.5 s' "
+                     f"WHERE business_id = {biz} AND id = {ids[3]}")
+        self.db.psql(f"UPDATE conversations SET status = 'resolved', resolved_at = opened_at + interval '1 s', "
+                     f"outcome = 'sale', amount_cents = 500, currency = 'USD' WHERE business_id = {biz} AND id = {ids[4]}")
+        self.assertGreater(self.db.count(f"SELECT count(*) FROM conversation_hour_changes WHERE business_id = {biz}"),
+                           0)
+        want2 = expected()
+        self.assertNotEqual(want2, want)
+        d, figures = got()
+        self.assertEqual(figures, want2)
+        self.assertEqual(d["funnel"]["any_intent"]["revenue"], money(USD=500))
+        self.assertEqual(self.db.count(f"SELECT count(*) FROM conversation_hour_changes WHERE business_id = {biz}"),
+                         0, "the recomputed hours' notes are gone")
+        self.assertEqual(got()[1], want2)
+        # A range that cuts hours reads their rows and adds the stored whole hours.
+        part = self.summary(key, "from=2026-02-10T10:30:00Z&to=2026-02-10T14:15:00Z")
+        self.assertEqual(part["conversations"]["total"], self.db.count(
+            f"SELECT count(*) FROM conversation_metrics WHERE business_id = {biz} "
+            f"AND opened_at >= '2026-02-10T10:30:00Z' AND opened_at < '2026-02-10T14:15:00Z'"))
+        part_fr = self.db.value(
+            "SELECT round(percentile_cont(0.9) WITHIN GROUP (ORDER BY first_response_s)::numeric, 3) "
+            f"FROM conversation_metrics WHERE business_id = {biz} "
+            f"AND opened_at >= '2026-02-10T10:30:00Z' AND opened_at < '2026-02-10T14:15:00Z'")
+        self.assertEqual(part["first_response_s"]["p90"], float(part_fr))
+
+
+    def test_housekeeping_drops_notes_of_hours_not_stored(self):
+        key, phone_number_id, _ = self.business()
+        biz = int(self.db.value(f"SELECT business_id FROM channels WHERE external_id = '{phone_number_id}'"))
+        self.summary(key, "from=2026-03-01T00:00:00Z&to=2026-03-01T02:00:00Z")  # stores 00:00 and 01:00
+        self.assertEqual(self.db.count(f"SELECT count(*) FROM conversation_hour_metrics WHERE business_id = {biz}"), 2)
+        self.db.psql(
+            "INSERT INTO conversation_hour_changes (business_id, hour, noted_at) VALUES "
+            f"({biz}, '2026-03-01T01:00:00Z', now() - interval '2 hours'), "  # a stored hour: kept
+            f"({biz}, '2026-03-02T01:00:00Z', now() - interval '2 hours'), "  # not stored: dropped
+            f"({biz}, '2026-03-03T01:00:00Z', now() - interval '10 minutes')")  # not stored, recent: kept
+        with open(os.path.join(ROOT, "services/store/queries/maintenance/prune_hour_changes.sql")) as f:
+            self.db.psql(f.read())
+        self.assertEqual(
+            self.db.psql(f"SELECT to_char(hour AT TIME ZONE 'UTC', 'DD') FROM conversation_hour_changes "
+                         f"WHERE business_id = {biz} ORDER BY hour"), [["01"], ["03"]])
+        # The next summary recomputes the stored hour and drops its note; while it holds the business's
+        # lock for storing hours it drops the notes of hours not stored as well, however recent.
+        self.summary(key, "from=2026-03-01T00:00:00Z&to=2026-03-01T02:00:00Z")
+        self.assertEqual(self.db.count(f"SELECT count(*) FROM conversation_hour_changes WHERE business_id = {biz}"), 0)
 
 
 if __name__ == "__main__":

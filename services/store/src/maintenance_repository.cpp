@@ -13,9 +13,12 @@ bool Housekeeping(Session& s, int retention_days, const LeaseHolder& lease) {
   int created = s.Exec("maintenance/ensure_archive_partitions")[0][0].as<int>();
   int dropped = s.Exec("maintenance/drop_archive_partitions", std::to_string(retention_days))[0][0].as<int>();
   auto pruned = s.Exec("maintenance/prune_pending_statuses").affected_rows();
-  if (created || dropped || pruned) {
-    spdlog::info("housekeeping: archive partitions created={} dropped={}, stale statuses pruned={}", created, dropped,
-                 pruned);
+  auto notes = s.Exec("maintenance/prune_hour_changes").affected_rows();
+  if (created || dropped || pruned || notes) {
+    spdlog::info(
+        "housekeeping: archive partitions created={} dropped={}, stale statuses pruned={}, notes of changes to "
+        "unstored hours pruned={}",
+        created, dropped, pruned, notes);
   }
   return true;
 }

@@ -1,9 +1,10 @@
 -- The metrics summary of business $1 over [$2, $3) (timestamptz), with a
 -- series per $4 bucket ('hour', 'day', or '' for none). Definitions: proto/openapi.yaml,
--- GET /v1/metrics/summary. Conversation figures read the narrow per-conversation
--- metrics rows (plus the few conversations the router has not decided on yet): one
--- pass for the totals, one for the series, partial indexes for sales and ads;
--- messages come from hourly counts and the partial indexes on
+-- GET /v1/metrics/summary. Conversation figures add up the stored figures of whole
+-- past hours (conversation_hour_metrics, written by metrics/seal_hours.sql) and the
+-- narrow per-conversation metrics rows of every other hour (plus the few
+-- conversations the router has not decided on yet); percentiles stay exact.
+-- Messages come from hourly counts and the partial indexes on
 -- (business_id, created_at). Returns the JSON document.
 WITH
 biz AS (SELECT timezone AS tz FROM businesses WHERE business_id = $1::bigint),
@@ -21,69 +22,178 @@ buckets AS MATERIALIZED (
   WHERE NULLIF($4::text, '') IS NOT NULL
 ),
 bucket_starts AS (SELECT array_agg(start ORDER BY ord) AS starts FROM buckets),
--- Conversations opened in the range (inlined where used, so each use reads
--- only what its own conditions select).
-cm AS NOT MATERIALIZED (
-  SELECT m.opened_at, m.channel_kind, m.first_response_s, m.resolution_s, m.resolved, m.bot_handled, m.escalated,
-         m.agent_replied, m.sla_breached, m.order_status_intent, m.any_intent, m.sale, m.amount_cents, m.currency,
-         m.ad_id
-  FROM conversation_metrics m
-  WHERE m.business_id = $1::bigint AND m.opened_at >= $2::timestamptz AND m.opened_at < $3::timestamptz
+-- Conversations opened in the range. Whole UTC hours of the range that
+-- ended more than an hour ago (and lie inside one bucket) are read from
+-- conversation_hour_metrics (metrics/seal_hours.sql stores them) while no
+-- change has been noted for them since they were computed; every other
+-- hour is read row by row.
+slots AS MATERIALIZED (
+  SELECT g.h, greatest(g.h, $2::timestamptz) AS lo, least(g.h + interval '1 hour', $3::timestamptz) AS hi,
+         g.h >= $2::timestamptz AND g.h + interval '1 hour' <= $3::timestamptz
+           AND g.h + interval '2 hours' <= now()
+           AND (bs.starts IS NULL OR width_bucket(g.h, bs.starts)
+                                     = width_bucket(g.h + interval '1 hour' - interval '1 microsecond', bs.starts))
+           AS sealable,
+         CASE WHEN bs.starts IS NULL THEN 0 ELSE width_bucket(g.h, bs.starts) END AS ord
+  FROM bucket_starts bs,
+       generate_series(date_trunc('hour', $2::timestamptz, 'UTC'), $3::timestamptz - interval '1 microsecond',
+                       interval '1 hour') AS g(h)
+),
+cached AS MATERIALIZED (
+  SELECT s.h, s.ord, c.groups, c.fr, c.fr_b, c.fr_at, c.rs, c.rs_b, c.rs_at,
+         c.version IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM conversation_hour_changes x WHERE x.business_id = $1::bigint AND x.hour = s.h)
+           AS usable
+  FROM slots s
+  LEFT JOIN conversation_hour_metrics c ON c.business_id = $1::bigint AND c.hour = s.h
+  WHERE s.sealable
+),
+-- Row by row: the conversations of the other hours, plus the few the router
+-- has not decided on yet (never cached: they have no metrics row).
+live AS MATERIALIZED (
+  SELECT CASE WHEN bs.starts IS NULL THEN 0 ELSE width_bucket(m.opened_at, bs.starts) END AS ord,
+         m.channel_kind, m.first_response_s, m.resolution_s, m.resolved, m.bot_handled, m.escalated,
+         m.agent_replied, m.sla_breached, m.order_status_intent, m.any_intent, m.sale, m.ad_id,
+         CASE WHEN m.sale AND m.amount_cents IS NOT NULL AND m.currency IS NOT NULL THEN m.currency END AS currency,
+         CASE WHEN m.sale AND m.amount_cents IS NOT NULL AND m.currency IS NOT NULL THEN m.amount_cents END AS amount
+  FROM slots s
+  CROSS JOIN bucket_starts bs
+  CROSS JOIN LATERAL (
+    SELECT m.* FROM conversation_metrics m
+    WHERE m.business_id = $1::bigint AND m.opened_at >= s.lo AND m.opened_at < s.hi) m
+  WHERE NOT EXISTS (SELECT 1 FROM cached c WHERE c.h = s.h AND c.usable)
   UNION ALL
-  SELECT v.opened_at, ch.kind, NULL, NULL, false, false, false, false, false, false, false, false, NULL, NULL,
-         v.referral ->> 'ad_id'
+  SELECT CASE WHEN bs.starts IS NULL THEN 0 ELSE width_bucket(v.opened_at, bs.starts) END,
+         ch.kind, NULL, NULL, false, false, false, false, false, false, false, false, v.referral ->> 'ad_id', NULL, NULL
   FROM conversations v
   JOIN channels ch ON ch.business_id = v.business_id AND ch.id = v.channel_id
+  CROSS JOIN bucket_starts bs
   WHERE v.routed_at IS NULL AND v.business_id = $1::bigint
     AND v.opened_at >= $2::timestamptz AND v.opened_at < $3::timestamptz
     AND NOT EXISTS (SELECT 1 FROM conversation_metrics m WHERE m.business_id = v.business_id AND m.conversation_id = v.id)
 ),
+-- The live rows counted per bucket, ad and sale currency.
+live_groups AS MATERIALIZED (
+  SELECT ord,
+         ROW(ad_id, currency, count(*),
+             count(*) FILTER (WHERE channel_kind = 'messenger'),
+             count(*) FILTER (WHERE channel_kind = 'instagram'),
+             count(*) FILTER (WHERE channel_kind = 'whatsapp'),
+             count(first_response_s), count(resolution_s),
+             count(*) FILTER (WHERE bot_handled),
+             count(*) FILTER (WHERE bot_handled AND resolved AND NOT agent_replied),
+             count(*) FILTER (WHERE escalated),
+             count(*) FILTER (WHERE sla_breached),
+             count(*) FILTER (WHERE sale),
+             count(*) FILTER (WHERE order_status_intent),
+             count(*) FILTER (WHERE order_status_intent AND sale),
+             count(*) FILTER (WHERE any_intent),
+             count(*) FILTER (WHERE any_intent AND sale),
+             COALESCE(sum(amount), 0),
+             COALESCE(sum(amount) FILTER (WHERE order_status_intent), 0),
+             COALESCE(sum(amount) FILTER (WHERE any_intent), 0))::sb_metrics_group AS g
+  FROM live GROUP BY ord, ad_id, currency
+),
+-- Every conversation figure below adds up these.
+units AS MATERIALIZED (
+  SELECT c.ord, g.* FROM cached c, unnest(c.groups) g WHERE c.usable
+  UNION ALL
+  SELECT l.ord, (l.g).* FROM live_groups l
+),
 tot AS (
-  SELECT count(*) AS total,
-         count(*) FILTER (WHERE channel_kind = 'messenger') AS messenger,
-         count(*) FILTER (WHERE channel_kind = 'instagram') AS instagram,
-         count(*) FILTER (WHERE channel_kind = 'whatsapp') AS whatsapp,
-         count(first_response_s) AS fr_n,
-         percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY first_response_s) AS fr,
-         count(resolution_s) AS rs_n,
-         percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution_s) AS rs,
-         count(*) FILTER (WHERE bot_handled) AS handled,
-         count(*) FILTER (WHERE bot_handled AND resolved AND NOT agent_replied) AS contained,
-         count(*) FILTER (WHERE escalated) AS escalated,
-         count(*) FILTER (WHERE sla_breached) AS breached,
-         count(*) FILTER (WHERE sale) AS sales,
-         count(*) FILTER (WHERE order_status_intent) AS os_n,
-         count(*) FILTER (WHERE order_status_intent AND sale) AS os_sales,
-         count(*) FILTER (WHERE any_intent) AS ai_n,
-         count(*) FILTER (WHERE any_intent AND sale) AS ai_sales
-  FROM cm
+  SELECT COALESCE(sum(conversations), 0)::bigint AS total, COALESCE(sum(messenger), 0)::bigint AS messenger,
+         COALESCE(sum(instagram), 0)::bigint AS instagram, COALESCE(sum(whatsapp), 0)::bigint AS whatsapp,
+         COALESCE(sum(fr_n), 0)::bigint AS fr_n, COALESCE(sum(rs_n), 0)::bigint AS rs_n,
+         COALESCE(sum(handled), 0)::bigint AS handled, COALESCE(sum(contained), 0)::bigint AS contained,
+         COALESCE(sum(escalated), 0)::bigint AS escalated, COALESCE(sum(breached), 0)::bigint AS breached,
+         COALESCE(sum(sales), 0)::bigint AS sales, COALESCE(sum(os_n), 0)::bigint AS os_n,
+         COALESCE(sum(os_sales), 0)::bigint AS os_sales, COALESCE(sum(ai_n), 0)::bigint AS ai_n,
+         COALESCE(sum(ai_sales), 0)::bigint AS ai_sales
+  FROM units
 ),
--- Per bucket: conversations opened, sales, first-response p50.
+-- Exact continuous percentiles (as percentile_cont): the durations fall in
+-- coarse buckets (sb_duration_bucket); the buckets' counts give the bucket
+-- and the place in it of each wanted rank, and only that bucket's values
+-- are sorted. A cached hour holds its durations sorted with the start of
+-- each bucket. Group 0 is the whole range, group n > 0 bucket n of the
+-- series (first response only).
+pieces AS MATERIALIZED (
+  SELECT c.h, c.ord, 'f'::text AS m, u.b, u.a, u.z - u.a AS n
+  FROM cached c, unnest(c.fr_b, c.fr_at[:cardinality(c.fr_b)], c.fr_at[2:]) AS u(b, a, z) WHERE c.usable
+  UNION ALL
+  SELECT c.h, c.ord, 'r', u.b, u.a, u.z - u.a
+  FROM cached c, unnest(c.rs_b, c.rs_at[:cardinality(c.rs_b)], c.rs_at[2:]) AS u(b, a, z) WHERE c.usable
+),
+live_values AS MATERIALIZED (
+  SELECT ord, 'f'::text AS m, sb_duration_bucket(first_response_s) AS b, first_response_s AS v
+  FROM live WHERE first_response_s IS NOT NULL
+  UNION ALL
+  SELECT ord, 'r', sb_duration_bucket(resolution_s), resolution_s FROM live WHERE resolution_s IS NOT NULL
+),
+hist AS MATERIALIZED (
+  SELECT grp, m, b, n, (sum(n) OVER (PARTITION BY grp, m ORDER BY b) - n)::bigint AS below,
+         (sum(n) OVER (PARTITION BY grp, m))::bigint AS total
+  FROM (SELECT x.grp, x.m, x.b, sum(x.n)::bigint AS n
+        FROM (SELECT 0 AS grp, m, b, n FROM pieces
+              UNION ALL SELECT 0, m, b, 1 FROM live_values
+              UNION ALL SELECT ord, m, b, n FROM pieces WHERE m = 'f' AND ord > 0
+              UNION ALL SELECT ord, m, b, 1 FROM live_values WHERE m = 'f' AND ord > 0) x
+        GROUP BY x.grp, x.m, x.b) y
+),
+want AS MATERIALIZED (
+  SELECT w.grp, w.m, w.p, t.total, floor(w.p * (t.total - 1))::bigint AS k0, ceil(w.p * (t.total - 1))::bigint AS k1
+  FROM (SELECT 0 AS grp, m, p FROM (VALUES ('f'), ('r')) AS a(m), (VALUES (0.5::float8), (0.9::float8)) AS q(p)
+        UNION ALL
+        SELECT DISTINCT grp, 'f', 0.5::float8 FROM hist WHERE grp > 0) w
+  JOIN (SELECT DISTINCT grp, m, total FROM hist) t ON t.grp = w.grp AND t.m = w.m
+),
+-- Each wanted rank (0-based), its bucket and its place in the bucket.
+ranks AS MATERIALIZED (
+  SELECT DISTINCT r.grp, r.m, r.k, h.b, r.k - h.below AS i
+  FROM (SELECT grp, m, k0 AS k FROM want UNION SELECT grp, m, k1 FROM want) r
+  JOIN hist h ON h.grp = r.grp AND h.m = r.m AND r.k >= h.below AND r.k < h.below + h.n
+),
+-- The values of the buckets those ranks fall in, sorted.
+targets AS (
+  SELECT y.grp, y.m, y.b, array_agg(y.v ORDER BY y.v) AS vs
+  FROM (SELECT t.grp, t.m, t.b,
+               unnest(CASE WHEN t.m = 'f' THEN c.fr[p.a:p.a + p.n - 1] ELSE c.rs[p.a:p.a + p.n - 1] END) AS v
+        FROM (SELECT DISTINCT grp, m, b FROM ranks) t
+        JOIN pieces p ON p.m = t.m AND p.b = t.b AND (t.grp = 0 OR p.ord = t.grp)
+        JOIN cached c ON c.h = p.h
+        UNION ALL
+        SELECT t.grp, t.m, t.b, l.v
+        FROM (SELECT DISTINCT grp, m, b FROM ranks) t
+        JOIN live_values l ON l.m = t.m AND l.b = t.b AND (t.grp = 0 OR l.ord = t.grp)) y
+  GROUP BY y.grp, y.m, y.b
+),
+picked AS (
+  SELECT r.grp, r.m, r.k, t.vs[r.i + 1] AS v
+  FROM ranks r JOIN targets t ON t.grp = r.grp AND t.m = r.m AND t.b = r.b
+),
+pct AS (
+  SELECT w.grp, w.m, w.p,
+         round(CASE WHEN w.k1 = w.k0 THEN v0.v
+                    ELSE v0.v + (v1.v - v0.v) * (w.p * (w.total - 1) - w.k0) END::numeric, 3) AS value
+  FROM want w
+  JOIN picked v0 ON v0.grp = w.grp AND v0.m = w.m AND v0.k = w.k0
+  JOIN picked v1 ON v1.grp = w.grp AND v1.m = w.m AND v1.k = w.k1
+),
+-- Per bucket: conversations opened, sales.
 s_conv AS (
-  SELECT width_bucket(cm.opened_at, bs.starts) AS ord, count(*) AS conversations,
-         count(*) FILTER (WHERE cm.sale) AS sales,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY cm.first_response_s) AS fr50
-  FROM cm, bucket_starts bs WHERE bs.starts IS NOT NULL GROUP BY 1
-),
-sales AS MATERIALIZED (
-  SELECT m.opened_at, m.order_status_intent, m.any_intent, m.amount_cents, m.currency, m.ad_id
-  FROM conversation_metrics m
-  WHERE m.business_id = $1::bigint AND m.opened_at >= $2::timestamptz AND m.opened_at < $3::timestamptz
-    AND m.sale AND m.amount_cents IS NOT NULL AND m.currency IS NOT NULL
+  SELECT ord, sum(conversations)::bigint AS conversations, sum(sales)::bigint AS sales FROM units GROUP BY ord
 ),
 rev AS (
-  SELECT currency,
-         sum(amount_cents) FILTER (WHERE order_status_intent) AS os,
-         sum(amount_cents) FILTER (WHERE any_intent) AS ai
-  FROM sales GROUP BY currency
+  SELECT currency, sum(os_revenue) AS os, sum(ai_revenue) AS ai FROM units WHERE currency IS NOT NULL GROUP BY currency
 ),
 -- Ads: every registered ad and every ad id that opened a conversation.
 ad_conv AS (
-  SELECT ad_id, count(*) AS conversations, count(*) FILTER (WHERE sale) AS sales
-  FROM cm WHERE ad_id IS NOT NULL GROUP BY ad_id
+  SELECT ad_id, sum(conversations)::bigint AS conversations, sum(sales)::bigint AS sales
+  FROM units WHERE ad_id IS NOT NULL GROUP BY ad_id
 ),
 ad_rev AS (
-  SELECT ad_id, currency, sum(amount_cents) AS revenue FROM sales WHERE ad_id IS NOT NULL GROUP BY ad_id, currency
+  SELECT ad_id, currency, sum(revenue) AS revenue FROM units WHERE ad_id IS NOT NULL AND currency IS NOT NULL
+  GROUP BY ad_id, currency
 ),
 ad_all AS (
   SELECT i.ad_id, a.name, a.campaign, a.spend_cents, a.currency AS spend_currency,
@@ -105,9 +215,8 @@ camp_cur AS (
   WHERE a.campaign IS NOT NULL
   GROUP BY a.campaign, c.currency
 ),
-s_rev AS (
-  SELECT width_bucket(s.opened_at, bs.starts) AS ord, s.currency, sum(s.amount_cents) AS amount
-  FROM sales s, bucket_starts bs WHERE bs.starts IS NOT NULL GROUP BY 1, 2
+s_rev AS MATERIALIZED (
+  SELECT ord, currency, sum(revenue) AS amount FROM units WHERE currency IS NOT NULL GROUP BY ord, currency
 ),
 -- Messages: whole UTC hours that ended more than 10 minutes ago (no
 -- transaction that inserts messages lives that long) are counted once into
@@ -178,10 +287,14 @@ SELECT json_build_object(
     'total', t.total,
     'by_channel', json_build_object('messenger', t.messenger, 'instagram', t.instagram, 'whatsapp', t.whatsapp)),
   'messages', json_build_object('in', (SELECT msg_in FROM msg), 'out', (SELECT msg_out FROM msg)),
-  'first_response_s', json_build_object('count', t.fr_n, 'p50', round(t.fr[1]::numeric, 3),
-                                        'p90', round(t.fr[2]::numeric, 3)),
-  'resolution_s', json_build_object('count', t.rs_n, 'p50', round(t.rs[1]::numeric, 3),
-                                    'p90', round(t.rs[2]::numeric, 3)),
+  'first_response_s', json_build_object(
+    'count', t.fr_n,
+    'p50', (SELECT value FROM pct WHERE grp = 0 AND m = 'f' AND p = 0.5),
+    'p90', (SELECT value FROM pct WHERE grp = 0 AND m = 'f' AND p = 0.9)),
+  'resolution_s', json_build_object(
+    'count', t.rs_n,
+    'p50', (SELECT value FROM pct WHERE grp = 0 AND m = 'r' AND p = 0.5),
+    'p90', (SELECT value FROM pct WHERE grp = 0 AND m = 'r' AND p = 0.9)),
   'bot', json_build_object('handled', t.handled, 'contained', t.contained, 'escalated', t.escalated,
                            'containment_rate', round(t.contained::numeric / NULLIF(t.handled, 0), 4)),
   'sla', json_build_object('breached', t.breached),
@@ -236,7 +349,7 @@ SELECT json_build_object(
                                                                                'amount_cents', r.amount)
                                                              ORDER BY r.currency)
                                              FROM s_rev r WHERE r.ord = b.ord AND r.amount <> 0), '[]'),
-                        'first_response_p50_s', round(c.fr50::numeric, 3)) ORDER BY b.ord)
+                        'first_response_p50_s', (SELECT value FROM pct WHERE grp = b.ord AND m = 'f')) ORDER BY b.ord)
                       FROM buckets b JOIN s_msg m ON m.ord = b.ord LEFT JOIN s_conv c ON c.ord = b.ord), '[]')
 )::text
 FROM tot t

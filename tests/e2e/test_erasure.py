@@ -26,14 +26,11 @@ import hmac
 import json
 import os
 import secrets
-import subprocess
-import sys
 import time
 import urllib.parse
 
 import harness
 from harness import uid
-from test_outbound_flow import FAKE, fake_call
 from test_routing import RoutingCase, wa_id
 
 SCANNED_TYPES = ("text", "character varying", "json", "jsonb", "bytea", "ARRAY")
@@ -51,21 +48,13 @@ def signed_request(payload, secret):
 
 class ErasureTest(RoutingCase):
 
-    @classmethod
-    def setUpClass(cls):
-        harness.require_env()
-        # A CDN for the Messenger customer's attachment.
-        cls.fake = subprocess.Popen([sys.executable, FAKE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    text=True)
-        cls.fake_base = f"http://127.0.0.1:{int(cls.fake.stdout.readline())}"
-        cls.server_env = {"SWITCHBOARD_MEDIA_HOSTS": "127.0.0.1"}
-        super().setUpClass()
+    with_fake_graph = True  # a CDN for the Messenger customer's attachment
+    server_env = {"SWITCHBOARD_MEDIA_HOSTS": "127.0.0.1"}
 
     @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls.fake.stdin.close()
-        cls.fake.wait(timeout=10)
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fake_base = cls.fake.base
 
     def scan(self, needles):
         """{(table.column, needle)} for every value in the database that contains a needle."""
@@ -165,7 +154,7 @@ class ErasureTest(RoutingCase):
         # An image from the Messenger customer, kept from the CDN; its bytes hold a needle.
         m_file = uid("file-secret-")
         cdn_name = uid("img")
-        fake_call(self.fake_base, "POST", "/_cdn", {"files": {cdn_name: {
+        self.fake.call("POST", "/_cdn", {"files": {cdn_name: {
             "mime_type": "image/jpeg", "data_b64": base64.b64encode(os.urandom(500) + m_file.encode()).decode()}}})
         image = harness.messenger_event(page, m, uid("mid."), None)
         image["message"] = {"mid": image["message"]["mid"], "attachments": [

@@ -196,8 +196,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _cdn_file(self, name):
         import base64
-        self._record_get()
         with STATE.lock:
+            self._record("GET")
             f = STATE.cdn.get(name)
             failure = f["fail"].pop(0) if f is not None and f.get("fail") else None
         if f is None:

@@ -123,6 +123,8 @@ class OutboundSender::Impl {
     stopping_ = true;
     for (auto* timer : sleepers_) timer->cancel();
     sleepers_.clear();
+    for (auto* timer : profile_sleepers_) timer->cancel();
+    profile_sleepers_.clear();
     sweep_timer_.cancel();
     grace_.expires_after(options_.stop_grace);
     grace_.async_wait([this](const boost::system::error_code& ec) {
@@ -143,13 +145,16 @@ class OutboundSender::Impl {
     timer->cancel();
   }
 
-  asio::awaitable<void> Sleep(asio::steady_timer& timer, milliseconds d) {
+  // `sleepers` is where Stop (and, for the send workers' list, WakeOne)
+  // finds the timer.
+  asio::awaitable<void> Sleep(asio::steady_timer& timer, milliseconds d, std::vector<asio::steady_timer*>& sleepers) {
     if (stopping_) co_return;
     timer.expires_after(d);
-    sleepers_.push_back(&timer);
+    sleepers.push_back(&timer);
     co_await timer.async_wait(kTuple);
-    std::erase(sleepers_, &timer);
+    std::erase(sleepers, &timer);
   }
+  asio::awaitable<void> Sleep(asio::steady_timer& timer, milliseconds d) { return Sleep(timer, d, sleepers_); }
 
   // A Graph API client of this sender's, on its thread; Stop's grace timer
   // cuts it off while it lives.
@@ -391,7 +396,8 @@ class OutboundSender::Impl {
         }
       }
       if (static_cast<int>(claims.size()) == kProfileBatch) continue;
-      co_await Sleep(timer, options_.poll_interval);
+      // Not among the send workers: a reply's Notify must wake one of them.
+      co_await Sleep(timer, options_.poll_interval, profile_sleepers_);
     }
   }
 
@@ -448,7 +454,8 @@ class OutboundSender::Impl {
   bool stopping_ = false;
   int running_ = 0;
   std::uint64_t wakes_ = 0;
-  std::vector<asio::steady_timer*> sleepers_;
+  std::vector<asio::steady_timer*> sleepers_;  // send workers (WakeOne wakes one)
+  std::vector<asio::steady_timer*> profile_sleepers_;
   std::vector<GraphClient*> clients_;
   asio::steady_timer grace_{io_};
   asio::steady_timer sweep_timer_{io_};

@@ -1,32 +1,24 @@
 #include "sb/outbound/media_fetcher.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <optional>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include "sb/common/metrics.hpp"
 #include "sb/outbound/graph_client.hpp"
 #include "sb/outbound/media_download.hpp"
 #include "sb/store/media_repository.hpp"
+#include "worker_thread.hpp"
 
 namespace sb::outbound {
 
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
@@ -60,79 +52,21 @@ class MediaFetcher::Impl {
   ~Impl() { Stop(); }
 
   void Start() {
-    if (started_.exchange(true)) return;
-    guard_.emplace(asio::make_work_guard(io_));
-    running_ = options_.concurrency;
-    for (int i = 0; i < options_.concurrency; ++i) Spawn(Worker());
-    thread_ = std::thread([this] { io_.run(); });
+    std::vector<asio::awaitable<void>> tasks;
+    for (int i = 0; i < options_.concurrency; ++i) tasks.push_back(Worker());
+    worker_.Start(std::move(tasks));
   }
 
-  void Stop() {
-    if (!thread_.joinable()) return;
-    asio::post(io_, [this] { BeginStop(); });
-    thread_.join();
-  }
+  void Stop() { worker_.Stop(); }
 
-  void Notify() {
-    // A process without the outbound role never runs the context: nothing may pile up in it.
-    if (!started_.load(std::memory_order_relaxed)) return;
-    asio::post(io_, [this] { WakeOne(); });
-  }
+  void Notify() { worker_.Notify(); }
 
  private:
-  void Spawn(asio::awaitable<void> task) {
-    asio::co_spawn(io_, std::move(task), [this](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          spdlog::error("media: a fetcher task ended: {}", ex.what());
-        } catch (...) {
-          spdlog::error("media: a fetcher task ended with an unknown exception");
-        }
-      }
-      if (--running_ == 0) {
-        grace_.cancel();
-        guard_.reset();  // the thread returns once the last handler ran
-      }
-    });
-  }
-
-  void BeginStop() {
-    if (stopping_) return;
-    stopping_ = true;
-    for (auto* timer : sleepers_) timer->cancel();
-    sleepers_.clear();
-    grace_.expires_after(options_.stop_grace);
-    grace_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;
-      spdlog::warn("media: downloads still in flight after {} ms; cutting them off (they are fetched again)",
-                   options_.stop_grace.count());
-      for (auto* client : clients_) client->Shutdown();
-    });
-  }
-
-  void WakeOne() {
-    ++wakes_;
-    if (sleepers_.empty()) return;
-    auto* timer = sleepers_.back();
-    sleepers_.pop_back();
-    timer->cancel();
-  }
-
-  asio::awaitable<void> Sleep(asio::steady_timer& timer, milliseconds d) {
-    if (stopping_) co_return;
-    timer.expires_after(d);
-    sleepers_.push_back(&timer);
-    co_await timer.async_wait(kTuple);
-    std::erase(sleepers_, &timer);
-  }
-
   asio::awaitable<void> Worker() {
-    asio::steady_timer timer(io_);
+    asio::steady_timer timer(worker_.io());
     bool db_down = false;
-    while (!stopping_) {
-      std::uint64_t wakes_seen = wakes_;
+    while (!worker_.stopping()) {
+      std::uint64_t wakes_seen = worker_.wakes();
       std::vector<store::MediaClaim> claims;
       bool claimed = false;
       try {
@@ -143,7 +77,7 @@ class MediaFetcher::Impl {
       }
       db_down = !claimed;
       if (!claimed) {
-        co_await Sleep(timer, std::max(options_.poll_interval, milliseconds(1s)));
+        co_await worker_.Sleep(timer, std::max(options_.poll_interval, milliseconds(1s)));
         continue;
       }
       for (const auto& c : claims) {
@@ -155,11 +89,11 @@ class MediaFetcher::Impl {
         }
       }
       if (!claims.empty()) {
-        WakeOne();  // more may be due: get help
+        worker_.WakeOne();  // more may be due: get help
         continue;
       }
-      if (wakes_seen != wakes_) continue;
-      co_await Sleep(timer, options_.poll_interval);
+      if (wakes_seen != worker_.wakes()) continue;
+      co_await worker_.Sleep(timer, options_.poll_interval);
     }
   }
 
@@ -190,7 +124,7 @@ class MediaFetcher::Impl {
     std::optional<GraphClient> client;
     try {
       if (!tls_ && parts->origin.rfind("https://", 0) == 0) tls_ = MakeTlsContext();
-      client.emplace(io_.get_executor(), parts->origin, options_.request_timeout, tls_);
+      client.emplace(worker_.io().get_executor(), parts->origin, options_.request_timeout, tls_);
     } catch (const std::invalid_argument&) {
       // (co_await is not allowed in a handler.)
     }
@@ -199,12 +133,7 @@ class MediaFetcher::Impl {
       co_await End(c, state, error);
       co_return;
     }
-    clients_.push_back(&*client);
-    struct Unlist {
-      std::vector<GraphClient*>& clients;
-      GraphClient* client;
-      ~Unlist() { std::erase(clients, client); }
-    } unlist{clients_, &*client};
+    WorkerThread::Listed listed(worker_, *client);
     MediaFile file = co_await DownloadFile(*client, parts->target, options_.max_bytes);
 
     if (file.status == 200) {
@@ -216,7 +145,7 @@ class MediaFetcher::Impl {
       }
       co_return;
     }
-    if (stopping_ && file.status == 0 && !file.too_large) {
+    if (worker_.stopping() && file.status == 0 && !file.too_large) {
       co_await repo_.Release(c.business_id, c.message_id);
       co_return;
     }
@@ -265,17 +194,7 @@ class MediaFetcher::Impl {
   // takes tens of milliseconds), then shared by every download.
   std::shared_ptr<boost::asio::ssl::context> tls_;
 
-  asio::io_context io_{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
-  std::thread thread_;
-  std::atomic<bool> started_{false};
-  // Touched only on the fetcher's thread:
-  bool stopping_ = false;
-  int running_ = 0;
-  std::uint64_t wakes_ = 0;
-  std::vector<asio::steady_timer*> sleepers_;
-  std::vector<GraphClient*> clients_;
-  asio::steady_timer grace_{io_};
+  WorkerThread worker_{"media", options_.stop_grace, "downloads", "they are fetched again"};
 };
 
 MediaFetcher::MediaFetcher(store::Database& db, metrics::Registry& registry, MediaFetcherOptions options)

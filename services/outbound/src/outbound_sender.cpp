@@ -2,17 +2,12 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <random>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include "sb/common/crypto.hpp"
@@ -21,6 +16,7 @@
 #include "sb/outbound/graph_request.hpp"
 #include "sb/store/database.hpp"
 #include "sb/store/outbound_repository.hpp"
+#include "worker_thread.hpp"
 
 namespace sb::outbound {
 
@@ -78,111 +74,40 @@ class OutboundSender::Impl {
   ~Impl() { Stop(); }
 
   void Start() {
-    if (started_) return;
-    started_ = true;
-    guard_.emplace(asio::make_work_guard(io_));
-    running_ = options_.connections + 2;
-    for (int i = 0; i < options_.connections; ++i) Spawn(Worker());
-    Spawn(LateStatusSweeper());
-    Spawn(ProfileLookups());
-    thread_ = std::thread([this] { io_.run(); });
+    std::vector<asio::awaitable<void>> tasks;
+    for (int i = 0; i < options_.connections; ++i) tasks.push_back(Worker());
+    tasks.push_back(LateStatusSweeper());
+    tasks.push_back(ProfileLookups());
+    worker_.Start(std::move(tasks));
   }
 
-  void Stop() {
-    if (!thread_.joinable()) return;
-    asio::post(io_, [this] { BeginStop(); });
-    thread_.join();
-  }
+  void Stop() { worker_.Stop(); }
 
-  void Notify() {
-    asio::post(io_, [this] { WakeOne(); });
-  }
+  void Notify() { worker_.Notify(); }
 
  private:
-  void Spawn(asio::awaitable<void> task) {
-    asio::co_spawn(io_, std::move(task), [this](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          spdlog::error("outbound: a sender task ended: {}", ex.what());
-        } catch (...) {
-          spdlog::error("outbound: a sender task ended with an unknown exception");
-        }
-      }
-      if (--running_ == 0) {
-        grace_.cancel();
-        sweep_timer_.cancel();
-        guard_.reset();  // the thread returns once the last handler ran
-      }
-    });
-  }
-
-  void BeginStop() {
-    if (stopping_) return;
-    stopping_ = true;
-    for (auto* timer : sleepers_) timer->cancel();
-    sleepers_.clear();
-    for (auto* timer : profile_sleepers_) timer->cancel();
-    profile_sleepers_.clear();
-    sweep_timer_.cancel();
-    grace_.expires_after(options_.stop_grace);
-    grace_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;
-      spdlog::warn("outbound: sends still in flight after {} ms; cutting them off (their replies are retried)",
-                   options_.stop_grace.count());
-      for (auto* client : clients_) client->Shutdown();
-    });
-  }
-
-  // Hands work to one sleeping worker; a busy one sees the count change and
-  // claims again before it sleeps.
-  void WakeOne() {
-    ++wakes_;
-    if (sleepers_.empty()) return;
-    auto* timer = sleepers_.back();
-    sleepers_.pop_back();
-    timer->cancel();
-  }
-
-  // `sleepers` is where Stop (and, for the send workers' list, WakeOne)
-  // finds the timer.
-  asio::awaitable<void> Sleep(asio::steady_timer& timer, milliseconds d, std::vector<asio::steady_timer*>& sleepers) {
-    if (stopping_) co_return;
-    timer.expires_after(d);
-    sleepers.push_back(&timer);
-    co_await timer.async_wait(kTuple);
-    std::erase(sleepers, &timer);
-  }
-  asio::awaitable<void> Sleep(asio::steady_timer& timer, milliseconds d) { return Sleep(timer, d, sleepers_); }
-
   // A Graph API client of this sender's, on its thread; Stop's grace timer
   // cuts it off while it lives.
   class ListedClient {
    public:
     explicit ListedClient(Impl& sender)
-        : client(sender.io_.get_executor(), sender.options_.graph_api_base, sender.options_.request_timeout,
+        : client(sender.worker_.io().get_executor(), sender.options_.graph_api_base, sender.options_.request_timeout,
                  sender.tls_),
-          clients_(sender.clients_) {
-      clients_.push_back(&client);
-    }
-    ~ListedClient() { std::erase(clients_, &client); }
-    ListedClient(const ListedClient&) = delete;
-    ListedClient& operator=(const ListedClient&) = delete;
+          listed_(sender.worker_, client) {}
 
     GraphClient client;
 
    private:
-    std::vector<GraphClient*>& clients_;
+    WorkerThread::Listed listed_;
   };
 
   asio::awaitable<void> Worker() {
     ListedClient listed(*this);
     GraphClient& client = listed.client;
-    asio::steady_timer timer(io_);
+    asio::steady_timer timer(worker_.io());
     bool db_down = false;
-    while (!stopping_) {
-      std::uint64_t wakes_seen = wakes_;
+    while (!worker_.stopping()) {
+      std::uint64_t wakes_seen = worker_.wakes();
       std::vector<store::OutboundClaim> claims;
       bool claimed = false;
       try {
@@ -193,12 +118,12 @@ class OutboundSender::Impl {
       }
       db_down = !claimed;
       if (!claimed) {
-        co_await Sleep(timer, std::max(options_.poll_interval, milliseconds(1s)));
+        co_await worker_.Sleep(timer, std::max(options_.poll_interval, milliseconds(1s)));
         continue;
       }
       auto claimed_at = Clock::now();
       for (std::size_t i = 0; i < claims.size(); ++i) {
-        if (stopping_ || Clock::now() - claimed_at + options_.request_timeout + kMarkMargin > options_.lease) {
+        if (worker_.stopping() || Clock::now() - claimed_at + options_.request_timeout + kMarkMargin > options_.lease) {
           co_await Release(claims, i);
           break;
         }
@@ -210,11 +135,11 @@ class OutboundSender::Impl {
         }
       }
       if (static_cast<int>(claims.size()) == options_.batch) {
-        WakeOne();  // more may be due: get help
+        worker_.WakeOne();  // more may be due: get help
         continue;
       }
-      if (wakes_seen != wakes_) continue;
-      co_await Sleep(timer, options_.poll_interval);
+      if (wakes_seen != worker_.wakes()) continue;
+      co_await worker_.Sleep(timer, options_.poll_interval);
     }
   }
 
@@ -348,7 +273,7 @@ class OutboundSender::Impl {
   // The provider has the message now: recording that is worth a few tries,
   // since a lost mark means the lease sends it a second time.
   asio::awaitable<void> RecordSent(const store::OutboundClaim& c, const std::string& provider_id) {
-    asio::steady_timer pause(io_);
+    asio::steady_timer pause(worker_.io());
     for (int attempt = 1;; ++attempt) {
       bool conflict = false;
       try {
@@ -378,8 +303,8 @@ class OutboundSender::Impl {
   asio::awaitable<void> ProfileLookups() {
     ListedClient listed(*this);
     GraphClient& client = listed.client;
-    asio::steady_timer timer(io_);
-    while (!stopping_) {
+    asio::steady_timer timer(worker_.io());
+    while (!worker_.stopping()) {
       std::vector<store::ProfileClaim> claims;
       try {
         claims = co_await repo_.ClaimProfiles(kProfileBatch);
@@ -387,7 +312,7 @@ class OutboundSender::Impl {
         spdlog::debug("outbound: claiming profile lookups failed: {}", e.what());
       }
       for (const auto& c : claims) {
-        if (stopping_) break;
+        if (worker_.stopping()) break;
         try {
           co_await LookUpProfile(client, c);
         } catch (const std::exception& e) {
@@ -397,7 +322,7 @@ class OutboundSender::Impl {
       }
       if (static_cast<int>(claims.size()) == kProfileBatch) continue;
       // Not among the send workers: a reply's Notify must wake one of them.
-      co_await Sleep(timer, options_.poll_interval, profile_sleepers_);
+      co_await worker_.Sleep(timer, options_.poll_interval, /*wakeable=*/false);
     }
   }
 
@@ -418,10 +343,10 @@ class OutboundSender::Impl {
   }
 
   asio::awaitable<void> LateStatusSweeper() {
-    while (!stopping_) {
-      sweep_timer_.expires_after(kLateStatusInterval);
-      co_await sweep_timer_.async_wait(kTuple);
-      if (stopping_) break;
+    asio::steady_timer timer(worker_.io());
+    while (!worker_.stopping()) {
+      co_await worker_.Sleep(timer, kLateStatusInterval, /*wakeable=*/false);
+      if (worker_.stopping()) break;
       try {
         if (int n = co_await repo_.ApplyLateStatuses(kLateStatusWindow); n > 0) {
           spdlog::info("outbound: applied {} delivery status(es) that arrived while their send was recorded", n);
@@ -446,19 +371,7 @@ class OutboundSender::Impl {
   std::shared_ptr<boost::asio::ssl::context> tls_;  // every client's, for an https base
   std::mt19937_64 rng_;                             // used on the sender's thread only
 
-  asio::io_context io_{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
-  std::thread thread_;
-  bool started_ = false;
-  // Touched only on the sender's thread:
-  bool stopping_ = false;
-  int running_ = 0;
-  std::uint64_t wakes_ = 0;
-  std::vector<asio::steady_timer*> sleepers_;  // send workers (WakeOne wakes one)
-  std::vector<asio::steady_timer*> profile_sleepers_;
-  std::vector<GraphClient*> clients_;
-  asio::steady_timer grace_{io_};
-  asio::steady_timer sweep_timer_{io_};
+  WorkerThread worker_{"outbound", options_.stop_grace, "sends", "their replies are retried"};
 };
 
 OutboundSender::OutboundSender(store::Database& db, const crypto::SecretBox& secrets, metrics::Registry& registry,

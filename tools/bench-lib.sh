@@ -23,14 +23,15 @@ stop_process() {
   wait "$pid" 2>/dev/null || true
 }
 
-# start_pg [PORT]: a private PostgreSQL with deploy/postgresql.conf (fsync on,
-# synchronous_commit on) in $tmp/pg and an empty database; sets pg_url and db_url.
+# start_pg [PORT [existing]]: a private PostgreSQL with deploy/postgresql.conf
+# (fsync on, synchronous_commit on) in $tmp/pg and an empty database (with
+# `existing`, the one a previous run left there); sets pg_url and db_url.
 # shellcheck disable=SC2120  # PORT is optional
 start_pg() {
   log "starting PostgreSQL (deploy/postgresql.conf) in $tmp/pg"
   pg_url=$("$ROOT/tools/pg-cluster" start "$tmp/pg" "${1:-$(free_port)}" "$ROOT/deploy/postgresql.conf")
   db_url="${pg_url%/postgres}/switchboard_bench"
-  psql "$pg_url" -qXc "CREATE DATABASE switchboard_bench" >/dev/null
+  [ "${2:-}" = existing ] || psql "$pg_url" -qXc "CREATE DATABASE switchboard_bench" >/dev/null
 }
 
 # start_server [NAME=VALUE...]: `switchboard serve` on 127.0.0.1:0 against

@@ -233,6 +233,10 @@ class ErasureTest(RoutingCase):
         r = self.http.post("/meta/data-deletion", headers=form,
                            body="signed_request=" + urllib.parse.quote(signed_request(payload, "wrong-secret")))
         self.assertError(r, 401, "invalid_signature", "a signed_request with another secret")
+        unsigned = dict(payload, algorithm="none")
+        r = self.http.post("/meta/data-deletion", headers=form,
+                           body="signed_request=" + urllib.parse.quote(signed_request(unsigned, page_secret)))
+        self.assertError(r, 401, "invalid_signature", "a signed_request naming another algorithm")
         r = self.http.post("/meta/data-deletion", headers=form, body="nothing=here")
         self.assertError(r, 400, None, "no signed_request")
         self.assertEqual({n for _, n in self.scan([m, m_text, m_file])}, {m, m_text, m_file},

@@ -241,8 +241,7 @@ class LifecycleTest(RoutingCase):
                    == 1, "a reactivated channel stores again")
 
     def inactive_count(self, http):
-        return sum(v for name, labels, v in exposition.scrape(http).samples
-                   if name.startswith("switchboard_webhook") and labels.get("result") == "inactive")
+        return exposition.scrape(http).total("switchboard_webhooks_total", result="inactive")
 
     # ---- queues
 

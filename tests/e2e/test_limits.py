@@ -235,11 +235,7 @@ class LoopLagSheddingTest(RoutingCase):
     server_env = {"SWITCHBOARD_INGEST_MAX_LOOP_LAG_MS": "300"}
 
     def shed_count(self):
-        total = 0.0
-        for line in self.http.get("/metrics").body.decode().splitlines():
-            if line.startswith("switchboard_webhooks_total") and 'result="shed"' in line:
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+        return exposition.scrape(self.http).total("switchboard_webhooks_total", result="shed")
 
     def test_webhooks_are_shed_while_the_loop_runs_late(self):
         key, phone, secret = self.business()

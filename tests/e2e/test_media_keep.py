@@ -71,13 +71,10 @@ class MediaKeepTest(harness.ServerTestCase):
         return tuple(rows[0]) if rows else None
 
     def wait_state(self, message_id, states, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def reached():
             got = self.state(message_id)
-            if got and got[0] in states:
-                return got
-            time.sleep(0.05)
-        self.fail(f"message {message_id}: media state {self.state(message_id)!r}, expected one of {states}")
+            return got if got and got[0] in states else None
+        return harness.wait_for(reached, f"message {message_id}: media state in {states}", timeout)
 
     def media(self, message_id, token=None):
         r = self.http.get(f"/v1/messages/{message_id}/media", token=token or self.key)
@@ -152,9 +149,7 @@ class MediaKeepTest(harness.ServerTestCase):
         data = os.urandom(3000)
         name, url = self.cdn_file(data, "image/jpeg", fail=[500])
         message_id, _ = self.attachment("messenger", url)
-        deadline = time.monotonic() + 10
-        while not self.cdn_requests(name) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        harness.wait_for(lambda: self.cdn_requests(name), "the first CDN request", 10)
         self.assertEqual(len(self.cdn_requests(name)), 1, "the first attempt")
         r = self.media(message_id)
         self.assertError(r, 409, "media_pending", "between the failed attempt and the retry")
@@ -171,9 +166,7 @@ class MediaKeepTest(harness.ServerTestCase):
         name, url = self.cdn_file(b"x", fail=[503] * 20)
         message_id, _ = self.attachment("messenger", url)
         self.wait_state(message_id, ("pending",))
-        deadline = time.monotonic() + 10
-        while not self.cdn_requests(name) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        harness.wait_for(lambda: self.cdn_requests(name), "the first CDN request", 10)
         self.db.psql(f"UPDATE message_media SET attempts = 3 WHERE message_id = {message_id}")
         self.assertEqual(self.wait_state(message_id, ("failed", "kept"))[:3], ("failed", "4", "t"))
         self.assertError(self.media(message_id), 502, "media_unavailable")
@@ -212,6 +205,17 @@ class MediaKeepTest(harness.ServerTestCase):
         message_id = int(self.db.value(f"SELECT id FROM messages WHERE provider_message_id = '{mid}'"))
         self.assertIsNone(self.state(message_id))
         self.assertError(self.media(message_id), 404, "no_media")
+        # A WhatsApp image is fetched from the Graph API when asked for, never kept.
+        phone, wa_secret = self.channel("whatsapp")
+        wamid = uid("wamid.")
+        image = {"from": uid("1555"), "id": wamid, "timestamp": str(int(time.time())), "type": "image",
+                 "image": {"id": uid("mediaid"), "mime_type": "image/jpeg"}}
+        body = harness.webhook_body("whatsapp", [harness.whatsapp_entry("waba-" + phone, phone, [image])])
+        r = self.api.post_webhook("whatsapp", body, secret=wa_secret)
+        self.assertEqual((r.status, (r.json or {}).get("messages")), (200, 1), repr(r))
+        message_id = int(self.db.value(f"SELECT id FROM messages WHERE provider_message_id = '{wamid}'"))
+        self.assertEqual(self.db.value(f"SELECT type FROM messages WHERE id = {message_id}"), "image")
+        self.assertIsNone(self.state(message_id))
 
 
 if __name__ == "__main__":

@@ -77,12 +77,13 @@ class State:
 
 STATE = State()
 
-# POST /_script, /_profiles, /_media: the body's key, its value when absent,
+# POST /_script, /_profiles, /_media, /_cdn: the body's key, its value when absent,
 # the key of the count in the answer, and what adds the value to STATE.
 CONTROL = {
     "/_script": ("responses", [], "scripted", STATE.script.extend),
     "/_profiles": ("profiles", {}, "profiles", STATE.profiles.update),
     "/_media": ("media", {}, "media", STATE.media.update),
+    "/_cdn": ("files", {}, "files", STATE.cdn.update),
 }
 
 
@@ -251,16 +252,6 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 add(value)
             self._answer(200, {counted: len(value)})
-            return
-        if self.path == "/_cdn":
-            try:
-                files = json.loads(raw or b"{}").get("files", {})
-            except ValueError:
-                self._answer(400, {"error": "the files must be JSON"})
-                return
-            with STATE.lock:
-                STATE.cdn.update(files)
-            self._answer(200, {"files": len(files)})
             return
         if self.path == "/_reset":
             STATE.reset()

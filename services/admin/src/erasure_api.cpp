@@ -151,6 +151,11 @@ boost::asio::awaitable<http::Response> ErasureApi::MetaDataDeletion(http::Reques
   }
   std::string user_id = claims["user_id"].is_string() ? claims["user_id"].get<std::string>() : claims["user_id"].dump();
   if (user_id.empty() || user_id.size() > 128) throw BadRequest("user_id must be 1 to 128 characters");
+  auto unverified = [] {
+    return http::HttpError(401, "invalid_signature",
+                           "signed_request does not verify with the app secret of any channel");
+  };
+  if (!NamesHmacSha256(claims)) throw unverified();  // before any database work
 
   // The request counts only when signed with the app secret of a channel;
   // the contacts erased are those of that id on channels whose secret verifies.
@@ -167,10 +172,7 @@ boost::asio::awaitable<http::Response> ErasureApi::MetaDataDeletion(http::Reques
     verified = true;
     for (auto contact : c.contact_ids) erase.push_back(store::ContactErasure{c.business_id, contact});
   }
-  if (!verified || !NamesHmacSha256(claims)) {
-    throw http::HttpError(401, "invalid_signature",
-                          "signed_request does not verify with the app secret of any channel");
-  }
+  if (!verified) throw unverified();
   std::string code = crypto::RandomToken("del_");
   co_await lifecycle_.EraseForDataDeletion(erase, code);
   nlohmann::json out = {{"url", public_url_ + "/meta/data-deletion/" + code}, {"confirmation_code", code}};

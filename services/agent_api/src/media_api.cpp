@@ -11,6 +11,11 @@ namespace {
 constexpr std::uint64_t kMaxMediaBytes = 100u << 20;  // WhatsApp's largest (documents) is 100 MB
 }  // namespace
 
+std::shared_ptr<boost::asio::ssl::context> MediaApi::Tls() {
+  std::call_once(tls_once_, [this] { tls_ = outbound::MakeTlsContext(); });
+  return tls_;
+}
+
 boost::asio::awaitable<http::Response> MediaApi::Get(http::Request& req) {
   auto who = co_await auth_.Authenticate(req);
   auto message = http::PathId(req, "id");
@@ -35,8 +40,8 @@ boost::asio::awaitable<http::Response> MediaApi::Get(http::Request& req) {
   if (!token || token->empty()) {
     throw http::HttpError(409, "no_access_token", "the channel has no access token to fetch media with");
   }
-  auto file =
-      co_await outbound::DownloadWhatsappMedia(graph_api_base_, *source->media_id, *token, kMaxMediaBytes, tls_);
+  auto tls = Tls();
+  auto file = co_await outbound::DownloadWhatsappMedia(graph_api_base_, *source->media_id, *token, kMaxMediaBytes, tls);
   if (file.status != 200) {
     spdlog::warn("business_id={} message {} media: {} ({})", who.business_id, message, file.error, file.status);
     throw http::HttpError(502, "media_unavailable", "the media could not be fetched from Meta: " + file.error);

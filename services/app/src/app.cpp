@@ -81,17 +81,17 @@ asio::awaitable<void> BackgroundLoop(App::Services& s) {
 // (WriterSink::Shedding), which gives the loop the time to catch up.
 asio::awaitable<void> MeasureLoopLag(App::Services& s) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto& lag =
+      s.registry.GetGauge("switchboard_event_loop_lag_seconds", "How late the event loop ran its last 50 ms timer");
   for (;;) {
     timer.expires_after(50ms);
     auto due = timer.expiry();
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
     auto now = std::chrono::steady_clock::now();
-    auto late = std::chrono::duration_cast<std::chrono::microseconds>(now - due);
-    s.loop_lag_us.store(late.count(), std::memory_order_relaxed);
-    if (late > s.config.ingest_max_loop_lag) {
-      s.shed_until_ns.store((now + 1s).time_since_epoch().count(), std::memory_order_relaxed);
-    }
+    std::chrono::duration<double> late = now - due;
+    lag.Set(late.count());
+    if (late > s.config.ingest_max_loop_lag) s.sink.ShedFor(1s);
   }
 }
 

@@ -49,8 +49,7 @@ boost::asio::awaitable<std::vector<gateway::KnownChannel>> CachedChannelDirector
     known.ref = gateway::ChannelRef{row.external_id, row.account_level};
     known.key = gateway::ChannelKey{row.business_id, row.channel_id};
     known.active = row.active;
-    auto raw = crypto::HexDecode(row.app_secret_enc_hex);
-    auto secret = raw ? secrets_.Open(*raw) : std::nullopt;
+    auto secret = secrets_.OpenHex(row.app_secret_enc_hex);
     if (!secret) {
       // Encrypted under another key: the channel cannot verify anything.
       spdlog::error("channel {} of business {}: app secret cannot be decrypted with the configured key", row.channel_id,

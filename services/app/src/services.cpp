@@ -59,13 +59,11 @@ App::Services::Services(const Config& c)
                                            stream.Wake(ids);
                                          }},
              lease),
-      sink(
-          writer,
-          [this] {
-            router.Wake();
-            media_fetcher.Notify();
-          },
-          shed_until_ns),
+      sink(writer,
+           [this] {
+             router.Wake();
+             media_fetcher.Notify();
+           }),
       webhooks(directory, sink, registry, c.ingest_deadline),
       setup(auth, businesses, channels, secrets, [this] { directory.Invalidate(); }),
       routing_setup(auth, setup_store, [this](std::int64_t business) { router.ForgetRules(business); }),
@@ -93,8 +91,6 @@ App::Services::Services(const Config& c)
         .Set(static_cast<double>(db.Queued()));
     r.GetGauge("switchboard_database_ready", "1 while a statement succeeded in the last 2 s")
         .Set(DatabaseReady() ? 1 : 0);
-    r.GetGauge("switchboard_event_loop_lag_seconds", "How late the event loop ran its last 50 ms timer")
-        .Set(static_cast<double>(loop_lag_us.load(std::memory_order_relaxed)) / 1e6);
   });
 }
 
@@ -136,8 +132,7 @@ App::Services::~Services() {
 store::ReencryptReport ReencryptSecrets(App::Services& s) {
   return s.secret_store.ReencryptSync(s.secrets.current_key_id(),
                                       [&s](const std::string& hex) -> std::optional<std::string> {
-                                        auto raw = crypto::HexDecode(hex);
-                                        auto plain = raw ? s.secrets.Open(*raw) : std::nullopt;
+                                        auto plain = s.secrets.OpenHex(hex);
                                         if (!plain) return std::nullopt;
                                         return crypto::HexEncode(s.secrets.Seal(*plain));
                                       });

@@ -55,20 +55,22 @@ class WriterSink : public gateway::IngestSink {
  public:
   /// `committed` runs after every commit that stored messages (the router
   /// then looks at new conversations at once).
-  /// New webhooks are shed until `shed_until_ns` (steady clock), which
-  /// MeasureLoopLag moves on while the event loop runs late.
-  WriterSink(store::GroupCommitWriter& writer, std::function<void()> committed,
-             const std::atomic<std::int64_t>& shed_until_ns)
-      : writer_(writer), committed_(std::move(committed)), shed_until_ns_(shed_until_ns) {}
+  WriterSink(store::GroupCommitWriter& writer, std::function<void()> committed)
+      : writer_(writer), committed_(std::move(committed)) {}
   boost::asio::awaitable<gateway::IngestOutcome> Ingest(gateway::IngestRequest request) override;
+  /// New webhooks are shed from now for `d` (MeasureLoopLag calls this
+  /// while the event loop runs late); from any thread.
+  void ShedFor(std::chrono::steady_clock::duration d) {
+    shed_until_.store((std::chrono::steady_clock::now() + d).time_since_epoch().count(), std::memory_order_relaxed);
+  }
   bool Shedding() const override {
-    return std::chrono::steady_clock::now().time_since_epoch().count() < shed_until_ns_.load(std::memory_order_relaxed);
+    return std::chrono::steady_clock::now().time_since_epoch().count() < shed_until_.load(std::memory_order_relaxed);
   }
 
  private:
   store::GroupCommitWriter& writer_;
   std::function<void()> committed_;
-  const std::atomic<std::int64_t>& shed_until_ns_;
+  std::atomic<std::chrono::steady_clock::rep> shed_until_{0};  // steady clock ticks
 };
 
 struct App::Services {
@@ -79,10 +81,6 @@ struct App::Services {
   Roles roles;
   store::LeaseHolder lease;  // this process, for single-owner timers
   metrics::Registry registry;
-  /// How late the event loop ran its last timer (MeasureLoopLag), in µs,
-  /// and until when (steady clock, ns) webhooks are shed because of it.
-  std::atomic<std::int64_t> loop_lag_us{0};
-  std::atomic<std::int64_t> shed_until_ns{0};
   crypto::SecretBox secrets;
   store::Database db;
   store::LeaseRepository leases{db};

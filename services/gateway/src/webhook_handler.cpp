@@ -28,6 +28,8 @@ struct WebhookHandler::Metrics {
           &Result(kind, "accepted"), &Count("switchboard_messages_ingested_total", "Customer messages stored", kind),
           &Count("switchboard_duplicates_dropped_total", "Re-delivered messages stored once", kind), &Latency(kind)};
       SignatureFailures(kind);  // a zero is a value: the series exists before the first failure
+      // Resolved now: shed requests come when the process has least time.
+      shed[static_cast<int>(kind)] = &Result(kind, "shed");
     }
   }
   const Accepted& For(ChannelKind kind) const { return accepted[static_cast<int>(kind)]; }
@@ -48,6 +50,7 @@ struct WebhookHandler::Metrics {
   }
   metrics::Registry& registry;
   Accepted accepted[3];
+  metrics::Counter* shed[3];
 };
 
 namespace {
@@ -109,7 +112,7 @@ boost::asio::awaitable<http::Response> WebhookHandler::Receive(http::Request& re
   // Refusing costs little next to parsing, verifying and storing: while the
   // process is behind, that is what leaves it the time to answer at all.
   if (sink_.Shedding()) {
-    metrics_->Result(kind, "shed").Inc();
+    metrics_->shed[static_cast<int>(kind)]->Inc();
     throw http::HttpError(503, "overloaded", "the server is behind on the webhooks it has; retry shortly")
         .WithRetryAfter(1);
   }

@@ -59,7 +59,7 @@ class OutboundSender::Impl {
       : repo_(db), secrets_(secrets), registry_(registry), options_(std::move(options)), rng_(std::random_device{}()) {
     auto base = ParseBaseUrl(options_.graph_api_base);
     if (!base) throw std::invalid_argument(base.error().message);
-    if (base.value().tls) tls_ = MakeTlsContext();
+    https_ = base.value().tls;
     if (options_.connections < 1 || options_.batch < 1) {
       throw std::invalid_argument("outbound sender: connections and batch must be at least 1");
     }
@@ -74,6 +74,9 @@ class OutboundSender::Impl {
   ~Impl() { Stop(); }
 
   void Start() {
+    // Loading the CA bundle takes tens of milliseconds: only where the
+    // outbound role runs.
+    if (https_ && !tls_) tls_ = MakeTlsContext();
     std::vector<asio::awaitable<void>> tasks;
     for (int i = 0; i < options_.connections; ++i) tasks.push_back(Worker());
     tasks.push_back(LateStatusSweeper());
@@ -368,6 +371,7 @@ class OutboundSender::Impl {
   const crypto::SecretBox& secrets_;
   metrics::Registry& registry_;
   SenderOptions options_;
+  bool https_ = false;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // every client's, for an https base
   std::mt19937_64 rng_;                             // used on the sender's thread only
 

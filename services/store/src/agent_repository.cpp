@@ -188,10 +188,10 @@ boost::asio::awaitable<std::optional<MediaSource>> AgentRepository::Media(std::i
     MediaSource m;
     m.conversation_id = rows[0][0].as<std::int64_t>();
     m.channel_kind = rows[0][1].as<std::string>();
-    if (!rows[0][2].is_null()) m.media_id = rows[0][2].as<std::string>();
-    if (!rows[0][3].is_null()) m.access_token_enc_hex = rows[0][3].as<std::string>();
-    if (!rows[0][4].is_null()) m.kept_state = rows[0][4].as<std::string>();
-    if (!rows[0][5].is_null()) m.kept_error = rows[0][5].as<std::string>();
+    m.media_id = OptionalText(rows[0][2]);
+    m.access_token_enc_hex = OptionalText(rows[0][3]);
+    m.kept_state = OptionalText(rows[0][4]);
+    m.kept_error = OptionalText(rows[0][5]);
     out = m;
   });
   co_return out;

@@ -17,7 +17,7 @@ boost::asio::awaitable<std::vector<MediaClaim>> MediaRepository::ClaimDue(int li
       c.business_id = row[0].as<std::int64_t>();
       c.message_id = row[1].as<std::int64_t>();
       c.attempts = row[2].as<int>();
-      if (!row[3].is_null()) c.url = row[3].as<std::string>();
+      c.url = OptionalText(row[3]);
       out.push_back(std::move(c));
     }
   });

@@ -29,15 +29,11 @@ T Blocking(boost::asio::awaitable<T> task) {
 }
 
 inline void Blocking(boost::asio::awaitable<void> task) {
-  boost::asio::io_context io;
-  auto guard = boost::asio::make_work_guard(io);
-  std::exception_ptr error;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) {
-    error = e;
-    guard.reset();
-  });
-  io.run();
-  if (error) std::rethrow_exception(error);
+  // The same, through a task that answers something.
+  Blocking([](boost::asio::awaitable<void> t) -> boost::asio::awaitable<bool> {
+    co_await std::move(t);
+    co_return true;
+  }(std::move(task)));
 }
 
 }  // namespace sb

@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "sb/admin/authenticator.hpp"
@@ -22,12 +23,7 @@ class MediaApi {
  public:
   MediaApi(admin::Authenticator& auth, store::AgentRepository& agents, store::MediaRepository& media,
            const crypto::SecretBox& secrets, std::string graph_api_base)
-      : auth_(auth),
-        agents_(agents),
-        media_(media),
-        secrets_(secrets),
-        graph_api_base_(std::move(graph_api_base)),
-        tls_(outbound::MakeTlsContext()) {}
+      : auth_(auth), agents_(agents), media_(media), secrets_(secrets), graph_api_base_(std::move(graph_api_base)) {}
 
   boost::asio::awaitable<http::Response> Get(http::Request& req);
 
@@ -40,7 +36,11 @@ class MediaApi {
   store::MediaRepository& media_;
   const crypto::SecretBox& secrets_;
   std::string graph_api_base_;
-  std::shared_ptr<boost::asio::ssl::context> tls_;  // every download's
+  /// Every download's, made by the first (loading the CA bundle takes tens
+  /// of milliseconds: not at start-up, not in processes that serve none).
+  std::shared_ptr<boost::asio::ssl::context> Tls();
+  std::once_flag tls_once_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
 };
 
 }  // namespace sb::agent_api

@@ -9,6 +9,7 @@ import secrets
 import select
 import signal
 import socket
+import threading
 import time
 import unittest
 
@@ -263,6 +264,60 @@ class LoopLagSheddingTest(RoutingCase):
             self.assertLess(time.monotonic(), deadline, f"still shedding: {r!r}")
             time.sleep(0.1)
         self.assertEqual(self.db.count("SELECT count(*) FROM messages"), stored + 1)
+
+
+class WaitSheddingTest(RoutingCase):
+    """A webhook that waited in the socket over a quarter of the ingest
+    deadline before the server could read it (the kernel's receive timestamp
+    says how long) gets `503 overloaded` before it is parsed and is not
+    stored; the next one, read as it arrives, is taken. The wait is made by
+    stopping the process (SIGSTOP) while the request is in flight; the
+    loop-lag limit is set out of reach, so only the wait can refuse it."""
+    max_wait_ms = 300
+    server_env = {"SWITCHBOARD_INGEST_DEADLINE_MS": str(4 * max_wait_ms),
+                  "SWITCHBOARD_INGEST_MAX_LOOP_LAG_MS": "60000"}
+
+    def post_while_stopped(self, body, secret, stopped_s):
+        """Posts `body` on a connection opened beforehand while the server is
+        stopped for `stopped_s`; returns the answer."""
+        h = harness.Http(*self.server.address, timeout=15)
+        api = harness.Api(h)
+        try:
+            self.assertEqual(h.request("GET", "/healthz").status, 200)  # the connection is open and idle
+            answers = []
+            sender = threading.Thread(target=lambda: answers.append(api.post_webhook("whatsapp", body, secret=secret)))
+            self.server.proc.send_signal(signal.SIGSTOP)
+            try:
+                sender.start()
+                time.sleep(stopped_s)
+            finally:
+                self.server.proc.send_signal(signal.SIGCONT)
+            sender.join(15)
+            self.assertEqual(len(answers), 1, "no answer to the webhook sent while the server was stopped")
+            return answers[0]
+        finally:
+            h.close()
+
+    def test_a_webhook_that_waited_too_long_is_refused_the_next_is_taken(self):
+        key, phone, secret = self.business()
+        stored = self.db.count("SELECT count(*) FROM messages")
+        shed_before = exposition.scrape(self.http).total("switchboard_webhooks_total", result="shed")
+        late = harness.message_body("whatsapp", phone, uid("57"), uid("wamid."), "waited in the socket")
+        r = self.post_while_stopped(late, secret, 0.8)
+        self.assertError(r, 503, "overloaded", "a webhook that waited 0.8 s against a 0.3 s limit")
+        self.assertIsNotNone(r.header("retry-after"), repr(r))
+        self.assertEqual(self.db.count("SELECT count(*) FROM messages"), stored, "a refused webhook was stored")
+        self.assertEqual(exposition.scrape(self.http).total("switchboard_webhooks_total", result="shed") - shed_before, 1)
+        # Not a window: the re-delivery, read as soon as it arrives, is taken.
+        r = self.api.post_webhook("whatsapp", late, secret=secret)
+        self.assertEqual(r.status, 200, repr(r))
+        self.assertEqual(self.db.count("SELECT count(*) FROM messages"), stored + 1)
+
+    def test_a_short_wait_is_taken(self):
+        _, phone, secret = self.business()
+        body = harness.message_body("whatsapp", phone, uid("57"), uid("wamid."), "waited a little")
+        r = self.post_while_stopped(body, secret, self.max_wait_ms / 1000 / 4)
+        self.assertEqual(r.status, 200, repr(r))
 
 
 class ApiInputLimitsTest(RoutingCase):

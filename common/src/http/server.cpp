@@ -17,6 +17,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "arrival.hpp"
 #include "request_head.hpp"
 #include "websocket_impl.hpp"
 
@@ -96,6 +97,14 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
   using Strand = asio::strand<asio::io_context::executor_type>;
 
   asio::awaitable<void> Accept(std::shared_ptr<Impl> self) {
+    // Accepting one connection per turn of the event loop falls behind when
+    // thousands of handlers are queued: the kernel's listen queue overflows
+    // and clients wait out SYN retransmissions (1 s, 3 s, 7 s) before the
+    // server ever sees their request. So each turn takes every connection
+    // already waiting, up to a bound.
+    constexpr int kMaxAcceptsPerTurn = 1024;
+    boost::system::error_code ignored;
+    acceptor_.non_blocking(true, ignored);
     for (;;) {
       auto strand = asio::make_strand(io_);
       auto [ec, socket] = co_await acceptor_.async_accept(strand, kTuple);
@@ -107,23 +116,34 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
         co_await timer.async_wait(kTuple);
         continue;
       }
-      // Counted here, not when the session starts, so a burst of accepts
-      // cannot overshoot the limit. A refused client sees its connection
-      // closed at once, before it sends anything.
-      auto state = std::make_shared<ConnectionState>();
-      auto id = Register(state, strand);
-      if (!id) {
-        boost::system::error_code ignored;
-        socket.close(ignored);
-        if (refused_.fetch_add(1) % 1000 == 0) {
-          spdlog::warn("connection limit of {} reached: closing new connections", options_.max_connections);
-        }
-        continue;
+      Admit(self, std::move(socket), strand);
+      for (int n = 1; n < kMaxAcceptsPerTurn && !stopping_; ++n) {
+        auto next_strand = asio::make_strand(io_);
+        boost::system::error_code next_ec;
+        auto next = acceptor_.accept(next_strand, next_ec);
+        if (next_ec) break;  // would_block: the queue is empty (other errors show on the next async_accept)
+        Admit(self, std::move(next), next_strand);
       }
-      socket.set_option(tcp::no_delay(true));
-      asio::co_spawn(strand, Session(self, beast::tcp_stream(std::move(socket)), std::move(state), *id),
-                     asio::detached);
     }
+  }
+
+  void Admit(const std::shared_ptr<Impl>& self, tcp::socket socket, Strand strand) {
+    // Counted here, not when the session starts, so a burst of accepts
+    // cannot overshoot the limit. A refused client sees its connection
+    // closed at once, before it sends anything.
+    auto state = std::make_shared<ConnectionState>();
+    auto id = Register(state, strand);
+    boost::system::error_code ignored;
+    if (!id) {
+      socket.close(ignored);
+      if (refused_.fetch_add(1) % 1000 == 0) {
+        spdlog::warn("connection limit of {} reached: closing new connections", options_.max_connections);
+      }
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ignored);  // fails only when the client is gone already
+    EnableArrivalTimestamps(socket.native_handle());
+    asio::co_spawn(strand, Session(self, beast::tcp_stream(std::move(socket)), std::move(state), *id), asio::detached);
   }
 
   /// nullopt when `max_connections` are open already.
@@ -183,6 +203,63 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     if (observer_) observer_(req, route, status, Clock::now() - req.received_at);
   }
 
+  // The first bytes of a request on an idle connection, with the time they
+  // reached this host (`arrived`; see arrival.hpp). A read is tried first, so
+  // a request already waiting costs no trip through the reactor. Returns the
+  // error that ends the connection, if any.
+  asio::awaitable<boost::system::error_code> ReadIdle(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                      std::optional<Clock::time_point>& arrived) {
+    constexpr std::size_t kFirstRead = 2048;  // a typical webhook in one read
+    auto& socket = stream.socket();
+    asio::steady_timer idle(socket.get_executor());
+    // Shared with the timer's handler, which may run after this returns; both
+    // run on the connection's strand.
+    auto waiting = std::make_shared<bool>(false);
+    auto expired = std::make_shared<bool>(false);
+    bool armed = false;
+    boost::system::error_code result;
+    for (;;) {
+      auto space = buffer.prepare(kFirstRead);
+      TimedRead read = ReadWithArrival(socket.native_handle(), space.data(), space.size());
+      if (read.bytes > 0) {
+        buffer.commit(static_cast<std::size_t>(read.bytes));
+        arrived = read.arrived;
+        break;
+      }
+      if (read.bytes == 0) {
+        result = asio::error::eof;
+        break;
+      }
+      if (read.error == EINTR) continue;
+      if (read.error != EAGAIN && read.error != EWOULDBLOCK) {
+        result = boost::system::error_code(read.error, boost::system::system_category());
+        break;
+      }
+      if (!armed) {
+        armed = true;
+        idle.expires_after(options_.idle_timeout);
+        idle.async_wait([&socket, waiting, expired](boost::system::error_code ec) {
+          if (ec || !*waiting) return;
+          *expired = true;
+          socket.cancel();
+        });
+      }
+      *waiting = true;
+      auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, kTuple);
+      *waiting = false;
+      if (*expired) {
+        result = beast::error::timeout;
+        break;
+      }
+      if (ec) {
+        result = ec;
+        break;
+      }
+    }
+    *waiting = false;
+    co_return result;
+  }
+
   asio::awaitable<void> Session(std::shared_ptr<Impl> /*keep_alive*/, beast::tcp_stream stream,
                                 std::shared_ptr<ConnectionState> state, std::uint64_t id) {
     state->stream = &stream;
@@ -198,15 +275,13 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       LimitRequestHead(parser);
       state->idle = buffer.size() == 0;
       if (state->idle && stopping_) break;
+      std::optional<Clock::time_point> arrived;
       if (state->idle) {
         // Between requests a client may stay silent up to the idle timeout;
         // once it starts a request, the whole header must arrive within the
         // header timeout (a client dribbling bytes cannot hold the
         // connection longer).
-        stream.expires_after(options_.idle_timeout);
-        auto [wec, wn] = co_await stream.async_read_some(buffer.prepare(1024), kTuple);
-        if (wec) break;
-        buffer.commit(wn);
+        if (co_await ReadIdle(stream, buffer, arrived)) break;
         state->idle = false;
       }
       stream.expires_after(options_.header_timeout);
@@ -224,7 +299,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
         break;
       }
       Request req;
-      req.received_at = Clock::now();
+      req.received_at = arrived.value_or(Clock::now());
       req.remote = remote;
       FillRequest(parser, req);
       auto match = router_.Find(req.method, req.path);
@@ -249,7 +324,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
         // HTTP for a graceful stop (the application closes its sockets).
         state->stream = nullptr;
         req.params = std::move(match.params);
-        co_await RunWebSocket(*match.websocket, req, std::move(stream), parser.release());
+        co_await RunWebSocket(*match.websocket, match.pattern, req, std::move(stream), parser.release());
         state->alive = false;
         Unregister(id);
         co_return;
@@ -269,8 +344,8 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     Unregister(id);
   }
 
-  asio::awaitable<void> RunWebSocket(const WebSocketHandler& handler, Request& req, beast::tcp_stream stream,
-                                     bhttp::request<bhttp::string_body> upgrade) {
+  asio::awaitable<void> RunWebSocket(const WebSocketHandler& handler, const std::string& route, Request& req,
+                                     beast::tcp_stream stream, bhttp::request<bhttp::string_body> upgrade) {
     auto impl = std::make_unique<WebSocket::Impl>(std::move(stream), std::move(upgrade));
     auto* raw = impl.get();
     WebSocket socket(std::move(impl));
@@ -286,7 +361,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     if (refusal) {
       int status = refusal->status;
       co_await Write(raw->ws.next_layer(), std::move(*refusal), req, false);
-      Observe(req, req.path, status);
+      Observe(req, route, status);
     }
     boost::system::error_code ignored;
     raw->ws.next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);

@@ -41,6 +41,8 @@ int App::Migrate() {
 
 namespace {
 
+const std::string kUnmatched = "unmatched";
+
 // Liveness of the database for /readyz, and daily housekeeping (archive
 // partitions, retention).
 asio::awaitable<void> BackgroundLoop(App::Services& s) {
@@ -164,11 +166,17 @@ int App::Serve(bool migrate, const std::string& ready_file) {
     r.GetGauge("switchboard_http_connections_refused", "Connections closed at accept: the connection limit was reached")
         .Set(static_cast<double>(server.RefusedConnections()));
   });
-  server.SetObserver([&s](const http::Request&, const std::string& route, int status, std::chrono::nanoseconds) {
+  server.SetObserver([&s](const http::Request&, const std::string& route, int status, std::chrono::nanoseconds took) {
+    const std::string& name = route.empty() ? kUnmatched : route;
     s.registry
         .GetCounter("switchboard_http_requests_total", "HTTP requests by route and status",
-                    {{"route", route.empty() ? "unmatched" : route}, {"status", std::to_string(status)}})
+                    {{"route", name}, {"status", std::to_string(status)}})
         .Inc();
+    s.registry
+        .GetHistogram("switchboard_http_request_seconds",
+                      "Time from a request's header arriving to its answer written, any status",
+                      metrics::LatencyBuckets(), {{"route", name}})
+        .Observe(std::chrono::duration<double>(took).count());
   });
   std::string bound = server.Start();
   spdlog::info("switchboard serving on http://{} (public URL {}), roles {}, lease holder {}", bound, config_.public_url,

@@ -1,5 +1,7 @@
 #include "services.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "secret_key.hpp"
@@ -23,9 +25,12 @@ outbound::MediaFetcherOptions MediaFetcherOptionsFor(const Config& c) {
 }  // namespace
 
 boost::asio::awaitable<gateway::IngestOutcome> WriterSink::Ingest(gateway::IngestRequest request) {
+  const auto& messages = request.parsed.messages;
+  const bool attachments =
+      std::any_of(messages.begin(), messages.end(), [](const auto& m) { return m.media_url.has_value(); });
   try {
     auto outcome = co_await writer_.Submit(std::move(request));
-    if (outcome.messages > 0 && committed_) committed_();
+    if (outcome.messages > 0 && committed_) committed_(attachments);
     co_return outcome;
   } catch (const store::Overloaded&) {
     throw http::HttpError(503, "overloaded", "too many webhooks are waiting to be stored; retry shortly")
@@ -60,9 +65,10 @@ App::Services::Services(const Config& c)
                                          }},
              lease),
       sink(writer,
-           [this] {
+           [this](bool attachments) {
              router.Wake();
-             media_fetcher.Notify();
+             // Its claim is a statement of its own: only when there is something to claim.
+             if (attachments) media_fetcher.Notify();
            }),
       webhooks(directory, sink, registry, c.ingest_deadline),
       setup(auth, businesses, channels, secrets, [this] { directory.Invalidate(); }),

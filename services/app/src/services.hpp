@@ -54,8 +54,9 @@ namespace sb::app {
 class WriterSink : public gateway::IngestSink {
  public:
   /// `committed` runs after every commit that stored messages (the router
-  /// then looks at new conversations at once).
-  WriterSink(store::GroupCommitWriter& writer, std::function<void()> committed)
+  /// then looks at new conversations at once); `attachments` says whether
+  /// any message carried an attachment URL to keep.
+  WriterSink(store::GroupCommitWriter& writer, std::function<void(bool attachments)> committed)
       : writer_(writer), committed_(std::move(committed)) {}
   boost::asio::awaitable<gateway::IngestOutcome> Ingest(gateway::IngestRequest request) override;
   /// New webhooks are shed from now for `d` (MeasureLoopLag calls this
@@ -69,7 +70,7 @@ class WriterSink : public gateway::IngestSink {
 
  private:
   store::GroupCommitWriter& writer_;
-  std::function<void()> committed_;
+  std::function<void(bool attachments)> committed_;
   std::atomic<std::chrono::steady_clock::rep> shed_until_{0};  // steady clock ticks
 };
 

@@ -111,7 +111,7 @@ boost::asio::awaitable<http::Response> WebhookHandler::Receive(http::Request& re
   };
   // Refusing costs little next to parsing, verifying and storing: while the
   // process is behind, that is what leaves it the time to answer at all.
-  if (sink_.Shedding()) {
+  if (sink_.Shedding() || http::Clock::now() - req.received_at > deadline_ / 4) {
     metrics_->shed[static_cast<int>(kind)]->Inc();
     throw http::HttpError(503, "overloaded", "the server is behind on the webhooks it has; retry shortly")
         .WithRetryAfter(1);

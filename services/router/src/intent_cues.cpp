@@ -1,8 +1,10 @@
 #include "intent_cues.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 #include "intent_cue_table.hpp"
 
@@ -80,13 +82,40 @@ Pattern Parse(const CuePhrase& phrase) {
   return p;
 }
 
-const std::vector<Pattern>& Patterns() {
-  static const std::vector<Pattern> patterns = [] {
-    std::vector<Pattern> out;
-    for (const auto& phrase : CuePhrases()) out.push_back(Parse(phrase));
+// Which patterns can start at a word: a pattern whose first element is a
+// required word can only match where that word is, so the text's words pick
+// the few patterns worth trying instead of trying every pattern everywhere.
+struct PatternIndex {
+  std::vector<Pattern> patterns;
+  std::unordered_map<std::string_view, std::vector<std::size_t>> by_word;
+  std::unordered_map<std::string_view, std::vector<std::size_t>> by_prefix;
+  std::size_t longest_prefix = 0;
+  /// Patterns that start with an optional element or a gap: tried everywhere.
+  std::vector<std::size_t> everywhere;
+};
+
+const PatternIndex& Index() {
+  static const PatternIndex index = [] {
+    PatternIndex out;
+    for (const auto& phrase : CuePhrases()) out.patterns.push_back(Parse(phrase));
+    for (std::size_t i = 0; i < out.patterns.size(); ++i) {
+      const Pattern& p = out.patterns[i];
+      if (p.elements.empty() || p.elements[0].optional || p.elements[0].gap) {
+        out.everywhere.push_back(i);
+        continue;
+      }
+      for (const Alternative& a : p.elements[0].alternatives) {
+        if (a.prefix) {
+          out.by_prefix[a.word].push_back(i);
+          out.longest_prefix = std::max(out.longest_prefix, a.word.size());
+        } else {
+          out.by_word[a.word].push_back(i);
+        }
+      }
+    }
     return out;
   }();
-  return patterns;
+  return index;
 }
 
 bool MatchAt(const Pattern& p, std::size_t e, std::span<const Word> words, std::size_t i) {
@@ -106,8 +135,46 @@ bool MatchAt(const Pattern& p, std::size_t e, std::span<const Word> words, std::
 
 std::vector<CueHit> FindCues(const std::vector<Word>& all_words) {
   std::span<const Word> words(all_words.data(), std::min(all_words.size(), kMaxWords));
+  const PatternIndex& index = Index();
+  constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> first(index.patterns.size(), kNone);
+  auto try_at = [&](std::size_t pattern, std::size_t i) {
+    const Pattern& p = index.patterns[pattern];
+    if (first[pattern] != kNone || (p.anchored_start && i != 0)) return;
+    if (MatchAt(p, 0, words, i)) first[pattern] = i;
+  };
+  auto try_all = [&](const std::vector<std::size_t>* patterns, std::size_t i) {
+    if (patterns == nullptr) return;
+    for (std::size_t pattern : *patterns) try_at(pattern, i);
+  };
+  auto find = [](const auto& map, std::string_view key) {
+    auto it = map.find(key);
+    return it == map.end() ? nullptr : &it->second;
+  };
+  // Word by word from the start, so each pattern keeps its earliest match.
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    std::string_view w = words[i].text;
+    try_all(find(index.by_word, w), i);
+    for (std::size_t n = 1; n <= std::min(w.size(), index.longest_prefix); ++n) {
+      try_all(find(index.by_prefix, w.substr(0, n)), i);
+    }
+    try_all(&index.everywhere, i);
+  }
   std::vector<CueHit> hits;
-  for (const Pattern& p : Patterns()) {
+  for (std::size_t pattern = 0; pattern < index.patterns.size(); ++pattern) {
+    if (first[pattern] == kNone) continue;
+    const CuePhrase& phrase = *index.patterns[pattern].phrase;
+    hits.push_back({phrase.cue, phrase.language, first[pattern]});
+  }
+  return hits;
+}
+
+namespace detail {
+
+std::vector<CueHit> FindCuesEverywhere(const std::vector<Word>& all_words) {
+  std::span<const Word> words(all_words.data(), std::min(all_words.size(), kMaxWords));
+  std::vector<CueHit> hits;
+  for (const Pattern& p : Index().patterns) {
     std::size_t last_start = p.anchored_start ? 0 : words.size();
     for (std::size_t i = 0; i <= last_start && i < words.size(); ++i) {
       if (MatchAt(p, 0, words, i)) {
@@ -118,5 +185,7 @@ std::vector<CueHit> FindCues(const std::vector<Word>& all_words) {
   }
   return hits;
 }
+
+}  // namespace detail
 
 }  // namespace sb::router

@@ -22,4 +22,10 @@ struct CueHit {
 /// Every phrase that occurs in `words` (each phrase once, at its first match).
 std::vector<CueHit> FindCues(const std::vector<Word>& words);
 
+namespace detail {
+/// The same answer as FindCues, found by trying every phrase at every word:
+/// the reference the indexed FindCues is tested against.
+std::vector<CueHit> FindCuesEverywhere(const std::vector<Word>& words);
+}  // namespace detail
+
 }  // namespace sb::router

@@ -4,6 +4,7 @@
 #include <array>
 #include <span>
 #include <string_view>
+#include <unordered_map>
 
 namespace sb::router {
 namespace {
@@ -42,15 +43,24 @@ constexpr int kPhraseWeight = 3;
 }  // namespace
 
 std::string GuessLanguage(const std::vector<Word>& words, const std::vector<CueHit>& hits) {
+  // Word -> the languages it belongs to (one bit each), built once.
+  static const std::unordered_map<std::string_view, unsigned> kLanguagesOf = [] {
+    std::unordered_map<std::string_view, unsigned> out;
+    for (std::size_t l = 0; l < kLanguages.size(); ++l) {
+      for (std::string_view w : kFunctionWords[l]) out[w] |= 1u << l;
+    }
+    return out;
+  }();
   std::array<int, kLanguages.size()> score{};
   for (const CueHit& hit : hits) {
     auto it = std::find(kLanguages.begin(), kLanguages.end(), hit.language);
     if (it != kLanguages.end()) score[it - kLanguages.begin()] += kPhraseWeight;
   }
   for (const Word& w : words) {
+    auto it = kLanguagesOf.find(w.text);
+    if (it == kLanguagesOf.end()) continue;
     for (std::size_t l = 0; l < kLanguages.size(); ++l) {
-      const auto& list = kFunctionWords[l];
-      if (std::find(list.begin(), list.end(), w.text) != list.end()) ++score[l];
+      if (it->second & (1u << l)) ++score[l];
     }
   }
   auto best = std::max_element(score.begin(), score.end());

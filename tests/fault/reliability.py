@@ -56,6 +56,9 @@ def row(r):
             what += (f"; server + PostgreSQL on core(s) {','.join(map(str, r['cores']['server']))}, "
                      f"generator on {','.join(map(str, r['cores']['load']))}")
         recover = f"full service {fmt_s(r['recovered_s'])} after the burst"
+        if r["recovered_s"] is not None:
+            recover += (f" ({fmt_s(max(0.0, r['recovered_s'] - r['load_ended_s']))} after the generator's last request, "
+                        f"{fmt_s(r['load_ended_s'])} past the burst)")
     slowest = r.get("slowest_answer_s")
     if slowest is None:
         slowest = load["answer_max_ms"] / 1000.0

@@ -308,6 +308,9 @@ def overload(burst_s=4.0, multiple=3.0, measure_s=3.0, after_s=6.0, conf=None, b
             "burst_acknowledged_rps": burst["achieved_rps"],
             "answer_ms": burst["answer_ms"],
             "recovered_s": recovered,
+            # The generator goes on sending what it scheduled during the burst
+            # (until each request's timeout): the load ends that much later.
+            "load_ended_s": max(0.0, burst["duration_s"] - burst_s),
             "peak_rss_mb": rig.rss.peak_mb,
             "rss_before_burst_mb": rss_before,
             "ledger": rig.ledger(acks, patterns),

@@ -6,8 +6,11 @@ Exit status 1 when any scenario broke an invariant (each problem is printed).
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -25,6 +28,39 @@ LONG = {
     "overload": lambda conf: scenarios.overload(burst_s=30.0, multiple=3.0, measure_s=10.0, after_s=15.0,
                                                 conf=conf, split=True),
 }
+
+
+def fuzz(seconds):
+    """Every libFuzzer target of the fuzz build (SB_FUZZ_BUILD_DIR, which
+    `tools/dev reliability` builds) for `seconds` each, through tools/fuzz-run:
+    executions and crashes per target."""
+    build = os.environ.get("SB_FUZZ_BUILD_DIR")
+    if not build:
+        return {"scenario": "fuzz", "targets": [], "seconds": seconds,
+                "problems": ["SB_FUZZ_BUILD_DIR is not set: run it as `tools/dev reliability fuzz`"]}
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        run = subprocess.run([os.path.join(harness.source_dir(), "tools", "fuzz-run"), "--build-dir", build,
+                              "--seconds", str(seconds), "--json", out.name],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        targets = json.loads(out.read().decode() or "[]")
+    problems = [f"{t['target']}: {t['crashes']} crash(es)" for t in targets if t["crashes"]]
+    problems += [f"{t['target']}: {t['error']}" for t in targets if t["error"]]
+    if run.returncode != 0 and not problems:
+        problems.append(f"fuzz-run exited {run.returncode}: {run.stderr.strip()[-500:]}")
+    if not targets:
+        problems.append("no fuzz target ran")
+    return {"scenario": "fuzz", "targets": targets, "seconds": seconds, "problems": problems}
+
+
+def fuzz_table(r):
+    lines = ["| fuzz target | seconds | executions | exec/s | crashes |", "| --- | ---: | ---: | ---: | ---: |"]
+    for t in r["targets"]:
+        crashes = "did not run" if t["error"] else f"{t['crashes']}"
+        lines.append(f"| `{t['target']}` | {r['seconds']} | {t['executions']:,} | {t['exec_s']:,} | {crashes} |")
+    total = sum(t["executions"] for t in r["targets"])
+    crashes = sum(t["crashes"] for t in r["targets"])
+    lines.append(f"| all {len(r['targets'])} | {r['seconds'] * len(r['targets'])} | {total:,} | | {crashes} |")
+    return "\n".join(lines)
 
 
 def fmt_s(v):
@@ -78,17 +114,23 @@ HEADER = ("| scenario | load | faults | acknowledged | stored | duplicates | 503
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("scenarios", nargs="*", help=f"some of {', '.join(LONG)} (default: all)")
+    ap.add_argument("scenarios", nargs="*", help=f"some of {', '.join(LONG)}, fuzz (default: all)")
+    ap.add_argument("--fuzz-seconds", type=int, default=30, help="seconds per fuzz target (default 30)")
     ap.add_argument("--conf", default=os.path.join(harness.source_dir(), "deploy", "postgresql.conf"),
                     help="PostgreSQL settings file for the private clusters")
     args = ap.parse_args()
-    names = args.scenarios or list(LONG)
-    unknown = [n for n in names if n not in LONG]
+    names = args.scenarios or [*LONG, "fuzz"]
+    unknown = [n for n in names if n not in LONG and n != "fuzz"]
     if unknown:
-        ap.error(f"unknown scenario {unknown[0]!r}: expected some of {', '.join(LONG)}")
+        ap.error(f"unknown scenario {unknown[0]!r}: expected some of {', '.join(LONG)}, fuzz")
     results = []
+    fuzzed = None
     t0 = time.monotonic()
     for name in names:
+        if name == "fuzz":
+            scenarios.log(f"=== fuzz ({args.fuzz_seconds} s per target)")
+            fuzzed = fuzz(args.fuzz_seconds)
+            continue
         scenarios.log(f"=== {name} (long version)")
         r = LONG[name](args.conf)
         scenarios.log(scenarios.summary(r))
@@ -98,11 +140,15 @@ def main():
     print(f"Reliability: {cores} cores, PostgreSQL with {os.path.relpath(args.conf, harness.source_dir())}, "
           f"{time.monotonic() - t0:.0f} s in all")
     print()
-    print(HEADER)
-    for r in results:
-        print(row(r))
-    print()
-    problems = [(r["scenario"], p) for r in results for p in r["problems"]]
+    if results:
+        print(HEADER)
+        for r in results:
+            print(row(r))
+        print()
+    if fuzzed is not None:
+        print(fuzz_table(fuzzed))
+        print()
+    problems = [(r["scenario"], p) for r in [*results, *([fuzzed] if fuzzed else [])] for p in r["problems"]]
     for r in results:
         if r["scenario"] == "crash":
             c = r["consistency"]

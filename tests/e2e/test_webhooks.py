@@ -4,6 +4,8 @@ a real PostgreSQL database (fresh per class) and real sockets."""
 import json
 import re
 import secrets
+import socket
+import time
 import unittest
 import urllib.parse
 
@@ -450,6 +452,45 @@ class HostileInputTest(WebhookCase):
             with self.subTest(f"{method} {path}"):
                 r = self.http.request(method, path, token=self.key, body=b"{}")
                 self.assertError(r, 405, "method_not_allowed", f"{method} {path}")
+
+
+class ExpectContinueTest(WebhookCase):
+    """A client that sends `Expect: 100-continue` (curl does, for bodies over
+    1 KiB) gets `100 Continue` at once and then its answer, instead of
+    waiting out its own timeout before it sends the body."""
+
+    def test_100_continue_then_the_body_is_stored(self):
+        key, ch, secret, _ = self.channel("whatsapp")
+        mid = uid("wamid.")
+        body = dumps(harness.message_body("whatsapp", ch["external_id"], uid("57"), mid, "x" * 1500))
+        head = (f"POST /webhooks/whatsapp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"X-Hub-Signature-256: {sign(body, secret)}\r\n"
+                f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n").encode()
+        with socket.create_connection(self.server.address, timeout=10) as s:
+            s.sendall(head)
+            t0 = time.monotonic()
+            interim = b""
+            while b"\r\n\r\n" not in interim:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, f"connection closed before 100 Continue: {interim!r}")
+                interim += chunk
+            self.assertTrue(interim.startswith(b"HTTP/1.1 100 Continue\r\n"), interim)
+            self.assertLess(time.monotonic() - t0, 0.5, "100 Continue came late")
+            s.sendall(body)
+            answer = interim.split(b"\r\n\r\n", 1)[1]
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200 "), answer)
+        self.assertEqual(self.db_count(mid), 1)
+
+    def test_a_body_over_the_limit_gets_413_not_100_continue(self):
+        head = (f"POST /webhooks/whatsapp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {harness.WEBHOOK_LIMIT + 1}\r\nExpect: 100-continue\r\n\r\n").encode()
+        status, _, body, _, raw = harness.raw_exchange(self.server.address, head)
+        self.assertEqual(status, 413, raw[:200])
 
 
 class ApiTest(WebhookCase):

@@ -36,14 +36,14 @@ TimedRead ReadWithArrival(int fd, void* data, std::size_t size) {
     std::memcpy(&stamps, CMSG_DATA(c), sizeof stamps);
     const timespec& software = stamps.ts[0];
     if (software.tv_sec == 0 && software.tv_nsec == 0) break;
-    // The stamp is on the system clock: turn it into a wait, then into a
-    // steady-clock instant (a wait below zero is a clock step, not a wait).
+    // The stamp is on the system clock (a wait below zero or over an hour
+    // is a clock step, not a wait).
     auto stamped =
         std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
             std::chrono::seconds(software.tv_sec) + std::chrono::nanoseconds(software.tv_nsec)));
     auto waited = std::chrono::system_clock::now() - stamped;
     if (waited < std::chrono::system_clock::duration::zero() || waited > std::chrono::hours(1)) break;
-    out.arrived = Clock::now() - std::chrono::duration_cast<Clock::duration>(waited);
+    out.waited = std::chrono::duration_cast<Clock::duration>(waited);
     break;
   }
   return out;

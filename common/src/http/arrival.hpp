@@ -17,9 +17,9 @@ void EnableArrivalTimestamps(int fd);
 struct TimedRead {
   long bytes = 0;  // as recvmsg: > 0 read, 0 end of stream, < 0 failed (see error)
   int error = 0;   // errno when bytes < 0 (EAGAIN: nothing to read now)
-  /// When the last byte read reached this host, on the steady clock; empty
-  /// when the kernel gave no timestamp.
-  std::optional<Clock::time_point> arrived;
+  /// How long the last byte read had waited in the kernel since it reached
+  /// this host; empty when the kernel gave no timestamp.
+  std::optional<Clock::duration> waited;
 };
 
 /// One non-blocking read of up to `size` bytes from `fd`.

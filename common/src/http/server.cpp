@@ -50,7 +50,7 @@ std::pair<std::string, std::string> SplitHostPort(const std::string& listen) {
 class Server::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(asio::io_context& io, const Router& router, ServerOptions options)
-      : io_(io), router_(router), options_(std::move(options)), acceptor_(io) {}
+      : io_(io), router_(router), options_(std::move(options)), acceptor_(asio::make_strand(io)) {}
 
   std::string Start() {
     auto [host, port] = SplitHostPort(options_.listen);
@@ -60,6 +60,10 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint.endpoint());
     acceptor_.listen(asio::socket_base::max_listen_connections);
+    // A connection reset while it waited in the listen queue is reported
+    // (and skipped) instead of being retried inside accept(), which Asio does
+    // with a blocking poll that would hold an event-loop thread.
+    acceptor_.set_option(asio::socket_base::enable_connection_aborted(true));
     auto bound = acceptor_.local_endpoint();
     asio::co_spawn(acceptor_.get_executor(), Accept(shared_from_this()), asio::detached);
     std::string addr = bound.address().to_string();
@@ -101,7 +105,8 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     // thousands of handlers are queued: the kernel's listen queue overflows
     // and clients wait out SYN retransmissions (1 s, 3 s, 7 s) before the
     // server ever sees their request. So each turn takes every connection
-    // already waiting, up to a bound.
+    // already waiting, up to a bound. The acceptor lives on a strand, so
+    // Stop's close never runs in the middle of this.
     constexpr int kMaxAcceptsPerTurn = 1024;
     boost::system::error_code ignored;
     acceptor_.non_blocking(true, ignored);
@@ -110,6 +115,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       auto [ec, socket] = co_await acceptor_.async_accept(strand, kTuple);
       if (ec) {
         if (stopping_ || ec == asio::error::operation_aborted) co_return;
+        if (ec == asio::error::connection_aborted) continue;
         spdlog::warn("accept failed: {}", ec.message());
         // Out of file descriptors and the like: back off instead of spinning.
         asio::steady_timer timer(io_, std::chrono::milliseconds(50));
@@ -149,7 +155,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
   /// nullopt when `max_connections` are open already.
   std::optional<std::uint64_t> Register(std::shared_ptr<ConnectionState> state, Strand strand) {
     std::lock_guard lock(mu_);
-    if (connections_.size() >= options_.max_connections) return std::nullopt;
+    if (stopping_ || connections_.size() >= options_.max_connections) return std::nullopt;
     auto id = next_id_++;
     connections_.emplace(id, std::make_pair(std::move(state), std::move(strand)));
     return id;
@@ -203,12 +209,13 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     if (observer_) observer_(req, route, status, Clock::now() - req.received_at);
   }
 
-  // The first bytes of a request on an idle connection, with the time they
-  // reached this host (`arrived`; see arrival.hpp). A read is tried first, so
+  // The first bytes of a request on an idle connection, with when they
+  // reached this host (see arrival.hpp; without a kernel timestamp, when
+  // they were read). A read is tried first, so
   // a request already waiting costs no trip through the reactor. Returns the
   // error that ends the connection, if any.
   asio::awaitable<boost::system::error_code> ReadIdle(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                                      std::optional<Clock::time_point>& arrived) {
+                                                      Clock::time_point& arrived) {
     constexpr std::size_t kFirstRead = 2048;  // a typical webhook in one read
     auto& socket = stream.socket();
     asio::steady_timer idle(socket.get_executor());
@@ -223,7 +230,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       TimedRead read = ReadWithArrival(socket.native_handle(), space.data(), space.size());
       if (read.bytes > 0) {
         buffer.commit(static_cast<std::size_t>(read.bytes));
-        arrived = read.arrived;
+        arrived = Clock::now() - read.waited.value_or(Clock::duration::zero());
         break;
       }
       if (read.bytes == 0) {
@@ -281,7 +288,8 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
         // once it starts a request, the whole header must arrive within the
         // header timeout (a client dribbling bytes cannot hold the
         // connection longer).
-        if (co_await ReadIdle(stream, buffer, arrived)) break;
+        arrived.emplace();
+        if (co_await ReadIdle(stream, buffer, *arrived)) break;
         state->idle = false;
       }
       stream.expires_after(options_.header_timeout);
@@ -308,6 +316,13 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       bool too_large = plan == BodyPlan::kTooLarge;
       if (plan == BodyPlan::kRead) {
         stream.expires_after(options_.body_timeout);
+        if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+          // The client waits for this before it sends the body (curl does,
+          // for a second, on bodies over 1 KiB).
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(kContinue), kTuple);
+          if (cec) break;
+        }
         auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
         too_large = rec == bhttp::error::body_limit;
         if (rec && !too_large) break;

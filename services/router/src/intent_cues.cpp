@@ -90,7 +90,8 @@ struct PatternIndex {
   std::unordered_map<std::string_view, std::vector<std::size_t>> by_word;
   std::unordered_map<std::string_view, std::vector<std::size_t>> by_prefix;
   std::size_t longest_prefix = 0;
-  /// Patterns that start with an optional element or a gap: tried everywhere.
+  /// Patterns that start with an optional element, a gap or a bare `*`:
+  /// tried everywhere.
   std::vector<std::size_t> everywhere;
 };
 
@@ -100,7 +101,10 @@ const PatternIndex& Index() {
     for (const auto& phrase : CuePhrases()) out.patterns.push_back(Parse(phrase));
     for (std::size_t i = 0; i < out.patterns.size(); ++i) {
       const Pattern& p = out.patterns[i];
-      if (p.elements.empty() || p.elements[0].optional || p.elements[0].gap) {
+      const auto& alternatives = p.elements.empty() ? std::vector<Alternative>{} : p.elements[0].alternatives;
+      const bool any_word = std::any_of(alternatives.begin(), alternatives.end(),
+                                        [](const Alternative& a) { return a.prefix && a.word.empty(); });
+      if (p.elements.empty() || p.elements[0].optional || p.elements[0].gap || any_word) {
         out.everywhere.push_back(i);
         continue;
       }

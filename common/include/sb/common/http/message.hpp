@@ -26,6 +26,8 @@ struct Request {
   std::string body;
   std::string remote;
   std::string request_id;
+  /// When the request's first bytes reached this host (the kernel's receive
+  /// timestamp), else when the server read its head.
   Clock::time_point received_at{};
 
   /// First header with this (lower-case) name, or empty.

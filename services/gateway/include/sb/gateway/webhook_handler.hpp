@@ -19,9 +19,9 @@ namespace sb::gateway {
 class WebhookHandler {
  public:
   /// `deadline`: from a webhook's arrival to the answer Meta gets at the
-  /// latest. A webhook that waited over a quarter of it before the server
-  /// could read it (see http::Request::received_at) is refused before it is
-  /// parsed, as the writer would refuse it after (see GroupCommitWriter).
+  /// latest. A webhook that arrived (http::Request::received_at) over a
+  /// quarter of it ago is refused before it is parsed, as the writer would
+  /// refuse it after (see GroupCommitWriter).
   WebhookHandler(ChannelDirectory& directory, IngestSink& sink, metrics::Registry& registry,
                  std::chrono::milliseconds deadline);
   ~WebhookHandler();

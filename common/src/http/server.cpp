@@ -64,6 +64,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     // (and skipped) instead of being retried inside accept(), which Asio does
     // with a blocking poll that would hold an event-loop thread.
     acceptor_.set_option(asio::socket_base::enable_connection_aborted(true));
+    acceptor_.non_blocking(true);  // Accept's drain stops at an empty queue
     auto bound = acceptor_.local_endpoint();
     asio::co_spawn(acceptor_.get_executor(), Accept(shared_from_this()), asio::detached);
     std::string addr = bound.address().to_string();
@@ -108,8 +109,6 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     // already waiting, up to a bound. The acceptor lives on a strand, so
     // Stop's close never runs in the middle of this.
     constexpr int kMaxAcceptsPerTurn = 1024;
-    boost::system::error_code ignored;
-    acceptor_.non_blocking(true, ignored);
     for (;;) {
       auto strand = asio::make_strand(io_);
       auto [ec, socket] = co_await acceptor_.async_accept(strand, kTuple);
@@ -263,7 +262,6 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
         break;
       }
     }
-    *waiting = false;
     co_return result;
   }
 

@@ -174,7 +174,7 @@ int App::Serve(bool migrate, const std::string& ready_file) {
         .Inc();
     s.registry
         .GetHistogram("switchboard_http_request_seconds",
-                      "Time from a request's header arriving to its answer written, any status",
+                      "Time from a request's arrival at the host to its answer written, any status",
                       metrics::LatencyBuckets(), {{"route", name}})
         .Observe(std::chrono::duration<double>(took).count());
   });

@@ -101,14 +101,14 @@ const PatternIndex& Index() {
     for (const auto& phrase : CuePhrases()) out.patterns.push_back(Parse(phrase));
     for (std::size_t i = 0; i < out.patterns.size(); ++i) {
       const Pattern& p = out.patterns[i];
-      const auto& alternatives = p.elements.empty() ? std::vector<Alternative>{} : p.elements[0].alternatives;
-      const bool any_word = std::any_of(alternatives.begin(), alternatives.end(),
-                                        [](const Alternative& a) { return a.prefix && a.word.empty(); });
-      if (p.elements.empty() || p.elements[0].optional || p.elements[0].gap || any_word) {
+      const Element* head = p.elements.empty() ? nullptr : &p.elements[0];
+      auto any_word = [](const Alternative& a) { return a.prefix && a.word.empty(); };
+      if (!head || head->optional || head->gap ||
+          std::any_of(head->alternatives.begin(), head->alternatives.end(), any_word)) {
         out.everywhere.push_back(i);
         continue;
       }
-      for (const Alternative& a : p.elements[0].alternatives) {
+      for (const Alternative& a : head->alternatives) {
         if (a.prefix) {
           out.by_prefix[a.word].push_back(i);
           out.longest_prefix = std::max(out.longest_prefix, a.word.size());

@@ -232,6 +232,7 @@ def run_cluster(instances, seconds, build_dir, direct=False):
             log(f"pgbouncer (transaction pooling) on 127.0.0.1:{bouncer.port}; migrating through it")
         admin = "sba_" + secrets.token_urlsafe(24)
         env = dict(os.environ, SWITCHBOARD_DATABASE_URL=pooled_url, SWITCHBOARD_LISTEN_DATABASE_URL=direct_url,
+                   SWITCHBOARD_DB_PREPARE="off" if pooled_url != direct_url else "on",
                    SWITCHBOARD_LISTEN="127.0.0.1:0", SWITCHBOARD_ADMIN_TOKEN=admin,
                    SWITCHBOARD_SECRET_KEY=secrets.token_hex(32), SWITCHBOARD_LOG_LEVEL="warn")
         subprocess.run([server_bin, "migrate"], env=env, check=True, capture_output=True)

@@ -805,6 +805,27 @@ class CapacityTest(RoutingCase):
         self.assertEqual(sorted(len(v) for v in by_agent.values()), [2, 2],
                          f"round_robin spreads 4 conversations over 2 agents 2 and 2: {by_agent}")
 
+    def test_round_robin_goes_round_the_agents_within_one_assignment(self):
+        # Nine conversations wait while the agents are away; all three come
+        # online at once (one statement), so one assignment pass serves all
+        # nine: an agent who just got one goes to the back of the line.
+        key, channel, secret = self.business()
+        rr = self.queue(key, strategy="round_robin")["id"]
+        agents = [self.agent(key, [rr], capacity=10) for _ in range(3)]
+        self.routing(key, rr)
+        cids = []
+        for _ in range(9):
+            contact = wa_id()
+            self.customer_says(channel, secret, contact, "question about my account")
+            cids.append(self.wait_status(key, self.conversation_of(key, contact)["id"], "waiting")["id"])
+        ids = ", ".join(str(a["id"]) for a in agents)
+        self.db.psql(f"UPDATE agents SET status = 'online' WHERE id IN ({ids})")
+        by_agent = {}
+        for cid in cids:
+            by_agent.setdefault(self.wait_status(key, cid, "assigned")["agent_id"], []).append(cid)
+        self.assertEqual(sorted(len(v) for v in by_agent.values()), [3, 3, 3],
+                         f"round_robin gives each of 3 agents 3 of 9 conversations: {by_agent}")
+
     def test_least_busy_fills_the_emptiest_agent(self):
         key, channel, secret = self.business()
         lb = self.queue(key, strategy="least_busy")["id"]

@@ -46,6 +46,11 @@ Config Config::FromEnvironment() {
   }
   c.io_threads = EnvNumber("SWITCHBOARD_IO_THREADS", c.io_threads, 1, 64);
   c.db_pool_size = EnvNumber("SWITCHBOARD_DB_POOL_SIZE", c.db_pool_size, 1, 256);
+  const std::string prepare = Env("SWITCHBOARD_DB_PREPARE", "on");
+  if (prepare != "on" && prepare != "off") {
+    throw std::invalid_argument("SWITCHBOARD_DB_PREPARE must be 'on' or 'off', got '" + prepare + "'");
+  }
+  c.db_prepare = prepare == "on";
   c.ingest_writers = EnvNumber("SWITCHBOARD_INGEST_WRITERS", c.ingest_writers, 1, 16);
   c.ingest_max_batch = EnvNumber<std::size_t>("SWITCHBOARD_INGEST_MAX_BATCH", c.ingest_max_batch, 1, 100000);
   c.ingest_max_backlog_bytes = EnvNumber<std::size_t>("SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES",

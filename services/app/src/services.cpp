@@ -46,9 +46,15 @@ App::Services::Services(const Config& c)
       roles(Roles::Parse(c.roles)),
       lease{store::NewLeaseHolderId(), c.lease_ttl},
       secrets(LoadSecretKeys(c)),
-      db(store::DbOptions{c.database_url, c.db_pool_size}),
-      writer(store::GroupCommitWriter::Options{c.database_url, c.ingest_writers, c.ingest_max_batch, 16u << 20,
-                                               c.ingest_max_backlog_bytes, c.ingest_deadline},
+      db(store::DbOptions{.url = c.database_url, .pool_size = c.db_pool_size, .prepare = c.db_prepare}),
+      router_db(store::DbOptions{.url = c.database_url, .pool_size = 1, .prepare = c.db_prepare}),
+      notify_db(store::DbOptions{.url = c.database_url, .pool_size = 1, .prepare = c.db_prepare}),
+      writer(store::GroupCommitWriter::Options{.database_url = c.database_url,
+                                               .writers = c.ingest_writers,
+                                               .max_batch = c.ingest_max_batch,
+                                               .max_backlog_bytes = c.ingest_max_backlog_bytes,
+                                               .statement_timeout = c.ingest_deadline,
+                                               .prepare = c.db_prepare},
              &registry),
       outbound(db, secrets, registry, SenderOptionsFor(c)),
       media_fetcher(db, registry, MediaFetcherOptionsFor(c)),
@@ -132,6 +138,9 @@ App::Services::~Services() {
   outbound.Stop();
   media_fetcher.Stop();
   writer.Stop();
+  notifier.Stop();
+  notify_db.Stop();
+  router_db.Stop();
   db.Stop();
 }
 

@@ -35,6 +35,7 @@
 #include "sb/store/agent_repository.hpp"
 #include "sb/store/database.hpp"
 #include "sb/store/event_listener.hpp"
+#include "sb/store/event_notifier.hpp"
 #include "sb/store/group_commit_writer.hpp"
 #include "sb/store/lease.hpp"
 #include "sb/store/lifecycle_repository.hpp"
@@ -84,6 +85,9 @@ struct App::Services {
   metrics::Registry registry;
   crypto::SecretBox secrets;
   store::Database db;
+  store::Database router_db;  // the router's own connection: its ticks never queue behind API requests
+  store::Database notify_db;  // the event notifier's own connection
+  store::EventNotifier notifier{notify_db};
   store::LeaseRepository leases{db};
   store::GroupCommitWriter writer;
   outbound::OutboundSender outbound;
@@ -93,8 +97,8 @@ struct App::Services {
   store::ConversationRepository conversations{db};
   store::MaintenanceRepository maintenance{db};
   store::SetupRepository setup_store{db};
-  store::AgentRepository agents{db};
-  store::RouterRepository router_store{db};
+  store::AgentRepository agents{db, notifier};
+  store::RouterRepository router_store{router_db, notifier};
   store::SecretRepository secret_store{db};
   store::AuditRepository audit_store{db};
   RateLimiter api_limiter;  // per business, /v1 only (webhooks are Meta's retries)

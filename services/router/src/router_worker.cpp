@@ -147,6 +147,8 @@ store::RoutingDecision RouterWorker::Decide(const store::RoutingCandidate& c,
   return d;
 }
 
+constexpr int kAssignBatch = 50;
+
 void RouterWorker::Loop() {
   auto& routed = registry_.GetCounter("switchboard_router_decisions_total", "Conversations routed");
   auto& assignments = registry_.GetCounter("switchboard_assignments_total", "Conversations assigned or offered");
@@ -154,6 +156,9 @@ void RouterWorker::Loop() {
   auto& timers_owned = registry_.GetGauge("switchboard_lease_held", "1 while this process holds the lease",
                                           {{"lease", std::string(store::kRouterTimersLease)}});
   bool owns_timers = false;
+  // Timers (offers, SLAs, overflow) are due to the second: once a poll
+  // interval is enough, however often new conversations wake the router.
+  auto timers_run = std::chrono::steady_clock::time_point{};
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -162,27 +167,30 @@ void RouterWorker::Loop() {
       woken_ = false;
     }
     try {
-      auto timer_events = repository_.RunTimers(200, timer_lease_);
-      if (timer_events.has_value() != owns_timers) {
-        owns_timers = timer_events.has_value();
-        spdlog::info("router timers: {} the lease ({})", owns_timers ? "took" : "lost", timer_lease_.id);
+      if (std::chrono::steady_clock::now() - timers_run >= poll_) {
+        timers_run = std::chrono::steady_clock::now();
+        auto timer_events = repository_.RunTimers(200, timer_lease_);
+        if (timer_events.has_value() != owns_timers) {
+          owns_timers = timer_events.has_value();
+          spdlog::info("router timers: {} the lease ({})", owns_timers ? "took" : "lost", timer_lease_.id);
+        }
+        timers_owned.Set(owns_timers ? 1 : 0);
+        if (timer_events && !timer_events->empty() && hooks_.events_recorded) hooks_.events_recorded(*timer_events);
       }
-      timers_owned.Set(owns_timers ? 1 : 0);
-      if (timer_events && !timer_events->empty() && hooks_.events_recorded) hooks_.events_recorded(*timer_events);
-      for (int round = 0; round < 10; ++round) {
+      // Route and assign in turns while either comes back full: at a burst,
+      // the conversations routed first reach agents before the rest of the
+      // backlog is routed.
+      for (int round = 0; round < 50; ++round) {
         auto [count, replies] = repository_.RouteBatch(
             200, [this](const auto& c, const auto& rules, auto& lookups) { return Decide(c, rules, lookups); });
         routed.Inc(count);
         if (replies > 0 && hooks_.replies_queued) hooks_.replies_queued();
-        if (count < 200) break;
-      }
-      // Keep assigning while batches come back full: at a burst, waiting
-      // conversations must not wait for the next tick.
-      for (int round = 0; round < 50; ++round) {
-        auto events = repository_.AssignWaiting(200);
+        // A business's assignment holds its agents' rows until it commits
+        // (resolves wait for them): batches of 50 keep that short.
+        auto events = repository_.AssignWaiting(kAssignBatch);
         assignments.Inc(static_cast<double>(events.size()));
         if (!events.empty() && hooks_.events_recorded) hooks_.events_recorded(events);
-        if (events.size() < 200) break;
+        if (count < 200 && events.size() < static_cast<std::size_t>(kAssignBatch)) break;
       }
     } catch (const std::exception& e) {
       failures.Inc();

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sb/store/event_notifier.hpp"
 #include "session.hpp"
 
 namespace sb::store {
@@ -10,15 +11,19 @@ namespace {
 
 std::string Id(std::int64_t v) { return std::to_string(v); }
 
-// Announces agent event `event_id` of `agent` to every process at commit.
-void Notify(Session& s, std::int64_t business, std::int64_t agent, std::int64_t event_id) {
-  s.Exec("router/notify", nlohmann::json::array({nlohmann::json::array({business, agent, event_id})}).dump());
+// Announces agent event `event_id` of `agent` to every process once the
+// transaction committed.
+void Notify(Session& s, EventNotifier& notifier, std::int64_t business, std::int64_t agent, std::int64_t event_id) {
+  s.AfterCommit([&notifier, ref = AgentEventRef{business, agent, event_id}] { notifier.Post({ref}); });
 }
 
-// Records `type` for `agent` about `conversation` and announces it at commit.
-void Emit(Session& s, std::int64_t business, std::int64_t agent, std::int64_t conversation, const char* type) {
-  Notify(s, business, agent,
-         s.Exec("agent/event", Id(business), Id(agent), Id(conversation), std::string(type))[0][0].as<std::int64_t>());
+// Records `type` for `agent` about `conversation`, announces it at commit,
+// and returns the conversation as the event shows it (what Render would).
+std::string Emit(Session& s, EventNotifier& notifier, std::int64_t business, std::int64_t agent,
+                 std::int64_t conversation, const char* type) {
+  auto row = s.Exec("agent/event", Id(business), Id(agent), Id(conversation), std::string(type))[0];
+  Notify(s, notifier, business, agent, row[0].as<std::int64_t>());
+  return row[1].as<std::string>();
 }
 
 std::string Render(Session& s, std::int64_t business, std::int64_t conversation) {
@@ -65,8 +70,7 @@ boost::asio::awaitable<std::pair<AgentRepository::Claim, std::string>> AgentRepo
     auto rows = s.Exec("agent/claim", Id(business), Id(agent), queue);
     if (rows.empty()) return;
     auto conversation = rows[0][0].as<std::int64_t>();
-    Emit(s, business, agent, conversation, "conversation.assigned");
-    out = {Claim::kClaimed, Render(s, business, conversation)};
+    out = {Claim::kClaimed, Emit(s, notifier_, business, agent, conversation, "conversation.assigned")};
   });
   co_return out;
 }
@@ -76,8 +80,7 @@ boost::asio::awaitable<std::optional<std::string>> AgentRepository::Accept(std::
   std::optional<std::string> out;
   co_await db_.Run("agent/accept", [&](Session& s) {
     if (s.Exec("agent/accept", Id(business), Id(agent), Id(conversation)).empty()) return;
-    Emit(s, business, agent, conversation, "conversation.updated");
-    out = Render(s, business, conversation);
+    out = Emit(s, notifier_, business, agent, conversation, "conversation.updated");
   });
   co_return out;
 }
@@ -87,8 +90,7 @@ boost::asio::awaitable<std::optional<std::string>> AgentRepository::Reject(std::
   std::optional<std::string> out;
   co_await db_.Run("agent/reject", [&](Session& s) {
     if (s.Exec("agent/reject", Id(business), Id(agent), Id(conversation)).empty()) return;
-    Emit(s, business, agent, conversation, "conversation.updated");
-    out = Render(s, business, conversation);
+    out = Emit(s, notifier_, business, agent, conversation, "conversation.updated");
   });
   co_return out;
 }
@@ -132,7 +134,8 @@ boost::asio::awaitable<std::string> AgentRepository::Reply(std::int64_t business
   std::string out;
   co_await db_.Run("router/queue_reply", [&](Session& s) {
     out = s.Exec("router/queue_reply", p.dump())[0][0].as<std::string>();
-    Notify(s, business, agent, s.Exec("agent/message_event", Id(business), Id(agent), out)[0][0].as<std::int64_t>());
+    Notify(s, notifier_, business, agent,
+           s.Exec("agent/message_event", Id(business), Id(agent), out)[0][0].as<std::int64_t>());
   });
   co_return out;
 }
@@ -143,8 +146,9 @@ boost::asio::awaitable<std::optional<std::string>> AgentRepository::TransferToQu
   co_await db_.Run("agent/transfer_queue", [&](Session& s) {
     auto previous = CurrentAgent(s, business, conversation);
     if (s.Exec("agent/transfer_queue", Id(business), Id(conversation), Id(queue_id)).empty()) return;
-    if (auto who = previous ? previous : from_agent) Emit(s, business, *who, conversation, "conversation.updated");
-    out = Render(s, business, conversation);
+    auto who = previous ? previous : from_agent;
+    out = who ? Emit(s, notifier_, business, *who, conversation, "conversation.updated")
+              : Render(s, business, conversation);
   });
   co_return out;
 }
@@ -156,9 +160,8 @@ boost::asio::awaitable<std::optional<std::string>> AgentRepository::TransferToAg
     auto previous = CurrentAgent(s, business, conversation);
     if (s.Exec("agent/transfer_agent", Id(business), Id(conversation), Id(to_agent)).empty()) return;
     auto who = previous ? previous : from_agent;
-    if (who && *who != to_agent) Emit(s, business, *who, conversation, "conversation.updated");
-    Emit(s, business, to_agent, conversation, "conversation.assigned");
-    out = Render(s, business, conversation);
+    if (who && *who != to_agent) Emit(s, notifier_, business, *who, conversation, "conversation.updated");
+    out = Emit(s, notifier_, business, to_agent, conversation, "conversation.assigned");
   });
   co_return out;
 }
@@ -174,8 +177,9 @@ boost::asio::awaitable<std::optional<std::string>> AgentRepository::Resolve(std:
     auto previous = CurrentAgent(s, business, conversation);
     std::optional<std::string> amount = amount_cents ? std::optional(Id(*amount_cents)) : std::nullopt;
     if (s.Exec("agent/resolve", Id(business), Id(conversation), outcome, amount, currency).empty()) return;
-    if (auto who = previous ? previous : agent) Emit(s, business, *who, conversation, "conversation.updated");
-    out = Render(s, business, conversation);
+    auto who = previous ? previous : agent;
+    out = who ? Emit(s, notifier_, business, *who, conversation, "conversation.updated")
+              : Render(s, business, conversation);
   });
   co_return out;
 }

@@ -129,18 +129,23 @@ class Database::Impl {
   }
 
   std::exception_ptr Execute(std::unique_ptr<pqxx::connection>& conn, Job& job) {
+    const bool prepared = prepare_.on();
     try {
       if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(options_.url);
       pqxx::work tx(*conn, job.name);
       tx.exec0("SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout.count()));
-      Session session(tx);
+      Session session(tx, prepared);
       job.work(session);
       tx.commit();
+      session.RunAfterCommit();
       last_success_.store(Clock::now().time_since_epoch().count());
       return nullptr;
     } catch (const pqxx::unique_violation& e) {
       return std::make_exception_ptr(Conflict(e.what()));
     } catch (const std::exception& e) {
+      if (prepare_.TurnOffFor(e, prepared, "database")) {
+        return std::make_exception_ptr(Unavailable("database statement not prepared on this connection"));
+      }
       switch (ClassifyFailure(e)) {
         case DbFailure::kConnectionLost:
           conn.reset();
@@ -161,6 +166,7 @@ class Database::Impl {
   }
 
   DbOptions options_;
+  PrepareSwitch prepare_{options_.prepare};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;

@@ -151,14 +151,16 @@ class GroupCommitWriter::Impl {
   // body cannot fail the others.
   void CommitSpan(std::unique_ptr<pqxx::connection>& conn, const std::vector<Pending*>& items, int attempt) {
     auto start = Clock::now();
+    const bool prepared = prepare_.on();
     try {
-      Execute(conn, items);
+      Execute(conn, items, prepared);
       if (batch_size_) batch_size_->Observe(static_cast<double>(items.size()));
       if (commit_seconds_) commit_seconds_->Observe(std::chrono::duration<double>(Clock::now() - start).count());
       for (Pending* p : items) Finish(*p, nullptr);
       return;
     } catch (const std::exception& e) {
       if (failures_) failures_->Inc();
+      if (prepare_.TurnOffFor(e, prepared, "ingest") && attempt < 3) return CommitSpan(conn, items, attempt + 1);
       switch (ClassifyFailure(e)) {
         case DbFailure::kConnectionLost:
         case DbFailure::kTimeout: {
@@ -185,7 +187,7 @@ class GroupCommitWriter::Impl {
     }
   }
 
-  void Execute(std::unique_ptr<pqxx::connection>& conn, const std::vector<Pending*>& items) {
+  void Execute(std::unique_ptr<pqxx::connection>& conn, const std::vector<Pending*>& items, bool prepared) {
     std::vector<const IngestRequest*> requests;
     requests.reserve(items.size());
     for (Pending* p : items) requests.push_back(&p->request);
@@ -206,7 +208,7 @@ class GroupCommitWriter::Impl {
     const auto timeout = std::clamp(left, kMinStatementTimeout, options_.statement_timeout);
     pqxx::work tx(*conn, "ingest");
     tx.exec0("SET LOCAL statement_timeout = " + std::to_string(timeout.count()));
-    Session session(tx);
+    Session session(tx, prepared);
     if (!batch.messages.empty()) {
       record(session.Exec("ingest/ingest_messages", batch.messages, pqxx::binarystring(batch.bodies)));
     }
@@ -244,6 +246,7 @@ class GroupCommitWriter::Impl {
   }
 
   Options options_;
+  PrepareSwitch prepare_{options_.prepare};
   std::chrono::milliseconds commit_budget_;  // a commit's time: statement_timeout - max_queue_delay
   mutable std::mutex mu_;
   std::condition_variable cv_;

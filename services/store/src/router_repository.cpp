@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "lease.hpp"
+#include "sb/store/event_notifier.hpp"
 #include "session.hpp"
 
 namespace sb::store {
@@ -120,12 +121,7 @@ std::vector<AgentEventRef> RouterRepository::AssignWaiting(int per_business) {
       for (const auto& r : s.Exec("router/assign", std::to_string(business), std::to_string(per_business))) {
         mine.push_back(AgentEventRef{business, r[0].as<std::int64_t>(), r[2].as<std::int64_t>()});
       }
-      if (!mine.empty()) {
-        nlohmann::json ids = nlohmann::json::array();
-        for (const auto& e : mine) ids.push_back({e.business_id, e.agent_id, e.seq});
-        // Sent at commit, with the rows it names.
-        s.Exec("router/notify", ids.dump());
-      }
+      if (!mine.empty()) s.AfterCommit([this, mine] { notifier_.Post(mine); });
       events.insert(events.end(), mine.begin(), mine.end());
     });
   }
@@ -141,11 +137,7 @@ std::optional<std::vector<AgentEventRef>> RouterRepository::RunTimers(int limit,
     for (const auto& r : s.Exec("router/timers", std::to_string(limit))) {
       events.push_back(AgentEventRef{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>()});
     }
-    if (!events.empty()) {
-      nlohmann::json ids = nlohmann::json::array();
-      for (const auto& e : events) ids.push_back({e.business_id, e.agent_id, e.seq});
-      s.Exec("router/notify", ids.dump());
-    }
+    if (!events.empty()) s.AfterCommit([this, &events] { notifier_.Post(events); });
   });
   if (!held) return std::nullopt;
   return events;

@@ -3,9 +3,14 @@
 // repositories use. The only place above libpqxx itself that sees its types.
 #include <pqxx/pqxx>
 
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sb/store/repositories.hpp"
 
@@ -39,6 +44,34 @@ inline DbFailure ClassifyFailure(const std::exception& e) {
   return DbFailure::kOther;
 }
 
+/// Whether a pool prepares its statements: on as configured until a
+/// prepared statement turns out missing from, or already on, the server
+/// connection (a transaction-pooling pgbouncer hands each transaction
+/// whichever server connection is free), then off for good, said once.
+class PrepareSwitch {
+ public:
+  explicit PrepareSwitch(bool on) : on_(on) {}
+  bool on() const { return on_.load(std::memory_order_relaxed); }
+
+  /// True when `e`, from a transaction that prepared its statements, is
+  /// such a failure; turns preparing off (several transactions may meet it
+  /// at once: each gets true, the first one says so).
+  bool TurnOffFor(const std::exception& e, bool prepared, std::string_view pool) {
+    const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+    // 26000: no such prepared statement; 42P05: it exists already.
+    if (!prepared || !sql || (sql->sqlstate() != "26000" && sql->sqlstate() != "42P05")) return false;
+    if (!on_.exchange(false)) return true;
+    spdlog::warn(
+        "{}: a prepared statement did not stay on its connection ({}); statements run unprepared from now on "
+        "(behind a transaction-pooling pgbouncer, set SWITCHBOARD_DB_PREPARE=off)",
+        pool, sql->what());
+    return true;
+  }
+
+ private:
+  std::atomic<bool> on_;
+};
+
 /// The text of a named statement (`queries/<group>/<name>.sql`, named
 /// "<group>/<name>"); aborts on an unknown name (a build error, really).
 const std::string& Sql(std::string_view name);
@@ -66,16 +99,35 @@ inline Page ToPage(const pqxx::result& rows, int limit) {
 
 class Session {
  public:
-  explicit Session(pqxx::work& tx) : tx_(tx) {}
+  /// With `prepare`, each named statement is prepared on the connection the
+  /// first time it runs there and only bound and executed after that.
+  explicit Session(pqxx::work& tx, bool prepare = false) : tx_(tx), prepare_(prepare) {}
 
   template <class... Args>
   pqxx::result Exec(std::string_view name, Args&&... args) {
-    return tx_.exec_params(Sql(name), std::forward<Args>(args)...);
+    if (!prepare_) return tx_.exec_params(Sql(name), std::forward<Args>(args)...);
+    return tx_.exec_prepared(Prepared(name), std::forward<Args>(args)...);
   }
   pqxx::work& tx() { return tx_; }
 
+  /// Runs `f` after this transaction commits (never when it fails).
+  void AfterCommit(std::function<void()> f) { after_commit_.push_back(std::move(f)); }
+  void RunAfterCommit() {
+    for (auto& f : after_commit_) f();
+  }
+
  private:
+  /// Defines statement `name` on this connection (libpqxx sends it to the
+  /// server on first use; defining it again with the same text is a no-op).
+  std::string Prepared(std::string_view name) {
+    std::string key(name);
+    tx_.conn().prepare(key, Sql(name));
+    return key;
+  }
+
   pqxx::work& tx_;
+  bool prepare_;
+  std::vector<std::function<void()>> after_commit_;
 };
 
 }  // namespace sb::store

@@ -65,6 +65,7 @@ TEST_F(ConfigTest, DefaultsWhenNothingIsSet) {
   EXPECT_EQ(c.log_format, "text");
   EXPECT_EQ(c.io_threads, 2);
   EXPECT_EQ(c.db_pool_size, 4);
+  EXPECT_TRUE(c.db_prepare) << "statements are prepared unless SWITCHBOARD_DB_PREPARE=off";
   EXPECT_EQ(c.ingest_writers, 2);
   EXPECT_EQ(c.ingest_max_batch, 512u);
   EXPECT_EQ(c.ingest_max_backlog_bytes, 64u << 20);
@@ -95,6 +96,7 @@ TEST_F(ConfigTest, ReadsEveryVariable) {
   Set("SWITCHBOARD_LOG_FORMAT", "json");
   Set("SWITCHBOARD_IO_THREADS", "8");
   Set("SWITCHBOARD_DB_POOL_SIZE", "16");
+  Set("SWITCHBOARD_DB_PREPARE", "off");
   Set("SWITCHBOARD_INGEST_WRITERS", "3");
   Set("SWITCHBOARD_INGEST_MAX_BATCH", "1000");
   Set("SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "2097152");
@@ -115,6 +117,7 @@ TEST_F(ConfigTest, ReadsEveryVariable) {
   EXPECT_EQ(c.log_format, "json");
   EXPECT_EQ(c.io_threads, 8);
   EXPECT_EQ(c.db_pool_size, 16);
+  EXPECT_FALSE(c.db_prepare);
   EXPECT_EQ(c.ingest_writers, 3);
   EXPECT_EQ(c.ingest_max_batch, 1000u);
   EXPECT_EQ(c.ingest_max_backlog_bytes, 2097152u);
@@ -245,6 +248,21 @@ TEST_F(ConfigTest, UnknownLogFormatThrows) {
           << "the message must name the variable, got: " << e.what();
     }
   }
+}
+
+TEST_F(ConfigTest, DbPrepareTakesOnOrOff) {
+  for (const char* value : {"yes", "true", "1", "ON", "of"}) {
+    Set("SWITCHBOARD_DB_PREPARE", value);
+    try {
+      Config::FromEnvironment();
+      ADD_FAILURE() << "expected std::invalid_argument for SWITCHBOARD_DB_PREPARE=" << value;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "SWITCHBOARD_DB_PREPARE must be 'on' or 'off', got '" + std::string(value) + "'");
+    }
+  }
+  Set("SWITCHBOARD_DB_PREPARE", "on");
+  EXPECT_TRUE(Config::FromEnvironment().db_prepare);
 }
 
 TEST_F(ConfigTest, EnvironmentIsCleanInsideEachTest) {

@@ -20,14 +20,15 @@ struct Config {
   std::string log_format = "text";                                  // SWITCHBOARD_LOG_FORMAT: text | json
   int io_threads = 2;                                               // SWITCHBOARD_IO_THREADS
   int db_pool_size = 4;                                             // SWITCHBOARD_DB_POOL_SIZE
-  int ingest_writers = 2;                                           // SWITCHBOARD_INGEST_WRITERS
-  std::size_t ingest_max_batch = 512;                               // SWITCHBOARD_INGEST_MAX_BATCH (requests)
-  std::size_t ingest_max_backlog_bytes = 64u << 20;                 // SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES
-  std::chrono::milliseconds ingest_deadline{4000};                  // SWITCHBOARD_INGEST_DEADLINE_MS
-  std::chrono::milliseconds ingest_max_loop_lag{1000};              // SWITCHBOARD_INGEST_MAX_LOOP_LAG_MS
-  int archive_retention_days = 30;                                  // SWITCHBOARD_ARCHIVE_RETENTION_DAYS
-  int secret_key_id = 1;                                            // SWITCHBOARD_SECRET_KEY_ID (1..255)
-  std::string old_secret_keys;  // SWITCHBOARD_OLD_SECRET_KEYS: "id:hex,id:hex" (decrypt only)
+  bool db_prepare = true;              // SWITCHBOARD_DB_PREPARE: on | off (off behind a transaction-pooling pgbouncer)
+  int ingest_writers = 2;              // SWITCHBOARD_INGEST_WRITERS
+  std::size_t ingest_max_batch = 512;  // SWITCHBOARD_INGEST_MAX_BATCH (requests)
+  std::size_t ingest_max_backlog_bytes = 64u << 20;     // SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES
+  std::chrono::milliseconds ingest_deadline{4000};      // SWITCHBOARD_INGEST_DEADLINE_MS
+  std::chrono::milliseconds ingest_max_loop_lag{1000};  // SWITCHBOARD_INGEST_MAX_LOOP_LAG_MS
+  int archive_retention_days = 30;                      // SWITCHBOARD_ARCHIVE_RETENTION_DAYS
+  int secret_key_id = 1;                                // SWITCHBOARD_SECRET_KEY_ID (1..255)
+  std::string old_secret_keys;                          // SWITCHBOARD_OLD_SECRET_KEYS: "id:hex,id:hex" (decrypt only)
   int api_rate_limit = 100;     // SWITCHBOARD_API_RATE_LIMIT: /v1 requests a second per business (0: off)
   int api_rate_burst = 200;     // SWITCHBOARD_API_RATE_BURST
   int max_connections = 10000;  // SWITCHBOARD_MAX_CONNECTIONS

@@ -44,9 +44,11 @@ struct OutboundReply {
   std::optional<std::string> tag;      // e.g. HUMAN_AGENT
 };
 
+class EventNotifier;
+
 class AgentRepository {
  public:
-  explicit AgentRepository(Database& db) : db_(db) {}
+  AgentRepository(Database& db, EventNotifier& notifier) : db_(db), notifier_(notifier) {}
 
   /// nullopt: no such active agent.
   boost::asio::awaitable<std::optional<std::string>> SetStatus(std::int64_t business, std::int64_t agent,
@@ -106,6 +108,7 @@ class AgentRepository {
 
  private:
   Database& db_;
+  EventNotifier& notifier_;
 };
 
 }  // namespace sb::store

@@ -34,6 +34,10 @@ struct DbOptions {
   std::size_t max_queue = 2048;
   std::chrono::milliseconds queue_timeout{3000};      // waiting for a connection
   std::chrono::milliseconds statement_timeout{5000};  // per transaction
+  // Each statement is prepared once per connection and then only bound and
+  // run (no parse and plan per call). Off for a transaction-pooling
+  // pgbouncer (before 1.21), which cannot keep a prepared statement.
+  bool prepare = true;
 };
 
 /// libpq URL with connect_timeout and TCP keepalives added unless present, so

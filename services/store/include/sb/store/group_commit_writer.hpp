@@ -46,6 +46,7 @@ class GroupCommitWriter {
     // would leave only at its deadline. 0: a quarter of the statement
     // timeout (1 s of the default 4 s deadline, leaving 3 s to commit).
     std::chrono::milliseconds max_queue_delay{0};
+    bool prepare = true;  // see DbOptions::prepare
   };
 
   GroupCommitWriter(Options options, metrics::Registry* registry);

@@ -74,23 +74,26 @@ struct AgentEventRef {
   std::int64_t seq = 0;
 };
 
+class EventNotifier;
+
 class RouterRepository {
  public:
-  explicit RouterRepository(Database& db) : db_(db) {}
+  RouterRepository(Database& db, EventNotifier& notifier) : db_(db), notifier_(notifier) {}
   /// Decides up to `limit` unrouted conversations in one transaction; returns
   /// how many, and how many bot replies were queued.
   std::pair<int, int> RouteBatch(int limit, const Decide& decide);
   /// Assigns waiting conversations of every business, one transaction per
-  /// business; one NOTIFY for all the events. Returns the events.
+  /// business; its events are announced once it committed. Returns the events.
   std::vector<AgentEventRef> AssignWaiting(int per_business);
   /// Expired offers, breached first-response SLAs, queue overflow: one
-  /// transaction, one NOTIFY, run only by the holder of the router-timers
+  /// transaction, its events announced after it, run only by the holder of the router-timers
   /// lease (taken or renewed in the same transaction). Returns the agent
   /// events recorded, or nullopt when another process holds the lease.
   std::optional<std::vector<AgentEventRef>> RunTimers(int limit, const LeaseHolder& lease);
 
  private:
   Database& db_;
+  EventNotifier& notifier_;
 };
 
 }  // namespace sb::store

@@ -1,0 +1,45 @@
+#pragma once
+/// Announces committed agent events to every process (NOTIFY sb_agent_events)
+/// from a thread and connection of its own, after the transactions that
+/// recorded them committed. A NOTIFY takes a cluster-wide lock that it keeps
+/// through its transaction's commit: sent from inside the recording
+/// transactions, it lined up every resolve and assignment behind one another
+/// while they still held their agents' rows. Events posted while one
+/// announcement is being sent go out together in the next. A lost
+/// announcement (a failure, a crash just after the commit) delays an event
+/// by one stream poll at most: the streams read the events table itself.
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "sb/store/database.hpp"
+#include "sb/store/router_repository.hpp"
+
+namespace sb::store {
+
+class EventNotifier {
+ public:
+  /// `db` should be a pool of its own (one connection) so announcements
+  /// never wait behind requests.
+  explicit EventNotifier(Database& db);
+  ~EventNotifier();
+  EventNotifier(const EventNotifier&) = delete;
+  EventNotifier& operator=(const EventNotifier&) = delete;
+
+  void Post(const std::vector<AgentEventRef>& events);
+  /// Sends what is pending, then joins.
+  void Stop();
+
+ private:
+  void Loop();
+
+  Database& db_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<AgentEventRef> pending_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace sb::store

@@ -1,0 +1,67 @@
+#include "sb/store/event_notifier.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "session.hpp"
+
+namespace sb::store {
+
+namespace {
+
+// pg_notify refuses payloads of 8,000 bytes or more; an id triple is at most
+// about 60 bytes.
+constexpr std::size_t kRefsPerNotify = 100;
+
+}  // namespace
+
+EventNotifier::EventNotifier(Database& db) : db_(db), thread_([this] { Loop(); }) {}
+
+EventNotifier::~EventNotifier() { Stop(); }
+
+void EventNotifier::Post(const std::vector<AgentEventRef>& events) {
+  if (events.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    pending_.insert(pending_.end(), events.begin(), events.end());
+  }
+  cv_.notify_one();
+}
+
+void EventNotifier::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void EventNotifier::Loop() {
+  for (;;) {
+    std::vector<AgentEventRef> batch;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty()) return;  // stopping, nothing left to say
+      batch.swap(pending_);
+    }
+    try {
+      db_.RunSync("router/notify", [&](Session& s) {
+        for (std::size_t i = 0; i < batch.size(); i += kRefsPerNotify) {
+          nlohmann::json ids = nlohmann::json::array();
+          for (std::size_t j = i; j < std::min(batch.size(), i + kRefsPerNotify); ++j) {
+            ids.push_back({batch[j].business_id, batch[j].agent_id, batch[j].seq});
+          }
+          s.Exec("router/notify", ids.dump());
+        }
+      });
+    } catch (const std::exception& e) {
+      spdlog::warn("announcing {} agent event(s) failed (streams read them at their next poll): {}", batch.size(),
+                   e.what());
+    }
+  }
+}
+
+}  // namespace sb::store

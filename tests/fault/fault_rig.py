@@ -306,9 +306,8 @@ SELECT (SELECT count(DISTINCT id) FROM acks),
     def consistency(self):
         """Counts of violated invariants of conversations and assignments (all 0 when right)."""
         q = {
-            "agents_over_capacity": "SELECT count(*) FROM agents WHERE load > capacity",
-            "agents_load_wrong": """SELECT count(*) FROM agents a WHERE a.load <> (SELECT count(*) FROM conversations c
-                 WHERE c.business_id = a.business_id AND c.agent_id = a.id AND c.status IN ('offered', 'assigned'))""",
+            "agents_over_capacity": """SELECT count(*) FROM agents a
+                 WHERE sb_agent_open_count(a.business_id, a.id) > a.capacity""",
             "waiting_and_assigned": """SELECT count(*) FROM conversations WHERE (status = 'waiting' AND agent_id IS NOT NULL)
                  OR (status IN ('offered', 'assigned') AND agent_id IS NULL)""",
             "contacts_with_two_open": """SELECT count(*) FROM (SELECT business_id, contact_id FROM conversations

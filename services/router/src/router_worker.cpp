@@ -147,7 +147,7 @@ store::RoutingDecision RouterWorker::Decide(const store::RoutingCandidate& c,
   return d;
 }
 
-constexpr int kAssignBatch = 50;
+constexpr int kAssignBatch = 200;
 
 void RouterWorker::Loop() {
   auto& routed = registry_.GetCounter("switchboard_router_decisions_total", "Conversations routed");
@@ -185,8 +185,6 @@ void RouterWorker::Loop() {
             200, [this](const auto& c, const auto& rules, auto& lookups) { return Decide(c, rules, lookups); });
         routed.Inc(count);
         if (replies > 0 && hooks_.replies_queued) hooks_.replies_queued();
-        // A business's assignment holds its agents' rows until it commits
-        // (resolves wait for them): batches of 50 keep that short.
         auto events = repository_.AssignWaiting(kAssignBatch);
         assignments.Inc(static_cast<double>(events.size()));
         if (!events.empty() && hooks_.events_recorded) hooks_.events_recorded(events);

@@ -62,7 +62,7 @@ boost::asio::awaitable<std::pair<AgentRepository::Claim, std::string>> AgentRepo
   co_await db_.Run("agent/claim", [&](Session& s) {
     auto me = s.Exec("agent/lock_self", Id(business), Id(agent));
     if (me.empty()) return;
-    if (me[0][0].as<int>() >= me[0][1].as<int>()) {
+    if (s.Exec("agent/open_count", Id(business), Id(agent))[0][0].as<int>() >= me[0][0].as<int>()) {
       out.first = Claim::kAtCapacity;
       return;
     }

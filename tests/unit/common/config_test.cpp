@@ -64,7 +64,7 @@ TEST_F(ConfigTest, DefaultsWhenNothingIsSet) {
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.log_format, "text");
   EXPECT_EQ(c.io_threads, 2);
-  EXPECT_EQ(c.db_pool_size, 4);
+  EXPECT_EQ(c.db_pool_size, 8);
   EXPECT_TRUE(c.db_prepare) << "statements are prepared unless SWITCHBOARD_DB_PREPARE=off";
   EXPECT_EQ(c.ingest_writers, 2);
   EXPECT_EQ(c.ingest_max_batch, 512u);

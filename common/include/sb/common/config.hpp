@@ -19,7 +19,7 @@ struct Config {
   std::string log_level = "info";                                   // SWITCHBOARD_LOG_LEVEL
   std::string log_format = "text";                                  // SWITCHBOARD_LOG_FORMAT: text | json
   int io_threads = 2;                                               // SWITCHBOARD_IO_THREADS
-  int db_pool_size = 4;                                             // SWITCHBOARD_DB_POOL_SIZE
+  int db_pool_size = 8;                                             // SWITCHBOARD_DB_POOL_SIZE
   bool db_prepare = true;              // SWITCHBOARD_DB_PREPARE: on | off (off behind a transaction-pooling pgbouncer)
   int ingest_writers = 2;              // SWITCHBOARD_INGEST_WRITERS
   std::size_t ingest_max_batch = 512;  // SWITCHBOARD_INGEST_MAX_BATCH (requests)

@@ -1,2 +1,4 @@
--- The agent, locked: capacity decisions about them serialize here.
-SELECT load, capacity FROM agents WHERE business_id = $1::bigint AND id = $2::bigint AND active FOR UPDATE
+-- The agent, locked: capacity decisions about them serialize here. Their
+-- open conversations are counted by the next statement (agent/open_count),
+-- after the lock is held.
+SELECT capacity FROM agents WHERE business_id = $1::bigint AND id = $2::bigint AND active FOR UPDATE

@@ -235,10 +235,10 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   } catch (const std::exception& e) {
     spdlog::warn("releasing leases failed (they expire in {} ms): {}", s.lease.ttl.count(), e.what());
   }
-  s.notifier.Stop();
-  s.notify_db.Stop();
   s.router_db.Stop();
   s.db.Stop();
+  s.notifier.Stop();  // after every pool that records events
+  s.notify_db.Stop();
   spdlog::info("stopped");
   return 0;
 }

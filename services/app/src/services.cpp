@@ -47,8 +47,8 @@ App::Services::Services(const Config& c)
       lease{store::NewLeaseHolderId(), c.lease_ttl},
       secrets(LoadSecretKeys(c)),
       db(store::DbOptions{.url = c.database_url, .pool_size = c.db_pool_size, .prepare = c.db_prepare}),
-      router_db(store::DbOptions{.url = c.database_url, .pool_size = 1, .prepare = c.db_prepare}),
-      notify_db(store::DbOptions{.url = c.database_url, .pool_size = 1, .prepare = c.db_prepare}),
+      router_db(store::DbOptions{.url = c.database_url, .pool_size = 1, .prepare = c.db_prepare, .name = "router"}),
+      notify_db(store::DbOptions{.url = c.database_url, .pool_size = 1, .prepare = c.db_prepare, .name = "notifier"}),
       writer(store::GroupCommitWriter::Options{.database_url = c.database_url,
                                                .writers = c.ingest_writers,
                                                .max_batch = c.ingest_max_batch,
@@ -138,10 +138,10 @@ App::Services::~Services() {
   outbound.Stop();
   media_fetcher.Stop();
   writer.Stop();
-  notifier.Stop();
-  notify_db.Stop();
   router_db.Stop();
   db.Stop();
+  notifier.Stop();  // after every pool that records events
+  notify_db.Stop();
 }
 
 store::ReencryptReport ReencryptSecrets(App::Services& s) {

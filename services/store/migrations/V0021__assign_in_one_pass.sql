@@ -132,8 +132,9 @@ END $$;
 -- The sequencer numbers the events it picked by their row addresses: the
 -- plan PL/pgSQL cached for the join on the key, made while the table was
 -- small, walked all of an agent's events for every event numbered (about
--- 20 ms a call at 2,000 events/s). Only this function, holding the
--- sequencer row, changes an unnumbered event, so the addresses hold.
+-- 20 ms a call at 2,000 events/s). An event changed meanwhile (erasure
+-- scrubs payloads) has a new address: it is left for the next run, and the
+-- number it was to get stays unused (a gap, never a repeat).
 CREATE OR REPLACE FUNCTION sb_sequence_agent_events(p_limit int) RETURNS int
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -155,7 +156,7 @@ BEGIN
   ),
   numbered AS (
     UPDATE agent_events e SET seq = last + p.rn
-    FROM pending p WHERE e.ctid = p.row_address
+    FROM pending p WHERE e.ctid = p.row_address AND e.seq IS NULL
     RETURNING e.seq
   )
   SELECT count(*), max(seq) INTO n, top FROM numbered;

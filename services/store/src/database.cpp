@@ -143,7 +143,7 @@ class Database::Impl {
     } catch (const pqxx::unique_violation& e) {
       return std::make_exception_ptr(Conflict(e.what()));
     } catch (const std::exception& e) {
-      if (prepare_.TurnOffFor(e, prepared, "database")) {
+      if (prepare_.TurnOffFor(e, prepared, options_.name)) {
         return std::make_exception_ptr(Unavailable("database statement not prepared on this connection"));
       }
       switch (ClassifyFailure(e)) {

@@ -112,8 +112,15 @@ class Session {
 
   /// Runs `f` after this transaction commits (never when it fails).
   void AfterCommit(std::function<void()> f) { after_commit_.push_back(std::move(f)); }
-  void RunAfterCommit() {
-    for (auto& f : after_commit_) f();
+  /// The transaction committed: whatever a hook does, it stays committed.
+  void RunAfterCommit() noexcept {
+    for (auto& f : after_commit_) {
+      try {
+        f();
+      } catch (const std::exception& e) {
+        spdlog::error("after a commit: {}", e.what());
+      }
+    }
   }
 
  private:

@@ -38,6 +38,7 @@ struct DbOptions {
   // run (no parse and plan per call). Off for a transaction-pooling
   // pgbouncer (before 1.21), which cannot keep a prepared statement.
   bool prepare = true;
+  std::string name = "database";  // in log lines about the pool
 };
 
 /// libpq URL with connect_timeout and TCP keepalives added unless present, so

@@ -44,6 +44,18 @@ TEST_F(PreparedStatementsTest, OffPreparesNothing) {
   db->Stop();
 }
 
+TEST_F(PreparedStatementsTest, MetricsStatementsArePlannedEachCall) {
+  auto db = Open(true);
+  int prepared = -1;
+  db->RunSync("metrics", [&](store::Session& s) {
+    s.Exec("metrics/work_mem");
+    prepared = s.tx().exec1("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'metrics/%'")[0].as<int>();
+  });
+  EXPECT_EQ(prepared, 0) << "expected the metrics statements run unprepared";
+  EXPECT_EQ(Ping(*db), std::make_pair(1, 1)) << "expected other statements still prepared";
+  db->Stop();
+}
+
 TEST_F(PreparedStatementsTest, AFailedTransactionKeepsTheStatementUsable) {
   auto db = Open(true);
   ASSERT_EQ(Ping(*db), std::make_pair(1, 1));

@@ -78,8 +78,7 @@ class TwoProcessTest(harness.ServerTestCase):
     def agent_state(self):
         """'agent index: load/capacity, N assigned' for every agent, for failure messages."""
         rows = self.rows(
-            f"SELECT a.id, a.status, sb_agent_open_count(a.business_id, a.id), a.capacity, "
-            f"(SELECT count(*) FROM conversations c "
+            f"SELECT a.id, a.status, a.load, a.capacity, (SELECT count(*) FROM conversations c "
             f"WHERE c.business_id = a.business_id AND c.agent_id = a.id AND c.status = 'assigned') "
             f"FROM agents a WHERE a.business_id = {self.business_id} ORDER BY a.id")
         return "; ".join(f"agent {self.agent_index.get(int(a), a)} {st} load {load}/{cap}, {n} assigned"
@@ -300,8 +299,7 @@ class TwoProcessTest(harness.ServerTestCase):
         self.violations = []
         self.samples = 0
         self.sampling = True
-        query = (f"SELECT a.id, sb_agent_open_count(a.business_id, a.id), a.capacity, "
-                 f"(SELECT count(*) FROM conversations c "
+        query = (f"SELECT a.id, a.load, a.capacity, (SELECT count(*) FROM conversations c "
                  f"WHERE c.business_id = a.business_id AND c.agent_id = a.id AND c.status = 'assigned') "
                  f"FROM agents a WHERE a.business_id = {self.business_id}")
 

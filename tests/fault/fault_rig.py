@@ -306,8 +306,7 @@ SELECT (SELECT count(DISTINCT id) FROM acks),
     def consistency(self):
         """Counts of violated invariants of conversations and assignments (all 0 when right)."""
         q = {
-            "agents_over_capacity": """SELECT count(*) FROM agents a
-                 WHERE sb_agent_open_count(a.business_id, a.id) > a.capacity""",
+            "agents_over_capacity": "SELECT count(*) FROM agents a WHERE a.load > a.capacity",
             "waiting_and_assigned": """SELECT count(*) FROM conversations WHERE (status = 'waiting' AND agent_id IS NOT NULL)
                  OR (status IN ('offered', 'assigned') AND agent_id IS NULL)""",
             "contacts_with_two_open": """SELECT count(*) FROM (SELECT business_id, contact_id FROM conversations

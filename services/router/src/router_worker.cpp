@@ -147,7 +147,8 @@ store::RoutingDecision RouterWorker::Decide(const store::RoutingCandidate& c,
   return d;
 }
 
-constexpr int kAssignBatch = 200;
+constexpr int kRouteBatch = 200;   // conversations routed per transaction
+constexpr int kAssignBatch = 200;  // assignments per business per transaction
 
 void RouterWorker::Loop() {
   auto& routed = registry_.GetCounter("switchboard_router_decisions_total", "Conversations routed");
@@ -182,13 +183,13 @@ void RouterWorker::Loop() {
       // backlog is routed.
       for (int round = 0; round < 50; ++round) {
         auto [count, replies] = repository_.RouteBatch(
-            200, [this](const auto& c, const auto& rules, auto& lookups) { return Decide(c, rules, lookups); });
+            kRouteBatch, [this](const auto& c, const auto& rules, auto& lookups) { return Decide(c, rules, lookups); });
         routed.Inc(count);
         if (replies > 0 && hooks_.replies_queued) hooks_.replies_queued();
         auto events = repository_.AssignWaiting(kAssignBatch);
         assignments.Inc(static_cast<double>(events.size()));
         if (!events.empty() && hooks_.events_recorded) hooks_.events_recorded(events);
-        if (count < 200 && events.size() < static_cast<std::size_t>(kAssignBatch)) break;
+        if (count < kRouteBatch && events.size() < static_cast<std::size_t>(kAssignBatch)) break;
       }
     } catch (const std::exception& e) {
       failures.Inc();

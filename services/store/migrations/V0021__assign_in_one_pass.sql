@@ -1,10 +1,31 @@
--- Assignment in one pass. The business's online agents with room are locked
--- once, at the start, and the choice for each waiting conversation is made
--- in memory; then the conversations, the agents and the events are written
--- with one statement each. The per-conversation version locked and updated
--- an agent row for every conversation and held those locks for about a
--- millisecond per conversation, which resolves (their load update needs
--- the agent row) queued behind.
+-- Assignment in one pass, and an agent's load counted instead of kept.
+--
+-- An agent's load was a column that a trigger kept: every resolve, transfer
+-- and reject updated the agent's row, so each one waited for an assignment
+-- holding that agent locked, and resolves of one agent waited for each
+-- other's commits (sampled under 1,000 conversations/s: two resolves
+-- waiting on agent rows at any moment, the API's pooled connections with
+-- them). It is now the count of the conversations offered or assigned to
+-- them (index conversations_agent), read as `a.load` as before (a function
+-- of the agents row). Capacity stays exact: an assignment or a claim locks
+-- the agent row first and counts in a later statement, so whoever added to
+-- that agent before has committed; only a transfer, which ignores capacity
+-- by design, adds without the lock.
+DROP TRIGGER conversations_agent_load ON conversations;
+DROP FUNCTION sb_agent_load();
+ALTER TABLE agents DROP COLUMN load;
+
+CREATE FUNCTION load(a agents) RETURNS int
+LANGUAGE sql STABLE
+RETURN (SELECT count(*)::int FROM conversations v
+        WHERE v.business_id = a.business_id AND v.agent_id = a.id AND v.status IN ('offered', 'assigned'));
+
+-- The business's online agents are locked once, at the start, and the
+-- choice for each waiting conversation is made in memory; then the
+-- conversations, the agents and the events are written with one statement
+-- each. The per-conversation version locked and updated an agent row for
+-- every conversation and held those locks for about a millisecond per
+-- conversation.
 --
 -- The order is the one V0009 applied: a returning customer's agent first,
 -- who declined the conversation only when nobody else can take it, the
@@ -22,6 +43,7 @@ DECLARE
   ag_turn double precision[];  -- last assignment as epoch seconds; -infinity for never
   member_agent int[];          -- (index into ag_*, queue) for each membership
   member_queue bigint[];
+  with_room bigint[] := '{}';
   room int;
   c record;
   k int;
@@ -29,7 +51,7 @@ DECLARE
   best int;
   not_returning boolean;  -- the candidate's sort key, then the best one's
   declined boolean;
-  load int;
+  cand_load int;
   best_not_returning boolean;
   best_declined boolean;
   best_load int;
@@ -37,23 +59,38 @@ DECLARE
   picked_conversation bigint[] := '{}';
   picked_agent bigint[] := '{}';
 BEGIN
-  -- SKIP LOCKED: an agent another process is assigning to (or a resolve is
-  -- updating) is left for this call; nothing here ever waits.
-  SELECT array_agg(a.id ORDER BY a.id), array_agg(a.load ORDER BY a.id), array_agg(a.capacity - a.load ORDER BY a.id),
+  -- SKIP LOCKED: an agent another process is assigning to (or a claim is
+  -- locking) is left for this call; nothing here ever waits.
+  SELECT array_agg(a.id ORDER BY a.id), array_agg(a.capacity ORDER BY a.id),
          array_agg(COALESCE(extract(epoch FROM a.last_assigned_at)::float8, '-infinity'::float8) ORDER BY a.id)
-  INTO ag_id, ag_load, ag_room, ag_turn
-  FROM (SELECT ag.id, ag.load, ag.capacity, ag.last_assigned_at FROM agents ag
-        WHERE ag.business_id = p_business AND ag.status = 'online' AND ag.active AND ag.load < ag.capacity
+  INTO ag_id, ag_room, ag_turn
+  FROM (SELECT ag.id, ag.capacity, ag.last_assigned_at FROM agents ag
+        WHERE ag.business_id = p_business AND ag.status = 'online' AND ag.active AND ag.capacity > 0
         ORDER BY ag.id
         FOR UPDATE SKIP LOCKED) a;
   IF ag_id IS NULL THEN
     RETURN;
   END IF;
+  -- Counted after the locks are held (this statement's snapshot is newer):
+  -- whoever assigned to these agents before held the same locks and has
+  -- committed. A resolve committing meanwhile makes a count one too high,
+  -- never too low.
+  SELECT array_agg(ag.load ORDER BY ag.id) INTO ag_load
+  FROM agents ag WHERE ag.business_id = p_business AND ag.id = ANY (ag_id);
+  FOR i IN 1 .. cardinality(ag_id) LOOP
+    ag_room[i] := GREATEST(ag_room[i] - ag_load[i], 0);
+    IF ag_room[i] > 0 THEN
+      with_room := array_append(with_room, ag_id[i]);
+    END IF;
+  END LOOP;
   SELECT sum(r) INTO room FROM unnest(ag_room) r;
+  IF room = 0 THEN
+    RETURN;
+  END IF;
   SELECT array_agg(array_position(ag_id, aq.agent_id)), array_agg(aq.queue_id)
   INTO member_agent, member_queue
   FROM agent_queues aq
-  WHERE aq.business_id = p_business AND aq.agent_id = ANY (ag_id);
+  WHERE aq.business_id = p_business AND aq.agent_id = ANY (with_room);
   IF member_agent IS NULL THEN
     RETURN;
   END IF;
@@ -78,13 +115,13 @@ BEGIN
       CONTINUE WHEN ag_room[i] = 0;
       not_returning := ag_id[i] IS DISTINCT FROM c.last_agent_id;
       declined := ag_id[i] = ANY (c.declined_by);
-      load := CASE WHEN c.least_busy THEN ag_load[i] ELSE 0 END;
-      IF best = 0 OR (not_returning, declined, load, ag_turn[i], ag_id[i])
+      cand_load := CASE WHEN c.least_busy THEN ag_load[i] ELSE 0 END;
+      IF best = 0 OR (not_returning, declined, cand_load, ag_turn[i], ag_id[i])
                      < (best_not_returning, best_declined, best_load, ag_turn[best], ag_id[best]) THEN
         best := i;
         best_not_returning := not_returning;
         best_declined := declined;
-        best_load := load;
+        best_load := cand_load;
       END IF;
     END LOOP;
     CONTINUE WHEN best = 0;
@@ -99,7 +136,6 @@ BEGIN
     RETURN;
   END IF;
 
-  -- The agent-load trigger counts each conversation on its (already locked) agent.
   UPDATE conversations v
   SET status = CASE WHEN q.require_accept THEN 'offered' ELSE 'assigned' END,
       agent_id = p.agent_id,
@@ -128,6 +164,7 @@ BEGIN
   )
   SELECT e.agent_id, e.conversation_id, e.id FROM events e;
 END $$;
+
 
 -- The sequencer numbers the events it picked by their row addresses: the
 -- plan PL/pgSQL cached for the join on the key, made while the table was

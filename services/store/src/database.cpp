@@ -38,6 +38,28 @@ const std::string& Sql(std::string_view name) {
   return it->second;
 }
 
+bool PrepareSwitch::TurnOffFor(const std::exception& e, bool prepared, std::string_view pool) {
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  // 26000: no such prepared statement; 42P05: it exists already.
+  if (!prepared || !sql || (sql->sqlstate() != "26000" && sql->sqlstate() != "42P05")) return false;
+  if (!on_.exchange(false)) return true;
+  spdlog::warn(
+      "{}: a prepared statement did not stay on its connection ({}); statements run unprepared from now on "
+      "(behind a transaction-pooling pgbouncer, set SWITCHBOARD_DB_PREPARE=off)",
+      pool, sql->what());
+  return true;
+}
+
+void Session::RunAfterCommit() noexcept {
+  for (auto& f : after_commit_) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      spdlog::error("after a commit: {}", e.what());
+    }
+  }
+}
+
 std::string WithConnectionDefaults(std::string url, std::string_view application_name) {
   auto add = [&url](std::string_view key, std::string_view value) {
     if (url.find(std::string(key) + "=") != std::string::npos) return;

@@ -3,8 +3,6 @@
 // repositories use. The only place above libpqxx itself that sees its types.
 #include <pqxx/pqxx>
 
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 #include <functional>
 #include <optional>
@@ -56,17 +54,7 @@ class PrepareSwitch {
   /// True when `e`, from a transaction that prepared its statements, is
   /// such a failure; turns preparing off (several transactions may meet it
   /// at once: each gets true, the first one says so).
-  bool TurnOffFor(const std::exception& e, bool prepared, std::string_view pool) {
-    const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
-    // 26000: no such prepared statement; 42P05: it exists already.
-    if (!prepared || !sql || (sql->sqlstate() != "26000" && sql->sqlstate() != "42P05")) return false;
-    if (!on_.exchange(false)) return true;
-    spdlog::warn(
-        "{}: a prepared statement did not stay on its connection ({}); statements run unprepared from now on "
-        "(behind a transaction-pooling pgbouncer, set SWITCHBOARD_DB_PREPARE=off)",
-        pool, sql->what());
-    return true;
-  }
+  bool TurnOffFor(const std::exception& e, bool prepared, std::string_view pool);
 
  private:
   std::atomic<bool> on_;
@@ -113,15 +101,7 @@ class Session {
   /// Runs `f` after this transaction commits (never when it fails).
   void AfterCommit(std::function<void()> f) { after_commit_.push_back(std::move(f)); }
   /// The transaction committed: whatever a hook does, it stays committed.
-  void RunAfterCommit() noexcept {
-    for (auto& f : after_commit_) {
-      try {
-        f();
-      } catch (const std::exception& e) {
-        spdlog::error("after a commit: {}", e.what());
-      }
-    }
-  }
+  void RunAfterCommit() noexcept;
 
   /// The metrics statements read a range of hours the caller picks, under
   /// planner settings their transaction sets: planned for each call, never

@@ -1,2 +1,2 @@
 -- Conversations offered or assigned to agent $2 of business $1.
-SELECT sb_agent_open_count($1::bigint, $2::bigint)
+SELECT a.load FROM agents a WHERE a.business_id = $1::bigint AND a.id = $2::bigint

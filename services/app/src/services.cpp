@@ -62,14 +62,7 @@ App::Services::Services(const Config& c)
       api_limiter(c.api_rate_limit, c.api_rate_burst),
       auth(businesses, c.admin_token, std::chrono::seconds(10), api_limiter),
       directory(channels, secrets),
-      router(router_store, registry,
-             router::RouterWorker::Hooks{[this] { outbound.Notify(); },
-                                         [this](const std::vector<store::AgentEventRef>& events) {
-                                           std::vector<std::int64_t> ids;
-                                           for (const auto& e : events) ids.push_back(e.agent_id);
-                                           stream.Wake(ids);
-                                         }},
-             lease),
+      router(router_store, registry, router::RouterWorker::Hooks{[this] { outbound.Notify(); }}, lease),
       sink(writer,
            [this](bool attachments) {
              router.Wake();

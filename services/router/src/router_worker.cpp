@@ -176,7 +176,6 @@ void RouterWorker::Loop() {
           spdlog::info("router timers: {} the lease ({})", owns_timers ? "took" : "lost", timer_lease_.id);
         }
         timers_owned.Set(owns_timers ? 1 : 0);
-        if (timer_events && !timer_events->empty() && hooks_.events_recorded) hooks_.events_recorded(*timer_events);
       }
       // Route and assign in turns while either comes back full: at a burst,
       // the conversations routed first reach agents before the rest of the
@@ -188,7 +187,6 @@ void RouterWorker::Loop() {
         if (replies > 0 && hooks_.replies_queued) hooks_.replies_queued();
         auto events = repository_.AssignWaiting(kAssignBatch);
         assignments.Inc(static_cast<double>(events.size()));
-        if (!events.empty() && hooks_.events_recorded) hooks_.events_recorded(events);
         if (count < kRouteBatch && events.size() < static_cast<std::size_t>(kAssignBatch)) break;
       }
     } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "event_sequencer.hpp"
 #include "sb/store/event_notifier.hpp"
 #include "session.hpp"
 
@@ -209,16 +210,12 @@ boost::asio::awaitable<std::int64_t> AgentRepository::LastEventSeq(std::int64_t 
   co_return out;
 }
 
-namespace {
-constexpr int kSequenceBatch = 5000;
-}  // namespace
-
 boost::asio::awaitable<AgentRepository::EventBatch> AgentRepository::EventsAfter(std::int64_t business,
                                                                                  std::int64_t agent, std::int64_t after,
                                                                                  int limit) {
   EventBatch out;
   co_await db_.Run("agent/events_after", [&](Session& s) {
-    out.numbering_elsewhere = s.Exec("agent/sequence_events", std::to_string(kSequenceBatch))[0][0].as<int>() < 0;
+    out.numbering_elsewhere = SequenceAgentEvents(s) < 0;
     auto pruned = s.Exec("agent/events_pruned", Id(business), Id(agent));
     if (!pruned.empty()) out.pruned_through = pruned[0][0].as<std::int64_t>();
     for (const auto& r : s.Exec("agent/events_after", Id(business), Id(agent), Id(after), std::to_string(limit))) {
@@ -229,8 +226,7 @@ boost::asio::awaitable<AgentRepository::EventBatch> AgentRepository::EventsAfter
 }
 
 boost::asio::awaitable<void> AgentRepository::SequenceEvents() {
-  co_await db_.Run("agent/sequence_events",
-                   [&](Session& s) { s.Exec("agent/sequence_events", std::to_string(kSequenceBatch)); });
+  co_await db_.Run("agent/sequence_events", [&](Session& s) { SequenceAgentEvents(s); });
 }
 
 boost::asio::awaitable<std::int64_t> AgentRepository::PruneEvents(int retention_hours) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "event_sequencer.hpp"
 #include "session.hpp"
 
 namespace sb::store {
@@ -49,6 +50,11 @@ void EventNotifier::Loop() {
     }
     try {
       db_.RunSync("router/notify", [&](Session& s) {
+        // Numbered before the streams are woken, in the same commit: the
+        // reads they make then find nothing to number and stay read-only,
+        // instead of each committing (and waiting for the disk) or, behind
+        // the one that numbers, retrying a moment later.
+        SequenceAgentEvents(s);
         for (std::size_t i = 0; i < batch.size(); i += kRefsPerNotify) {
           nlohmann::json ids = nlohmann::json::array();
           for (std::size_t j = i; j < std::min(batch.size(), i + kRefsPerNotify); ++j) {

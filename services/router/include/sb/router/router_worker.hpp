@@ -24,9 +24,10 @@ class RuleSet;
 
 class RouterWorker {
  public:
+  /// The agents' sockets, here and in every other process, are woken by the
+  /// event notifier once it has numbered the events.
   struct Hooks {
-    std::function<void()> replies_queued;                                           // wake the outbound sender
-    std::function<void(const std::vector<store::AgentEventRef>&)> events_recorded;  // push to local sockets
+    std::function<void()> replies_queued;  // wake the outbound sender
   };
   RouterWorker(store::RouterRepository& repository, metrics::Registry& registry, Hooks hooks,
                store::LeaseHolder timer_lease, std::chrono::milliseconds poll = std::chrono::milliseconds(100));

@@ -1,7 +1,8 @@
 #pragma once
-/// Announces committed agent events to every process (NOTIFY sb_agent_events)
-/// from a thread and connection of its own, after the transactions that
-/// recorded them committed. A NOTIFY takes a cluster-wide lock that it keeps
+/// Numbers committed agent events and announces them to every process (NOTIFY
+/// sb_agent_events, this one included) from a thread and connection of its
+/// own, after the transactions that recorded them committed, in one commit:
+/// the streams it wakes then only read. A NOTIFY takes a cluster-wide lock that it keeps
 /// through its transaction's commit: sent from inside the recording
 /// transactions, it lined up every resolve and assignment behind one another
 /// while they still held their agents' rows. Events posted while one

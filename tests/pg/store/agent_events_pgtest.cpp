@@ -1,0 +1,121 @@
+// Agent events: what the event notifier does before it wakes the streams,
+// and what recording an event costs in rendering.
+#include "event_sequencer.hpp"
+#include "pg_fixture.hpp"
+#include "sb/store/database.hpp"
+#include "sb/store/event_notifier.hpp"
+#include "session.hpp"
+
+namespace sb::pgtest {
+namespace {
+
+class AgentEventsTest : public StoreDb {
+ protected:
+  void SetUp() override {
+    StoreDb::SetUp();
+    if (IsSkipped()) return;
+    auto b = std::to_string(business_);
+    agent_ = Count("INSERT INTO agents (business_id, name, capacity) VALUES (" + b + ", 'Ana', 5) RETURNING id");
+    auto channel = std::to_string(whatsapp_.key.channel_id);
+    auto contact = Count("INSERT INTO contacts (business_id, channel_id, external_id, name) VALUES (" + b + ", " +
+                         channel + ", '15550001111', 'Customer') RETURNING id");
+    conversation_ = Count("INSERT INTO conversations (business_id, channel_id, contact_id) VALUES (" + b + ", " +
+                          channel + ", " + std::to_string(contact) + ") RETURNING id");
+  }
+
+  std::unique_ptr<store::Database> Open(const std::string& name) {
+    store::DbOptions options;
+    options.url = url_;
+    options.pool_size = 1;
+    options.name = name;
+    return std::make_unique<store::Database>(options);
+  }
+
+  std::int64_t RecordEvent() {
+    return Count("INSERT INTO agent_events (business_id, agent_id, type, payload) VALUES (" +
+                 std::to_string(business_) + ", " + std::to_string(agent_) +
+                 ", 'conversation.updated', '{}') RETURNING id");
+  }
+
+  std::int64_t agent_ = 0;
+  std::int64_t conversation_ = 0;
+};
+
+class Announcements : public pqxx::notification_receiver {
+ public:
+  explicit Announcements(pqxx::connection_base& conn) : pqxx::notification_receiver(conn, "sb_agent_events") {}
+  void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
+  std::vector<std::string> payloads;
+};
+
+TEST_F(AgentEventsTest, TheNotifierNumbersEventsBeforeAnnouncingThem) {
+  pqxx::connection listening(url_);
+  Announcements announcements(listening);
+  auto db = Open("notifier");
+  store::EventNotifier notifier(*db);
+  auto event = RecordEvent();
+  ASSERT_EQ(Value("SELECT seq IS NULL FROM agent_events WHERE id = " + std::to_string(event)), "t");
+
+  notifier.Post({store::AgentEventRef{business_, agent_, event}});
+  for (int i = 0; i < 50 && announcements.payloads.empty(); ++i) listening.await_notification(0, 100000);
+  ASSERT_EQ(announcements.payloads.size(), 1U) << "expected one announcement within 5 s";
+  EXPECT_EQ(announcements.payloads[0],
+            "[[" + std::to_string(business_) + "," + std::to_string(agent_) + "," + std::to_string(event) + "]]");
+  // Nothing else numbers events here (no stream, no housekeeping): the
+  // number was given in the announcing transaction, so a stream woken by
+  // the announcement only reads.
+  EXPECT_EQ(Value("SELECT seq IS NOT NULL FROM agent_events WHERE id = " + std::to_string(event)), "t")
+      << "expected the event numbered by the time it was announced";
+  notifier.Stop();
+  db->Stop();
+}
+
+TEST_F(AgentEventsTest, SequencingWithNothingToNumberWritesNothing) {
+  RecordEvent();
+  auto db = Open("streams");
+  std::vector<std::pair<int, std::string>> runs;
+  for (int i = 0; i < 2; ++i) {
+    db->RunSync("sequence", [&](store::Session& s) {
+      int n = store::SequenceAgentEvents(s);
+      // No transaction id: the commit has nothing to flush to disk.
+      runs.emplace_back(n, s.tx().exec1("SELECT pg_current_xact_id_if_assigned() IS NULL")[0].as<std::string>());
+    });
+  }
+  EXPECT_EQ(runs[0].first, 1);
+  EXPECT_EQ(runs[1], std::make_pair(0, std::string("t")))
+      << "expected the second run to find nothing and write nothing";
+  db->Stop();
+}
+
+TEST_F(AgentEventsTest, RecordingAnEventRendersTheConversationOnce) {
+  auto db = Open("agents");
+  std::string calls;
+  std::string rendering;
+  db->RunSync("event", [&](store::Session& s) {
+    s.tx().exec0("SET LOCAL track_functions = 'pl'");
+    auto row = s.Exec("agent/event", std::to_string(business_), std::to_string(agent_), std::to_string(conversation_),
+                      std::string("conversation.updated"))[0];
+    rendering = row[1].as<std::string>();
+    calls = s.tx()
+                .exec1("SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'sb_conversation_json'")[0]
+                .as<std::string>();
+  });
+  EXPECT_EQ(calls, "1") << "expected the conversation rendered once for the stored event and the answer";
+  EXPECT_NE(rendering.find("\"id\" : " + std::to_string(conversation_)), std::string::npos) << rendering;
+  db->Stop();
+}
+
+TEST_F(AgentEventsTest, TimestampsRenderInlineInTheCallingStatement) {
+  // A SQL function is inlined only when its body is no more volatile than
+  // declared; otherwise every call goes through the function executor.
+  auto plan = Sql("EXPLAIN (VERBOSE) SELECT sb_iso(opened_at) FROM conversations WHERE business_id = " +
+                  std::to_string(business_));
+  std::string text;
+  for (const auto& row : plan) text += row[0].as<std::string>() + "\n";
+  EXPECT_NE(text.find("to_char("), std::string::npos) << text;
+  EXPECT_EQ(text.find("sb_iso("), std::string::npos) << text;
+  EXPECT_EQ(Value("SELECT sb_iso('2026-11-29 10:11:12.345+01')"), "2026-11-29T09:11:12.345Z");
+}
+
+}  // namespace
+}  // namespace sb::pgtest

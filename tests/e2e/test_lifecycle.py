@@ -235,9 +235,12 @@ class LifecycleTest(RoutingCase):
         self.assertTrue(self.act("GET", path, "/v1/channels/{id}", key).json["name"] == "Main line")
         # Deactivation keeps history: the conversations stay readable.
         self.assertGreater(len(self.api.conversations(key)), 0)
-        # And it can come back.
+        # And it can come back. With a message id of its own: `fresh` may
+        # have been stored by the other process before it heard of the
+        # deactivation (above), and would then stay a re-delivery.
         self.act("PATCH", path, "/v1/channels/{id}", key, {"active": True}).json
-        self.until(lambda: (self.api.post_webhook("whatsapp", fresh, secret=new_secret).json or {}).get("messages")
+        back = harness.message_body("whatsapp", channel, wa_id(), uid("wamid."), "back")
+        self.until(lambda: (self.api.post_webhook("whatsapp", back, secret=new_secret).json or {}).get("messages")
                    == 1, "a reactivated channel stores again")
 
     def inactive_count(self, http):

@@ -3,8 +3,9 @@
 /// agent's events after `?after=N` and then pushes new ones as they are
 /// recorded ({"seq", "type", "conversation"|"message"}). Events are read
 /// from the outbox (agent_events) at the socket's own pace, so a slow
-/// client costs no memory; sockets are woken by local events, NOTIFY from
-/// other processes, and a poll every second. An open stream is the agent's
+/// client costs no memory; sockets are woken by NOTIFY (from any process,
+/// this one included: the notifier sends it once the events are numbered)
+/// and a poll every second. An open stream is the agent's
 /// presence: it is recorded in the database (see PresenceKeeper). Browsers,
 /// which cannot set headers on a WebSocket, authenticate with the subprotocol
 /// `bearer.<token>` or a one-time `?ticket=` from POST
@@ -44,7 +45,7 @@ class AgentStream {
 
   /// Wake the sockets of these agents (any thread).
   void Wake(const std::vector<std::int64_t>& agent_ids);
-  /// Wake every socket (after a reconnect of the listener, or new messages).
+  /// Wake every socket (after a reconnect of the listener, which lost what was announced meanwhile).
   void WakeAll();
   /// Close these agents' sockets with 1008 (their tokens were revoked or
   /// the agent deactivated; any thread).

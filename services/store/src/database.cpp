@@ -60,6 +60,40 @@ void Session::RunAfterCommit() noexcept {
   }
 }
 
+TransactionBlock::TransactionBlock(pqxx::connection& conn, const std::string& name,
+                                   std::chrono::milliseconds statement_timeout)
+    : conn_(conn) {
+  tx_.emplace(conn, name);
+  open_ = true;  // BEGIN may succeed and the SET fail
+  try {
+    tx_->exec0("BEGIN; SET LOCAL statement_timeout = " + std::to_string(statement_timeout.count()));
+  } catch (...) {
+    RollBack();
+    throw;
+  }
+}
+
+TransactionBlock::~TransactionBlock() {
+  if (open_) RollBack();
+}
+
+void TransactionBlock::Commit() {
+  open_ = false;  // a COMMIT that fails ends the block as well
+  tx_->exec0("COMMIT");
+}
+
+void TransactionBlock::RollBack() noexcept {
+  open_ = false;
+  // After a failed statement libpqxx refuses further ones on that object:
+  // the ROLLBACK goes through a new one.
+  tx_.reset();
+  try {
+    if (conn_.is_open()) pqxx::nontransaction(conn_).exec0("ROLLBACK");
+  } catch (const std::exception&) {
+    conn_.disconnect();  // in an unknown state: its owner opens a new one
+  }
+}
+
 std::string WithConnectionDefaults(std::string url, std::string_view application_name) {
   auto add = [&url](std::string_view key, std::string_view value) {
     if (url.find(std::string(key) + "=") != std::string::npos) return;
@@ -154,11 +188,10 @@ class Database::Impl {
     const bool prepared = prepare_.on();
     try {
       if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(options_.url);
-      pqxx::work tx(*conn, job.name);
-      tx.exec0("SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout.count()));
-      Session session(tx, prepared);
+      TransactionBlock block(*conn, job.name, options_.statement_timeout);
+      Session session(block.tx(), prepared);
       job.work(session);
-      tx.commit();
+      block.Commit();
       session.RunAfterCommit();
       last_success_.store(Clock::now().time_since_epoch().count());
       return nullptr;

@@ -206,9 +206,8 @@ class GroupCommitWriter::Impl {
     for (const Pending* p : items) deadline = std::min(deadline, p->request.deadline);
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     const auto timeout = std::clamp(left, kMinStatementTimeout, options_.statement_timeout);
-    pqxx::work tx(*conn, "ingest");
-    tx.exec0("SET LOCAL statement_timeout = " + std::to_string(timeout.count()));
-    Session session(tx, prepared);
+    TransactionBlock block(*conn, "ingest", timeout);
+    Session session(block.tx(), prepared);
     if (!batch.messages.empty()) {
       record(session.Exec("ingest/ingest_messages", batch.messages, pqxx::binarystring(batch.bodies)));
     }
@@ -218,7 +217,7 @@ class GroupCommitWriter::Impl {
     if (!batch.statuses.empty()) session.Exec("ingest/apply_statuses", batch.statuses);
     if (!batch.watermarks.empty()) session.Exec("ingest/apply_watermarks", batch.watermarks);
     if (!batch.events.empty()) session.Exec("ingest/record_events", batch.events);
-    tx.commit();
+    block.Commit();
 
     // Map answers back: a message inserted by this batch counts for the
     // first request that carried it; every other copy is a duplicate.

@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -85,18 +86,40 @@ inline Page ToPage(const pqxx::result& rows, int limit) {
   return page;
 }
 
+/// A transaction block begun together with its statement timeout, in one
+/// round trip: libpqxx's transaction classes send BEGIN on its own, and a
+/// round trip costs about 80 µs of a short pooled transaction here (context
+/// switches on both sides included). Rolled back when destroyed uncommitted.
+class TransactionBlock {
+ public:
+  TransactionBlock(pqxx::connection& conn, const std::string& name, std::chrono::milliseconds statement_timeout);
+  ~TransactionBlock();
+  TransactionBlock(const TransactionBlock&) = delete;
+  TransactionBlock& operator=(const TransactionBlock&) = delete;
+
+  pqxx::transaction_base& tx() { return *tx_; }
+  void Commit();
+
+ private:
+  void RollBack() noexcept;
+
+  pqxx::connection& conn_;
+  std::optional<pqxx::nontransaction> tx_;
+  bool open_ = false;
+};
+
 class Session {
  public:
   /// With `prepare`, each named statement is prepared on the connection the
   /// first time it runs there and only bound and executed after that.
-  explicit Session(pqxx::work& tx, bool prepare = false) : tx_(tx), prepare_(prepare) {}
+  explicit Session(pqxx::transaction_base& tx, bool prepare = false) : tx_(tx), prepare_(prepare) {}
 
   template <class... Args>
   pqxx::result Exec(std::string_view name, Args&&... args) {
     if (!prepare_ || PlannedEachCall(name)) return tx_.exec_params(Sql(name), std::forward<Args>(args)...);
     return tx_.exec_prepared(Prepared(name), std::forward<Args>(args)...);
   }
-  pqxx::work& tx() { return tx_; }
+  pqxx::transaction_base& tx() { return tx_; }
 
   /// Runs `f` after this transaction commits (never when it fails).
   void AfterCommit(std::function<void()> f) { after_commit_.push_back(std::move(f)); }
@@ -117,7 +140,7 @@ class Session {
     return key;
   }
 
-  pqxx::work& tx_;
+  pqxx::transaction_base& tx_;
   bool prepare_;
   std::vector<std::function<void()>> after_commit_;
 };

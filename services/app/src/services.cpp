@@ -100,7 +100,7 @@ App::Services::Services(const Config& c)
 }
 
 void App::Services::OnAgentEvents(const std::string& payload) {
-  // [[business_id, agent_id, seq], ...] from any process.
+  // [[business_id, agent_id, event_id], ...] from any process.
   auto ids = nlohmann::json::parse(payload, nullptr, false);
   if (!ids.is_array()) return;
   std::vector<std::int64_t> agents_to_wake;

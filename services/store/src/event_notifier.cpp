@@ -58,7 +58,7 @@ void EventNotifier::Loop() {
         for (std::size_t i = 0; i < batch.size(); i += kRefsPerNotify) {
           nlohmann::json ids = nlohmann::json::array();
           for (std::size_t j = i; j < std::min(batch.size(), i + kRefsPerNotify); ++j) {
-            ids.push_back({batch[j].business_id, batch[j].agent_id, batch[j].seq});
+            ids.push_back({batch[j].business_id, batch[j].agent_id, batch[j].event_id});
           }
           s.Exec("router/notify", ids.dump());
         }

@@ -87,7 +87,7 @@ inline Page ToPage(const pqxx::result& rows, int limit) {
 }
 
 /// A transaction block begun together with its statement timeout, in one
-/// round trip: libpqxx's transaction classes send BEGIN on its own, and a
+/// round trip: libpqxx's transaction classes send BEGIN on their own, and a
 /// round trip costs about 80 µs of a short pooled transaction here (context
 /// switches on both sides included). Rolled back when destroyed uncommitted.
 class TransactionBlock {

@@ -68,10 +68,12 @@ class RoutingLookups {
 using Decide =
     std::function<RoutingDecision(const RoutingCandidate&, const std::optional<RoutingRulesRow>&, RoutingLookups&)>;
 
+/// A recorded agent event (agent_events.id; its number, seq, is given later,
+/// in commit order, by the sequencer).
 struct AgentEventRef {
   std::int64_t business_id = 0;
   std::int64_t agent_id = 0;
-  std::int64_t seq = 0;
+  std::int64_t event_id = 0;
 };
 
 class EventNotifier;

@@ -23,11 +23,42 @@ stop_process() {
   wait "$pid" 2>/dev/null || true
 }
 
+# apply_host_sysctl: the kernel settings of deploy/sysctl.conf for this run,
+# when we may (root); restore_host_sysctl puts the previous values back.
+host_sysctl_restore=()
+apply_host_sysctl() {
+  local key value path previous
+  while read -r key value; do
+    path=/proc/sys/${key//./\/}
+    previous="$path $(cat "$path" 2>/dev/null)"
+    # Setting dirty_background_bytes zeroes dirty_background_ratio (and the
+    # other way round): keep whichever of the two was in force.
+    if [ "$key" = vm.dirty_background_bytes ] && [ "${previous#* }" = 0 ]; then
+      previous="/proc/sys/vm/dirty_background_ratio $(cat /proc/sys/vm/dirty_background_ratio)"
+    fi
+    if ! { [ -w "$path" ] && echo "$value" >"$path"; } 2>/dev/null; then
+      log "could not set $key (root only): commits may stall behind the kernel's writeback bursts"
+      continue
+    fi
+    host_sysctl_restore+=("$previous")
+    log "host: $key = $value (deploy/sysctl.conf)"
+  done < <(sed -n 's/^\([a-z_.]*\) *= *\([0-9]*\)$/\1 \2/p' "$ROOT/deploy/sysctl.conf")
+}
+restore_host_sysctl() {
+  local entry
+  for entry in "${host_sysctl_restore[@]}"; do
+    echo "${entry#* }" >"${entry%% *}" || true
+  done
+  host_sysctl_restore=()
+}
+
 # start_pg [PORT [existing]]: a private PostgreSQL with deploy/postgresql.conf
-# (fsync on, synchronous_commit on) in $tmp/pg and an empty database (with
-# `existing`, the one a previous run left there); sets pg_url and db_url.
+# (fsync on, synchronous_commit on) in $tmp/pg, on a host with
+# deploy/sysctl.conf applied, and an empty database (with `existing`, the one
+# a previous run left there); sets pg_url and db_url.
 # shellcheck disable=SC2120  # PORT is optional
 start_pg() {
+  apply_host_sysctl
   log "starting PostgreSQL (deploy/postgresql.conf) in $tmp/pg"
   pg_url=$("$ROOT/tools/pg-cluster" start "$tmp/pg" "${1:-$(free_port)}" "$ROOT/deploy/postgresql.conf")
   db_url="${pg_url%/postgres}/switchboard_bench"

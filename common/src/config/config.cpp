@@ -53,6 +53,9 @@ Config Config::FromEnvironment() {
   c.db_prepare = prepare == "on";
   c.ingest_writers = EnvNumber("SWITCHBOARD_INGEST_WRITERS", c.ingest_writers, 1, 16);
   c.ingest_max_batch = EnvNumber<std::size_t>("SWITCHBOARD_INGEST_MAX_BATCH", c.ingest_max_batch, 1, 100000);
+  c.ingest_gather =
+      std::chrono::microseconds(EnvNumber<long>("SWITCHBOARD_INGEST_GATHER_US", c.ingest_gather.count(), 0, 100000));
+  c.ingest_gather_batch = EnvNumber<std::size_t>("SWITCHBOARD_INGEST_GATHER_BATCH", c.ingest_gather_batch, 1, 100000);
   c.ingest_max_backlog_bytes = EnvNumber<std::size_t>("SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES",
                                                       c.ingest_max_backlog_bytes, 1u << 20, std::size_t{1} << 34);
   c.ingest_deadline = std::chrono::milliseconds(

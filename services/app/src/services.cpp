@@ -52,6 +52,8 @@ App::Services::Services(const Config& c)
       writer(store::GroupCommitWriter::Options{.database_url = c.database_url,
                                                .writers = c.ingest_writers,
                                                .max_batch = c.ingest_max_batch,
+                                               .gather_delay = c.ingest_gather,
+                                               .gather_batch = c.ingest_gather_batch,
                                                .max_backlog_bytes = c.ingest_max_backlog_bytes,
                                                .statement_timeout = c.ingest_deadline,
                                                .prepare = c.db_prepare},

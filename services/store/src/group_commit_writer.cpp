@@ -91,8 +91,10 @@ class GroupCommitWriter::Impl {
     }
     backlog_bytes_ += p->bytes;
     queue_.push_back(std::move(p));
+    // A gathering writer only needs waking once there are enough.
+    const bool wake = !Gathering() || queue_.size() == 1 || queue_.size() == options_.gather_batch;
     lock.unlock();
-    cv_.notify_one();
+    if (wake) cv_.notify_one();
   }
 
   std::size_t BacklogBytes() const {
@@ -101,6 +103,8 @@ class GroupCommitWriter::Impl {
   }
 
  private:
+  bool Gathering() const { return options_.gather_delay.count() > 0; }
+
   void Loop() {
     std::unique_ptr<pqxx::connection> conn;
     for (;;) {
@@ -109,6 +113,10 @@ class GroupCommitWriter::Impl {
         std::unique_lock lock(mu_);
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;
+        if (Gathering() && queue_.size() < options_.gather_batch) {
+          cv_.wait_until(lock, queue_.front()->enqueued_at + options_.gather_delay,
+                         [&] { return stopping_ || queue_.size() >= options_.gather_batch; });
+        }
         std::size_t bytes = 0;
         while (!queue_.empty() && batch.size() < options_.max_batch &&
                (batch.empty() || bytes + queue_.front()->bytes <= options_.max_batch_bytes)) {

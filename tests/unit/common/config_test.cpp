@@ -68,6 +68,8 @@ TEST_F(ConfigTest, DefaultsWhenNothingIsSet) {
   EXPECT_TRUE(c.db_prepare) << "statements are prepared unless SWITCHBOARD_DB_PREPARE=off";
   EXPECT_EQ(c.ingest_writers, 2);
   EXPECT_EQ(c.ingest_max_batch, 512u);
+  EXPECT_EQ(c.ingest_gather, std::chrono::microseconds(2000));
+  EXPECT_EQ(c.ingest_gather_batch, 16u);
   EXPECT_EQ(c.ingest_max_backlog_bytes, 64u << 20);
   EXPECT_EQ(c.ingest_deadline, std::chrono::milliseconds(4000));
   EXPECT_EQ(c.archive_retention_days, 30);
@@ -99,6 +101,8 @@ TEST_F(ConfigTest, ReadsEveryVariable) {
   Set("SWITCHBOARD_DB_PREPARE", "off");
   Set("SWITCHBOARD_INGEST_WRITERS", "3");
   Set("SWITCHBOARD_INGEST_MAX_BATCH", "1000");
+  Set("SWITCHBOARD_INGEST_GATHER_US", "0");
+  Set("SWITCHBOARD_INGEST_GATHER_BATCH", "64");
   Set("SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "2097152");
   Set("SWITCHBOARD_INGEST_DEADLINE_MS", "250");
   Set("SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "7");
@@ -120,6 +124,8 @@ TEST_F(ConfigTest, ReadsEveryVariable) {
   EXPECT_FALSE(c.db_prepare);
   EXPECT_EQ(c.ingest_writers, 3);
   EXPECT_EQ(c.ingest_max_batch, 1000u);
+  EXPECT_EQ(c.ingest_gather, std::chrono::microseconds(0));
+  EXPECT_EQ(c.ingest_gather_batch, 64u);
   EXPECT_EQ(c.ingest_max_backlog_bytes, 2097152u);
   EXPECT_EQ(c.ingest_deadline, std::chrono::milliseconds(250));
   EXPECT_EQ(c.archive_retention_days, 7);
@@ -190,7 +196,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadNumberCase{"SWITCHBOARD_IO_THREADS", "2.5"}, BadNumberCase{"SWITCHBOARD_IO_THREADS", "99999999999999999999"},
         BadNumberCase{"SWITCHBOARD_DB_POOL_SIZE", "0"}, BadNumberCase{"SWITCHBOARD_DB_POOL_SIZE", "257"},
         BadNumberCase{"SWITCHBOARD_INGEST_WRITERS", "17"}, BadNumberCase{"SWITCHBOARD_INGEST_MAX_BATCH", "0"},
-        BadNumberCase{"SWITCHBOARD_INGEST_MAX_BATCH", "-5"},
+        BadNumberCase{"SWITCHBOARD_INGEST_MAX_BATCH", "-5"}, BadNumberCase{"SWITCHBOARD_INGEST_GATHER_US", "100001"},
+        BadNumberCase{"SWITCHBOARD_INGEST_GATHER_US", "-1"}, BadNumberCase{"SWITCHBOARD_INGEST_GATHER_BATCH", "0"},
         BadNumberCase{"SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "1024"},
         BadNumberCase{"SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "18446744073709551616"},
         BadNumberCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "99"}, BadNumberCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "60001"},
@@ -221,6 +228,8 @@ INSTANTIATE_TEST_SUITE_P(Table, ConfigNumberBoundary,
                                          BoundaryCase{"SWITCHBOARD_DB_POOL_SIZE", "256"},
                                          BoundaryCase{"SWITCHBOARD_INGEST_WRITERS", "16"},
                                          BoundaryCase{"SWITCHBOARD_INGEST_MAX_BATCH", "100000"},
+                                         BoundaryCase{"SWITCHBOARD_INGEST_GATHER_US", "100000"},
+                                         BoundaryCase{"SWITCHBOARD_INGEST_GATHER_BATCH", "100000"},
                                          BoundaryCase{"SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "1048576"},
                                          BoundaryCase{"SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "17179869184"},
                                          BoundaryCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "100"},

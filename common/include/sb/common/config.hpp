@@ -23,6 +23,8 @@ struct Config {
   bool db_prepare = true;              // SWITCHBOARD_DB_PREPARE: on | off (off behind a transaction-pooling pgbouncer)
   int ingest_writers = 2;              // SWITCHBOARD_INGEST_WRITERS
   std::size_t ingest_max_batch = 512;  // SWITCHBOARD_INGEST_MAX_BATCH (requests)
+  std::chrono::microseconds ingest_gather{2000};        // SWITCHBOARD_INGEST_GATHER_US (0: off)
+  std::size_t ingest_gather_batch = 16;                 // SWITCHBOARD_INGEST_GATHER_BATCH (requests)
   std::size_t ingest_max_backlog_bytes = 64u << 20;     // SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES
   std::chrono::milliseconds ingest_deadline{4000};      // SWITCHBOARD_INGEST_DEADLINE_MS
   std::chrono::milliseconds ingest_max_loop_lag{1000};  // SWITCHBOARD_INGEST_MAX_LOOP_LAG_MS

@@ -214,12 +214,12 @@ boost::asio::awaitable<AgentRepository::EventBatch> AgentRepository::EventsAfter
                                                                                  std::int64_t agent, std::int64_t after,
                                                                                  int limit) {
   EventBatch out;
-  co_await db_.Run("agent/events_after", [&](Session& s) {
-    out.numbering_elsewhere = SequenceAgentEvents(s) < 0;
-    auto pruned = s.Exec("agent/events_pruned", Id(business), Id(agent));
-    if (!pruned.empty()) out.pruned_through = pruned[0][0].as<std::int64_t>();
-    for (const auto& r : s.Exec("agent/events_after", Id(business), Id(agent), Id(after), std::to_string(limit))) {
-      out.events.push_back(AgentEvent{r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>()});
+  co_await db_.RunInOneTrip("agent/events_after", [&](Session& s) {
+    for (const auto& r : s.ExecInOneTrip("agent/events_after", business, agent, after, limit)) {
+      out.numbering_elsewhere = r[0].as<int>() < 0;
+      out.pruned_through = r[1].as<std::int64_t>();
+      if (r[2].is_null()) continue;  // the one row of a read that found no event
+      out.events.push_back(AgentEvent{r[2].as<std::int64_t>(), r[3].as<std::string>(), r[4].as<std::string>()});
     }
   });
   co_return out;

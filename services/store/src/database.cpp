@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -60,13 +61,39 @@ void Session::RunAfterCommit() noexcept {
   }
 }
 
+std::string StatementTimeoutPrefix(std::chrono::milliseconds statement_timeout) {
+  return "SET LOCAL statement_timeout = " + std::to_string(statement_timeout.count()) + "; ";
+}
+
+std::string WithLiterals(std::string_view sql, const std::vector<std::string>& literals) {
+  std::string out;
+  out.reserve(sql.size() + 16 * literals.size());
+  for (std::size_t i = 0; i < sql.size();) {
+    if (sql[i] != '$' || i + 1 == sql.size() || sql[i + 1] < '0' || sql[i + 1] > '9') {
+      out += sql[i++];
+      continue;
+    }
+    std::size_t end = i + 1;
+    std::size_t n = 0;
+    while (end < sql.size() && sql[end] >= '0' && sql[end] <= '9')
+      n = n * 10 + static_cast<std::size_t>(sql[end++] - '0');
+    if (n == 0 || n > literals.size()) {
+      throw std::invalid_argument("statement names $" + std::to_string(n) + " but has " +
+                                  std::to_string(literals.size()) + " values");
+    }
+    out += literals[n - 1];
+    i = end;
+  }
+  return out;
+}
+
 TransactionBlock::TransactionBlock(pqxx::connection& conn, const std::string& name,
                                    std::chrono::milliseconds statement_timeout)
     : conn_(conn) {
   tx_.emplace(conn, name);
   open_ = true;  // BEGIN may succeed and the SET fail
   try {
-    tx_->exec0("BEGIN; SET LOCAL statement_timeout = " + std::to_string(statement_timeout.count()));
+    tx_->exec0("BEGIN; " + StatementTimeoutPrefix(statement_timeout));
   } catch (...) {
     RollBack();
     throw;
@@ -117,6 +144,7 @@ struct Job {
   std::function<void(Session&)> work;
   std::function<void(std::exception_ptr)> done;
   Clock::time_point deadline;
+  bool one_trip = false;  // RunInOneTrip
 };
 
 }  // namespace
@@ -188,6 +216,15 @@ class Database::Impl {
     const bool prepared = prepare_.on();
     try {
       if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(options_.url);
+      if (job.one_trip) {
+        // No BEGIN: the query's statements form one implicit transaction.
+        pqxx::nontransaction tx(*conn, job.name);
+        Session session(tx, prepared, StatementTimeoutPrefix(options_.statement_timeout));
+        job.work(session);
+        session.RunAfterCommit();
+        last_success_.store(Clock::now().time_since_epoch().count());
+        return nullptr;
+      }
       TransactionBlock block(*conn, job.name, options_.statement_timeout);
       Session session(block.tx(), prepared);
       job.work(session);
@@ -241,7 +278,22 @@ asio::awaitable<void> Database::Run(std::string_view name, std::function<void(Se
   });
 }
 
+asio::awaitable<void> Database::RunInOneTrip(std::string_view name, std::function<void(Session&)> work) {
+  auto deadline = Clock::now() + impl_->options().queue_timeout;
+  co_await async::AwaitCompletion([&](async::Completion done) {
+    impl_->Enqueue(Job{std::string(name), std::move(work), std::move(done), deadline, true});
+  });
+}
+
 void Database::RunSync(std::string_view name, const std::function<void(Session&)>& work) {
+  RunSyncJob(name, work, false);
+}
+
+void Database::RunSyncInOneTrip(std::string_view name, const std::function<void(Session&)>& work) {
+  RunSyncJob(name, work, true);
+}
+
+void Database::RunSyncJob(std::string_view name, const std::function<void(Session&)>& work, bool one_trip) {
   std::mutex mu;
   std::condition_variable cv;
   bool finished = false;
@@ -253,7 +305,7 @@ void Database::RunSync(std::string_view name, const std::function<void(Session&)
                        finished = true;
                        cv.notify_one();
                      },
-                     Clock::now() + impl_->options().queue_timeout});
+                     Clock::now() + impl_->options().queue_timeout, one_trip});
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return finished; });
   if (error) std::rethrow_exception(error);

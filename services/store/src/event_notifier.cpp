@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "event_sequencer.hpp"
 #include "session.hpp"
 
 namespace sb::store {
@@ -49,20 +48,19 @@ void EventNotifier::Loop() {
       batch.swap(pending_);
     }
     try {
-      db_.RunSync("router/notify", [&](Session& s) {
-        // Numbered before the streams are woken, in the same commit: the
-        // reads they make then find nothing to number and stay read-only,
-        // instead of each committing (and waiting for the disk) or, behind
-        // the one that numbers, retrying a moment later.
-        SequenceAgentEvents(s);
-        for (std::size_t i = 0; i < batch.size(); i += kRefsPerNotify) {
-          nlohmann::json ids = nlohmann::json::array();
-          for (std::size_t j = i; j < std::min(batch.size(), i + kRefsPerNotify); ++j) {
-            ids.push_back({batch[j].business_id, batch[j].agent_id, batch[j].event_id});
-          }
-          s.Exec("router/notify", ids.dump());
+      // Numbered before the streams are woken, in the same commit: the reads
+      // they make then find nothing to number and stay read-only, instead of
+      // each committing (and waiting for the disk) or, behind the one that
+      // numbers, retrying a moment later.
+      nlohmann::json payloads = nlohmann::json::array();
+      for (std::size_t i = 0; i < batch.size(); i += kRefsPerNotify) {
+        nlohmann::json ids = nlohmann::json::array();
+        for (std::size_t j = i; j < std::min(batch.size(), i + kRefsPerNotify); ++j) {
+          ids.push_back({batch[j].business_id, batch[j].agent_id, batch[j].event_id});
         }
-      });
+        payloads.push_back(std::move(ids));
+      }
+      db_.RunSyncInOneTrip("router/notify", [&](Session& s) { s.ExecInOneTrip("router/notify", payloads.dump()); });
     } catch (const std::exception& e) {
       spdlog::warn("announcing {} agent event(s) failed (streams read them at their next poll): {}", batch.size(),
                    e.what());

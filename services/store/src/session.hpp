@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "sb/store/repositories.hpp"
@@ -86,6 +87,15 @@ inline Page ToPage(const pqxx::result& rows, int limit) {
   return page;
 }
 
+/// "SET LOCAL statement_timeout = N; ": sent ahead of a transaction's first
+/// statement in the same query.
+std::string StatementTimeoutPrefix(std::chrono::milliseconds statement_timeout);
+
+/// `sql` with each parameter $n replaced by literals[n - 1] (quoted by the
+/// caller). Statement files are written so that `$` followed by a digit is
+/// always a parameter. Throws std::invalid_argument for a $n without value.
+std::string WithLiterals(std::string_view sql, const std::vector<std::string>& literals);
+
 /// A transaction block begun together with its statement timeout, in one
 /// round trip: libpqxx's transaction classes send BEGIN on their own, and a
 /// round trip costs about 80 µs of a short pooled transaction here (context
@@ -112,7 +122,8 @@ class Session {
  public:
   /// With `prepare`, each named statement is prepared on the connection the
   /// first time it runs there and only bound and executed after that.
-  explicit Session(pqxx::transaction_base& tx, bool prepare = false) : tx_(tx), prepare_(prepare) {}
+  explicit Session(pqxx::transaction_base& tx, bool prepare = false, std::string one_trip_prefix = {})
+      : tx_(tx), prepare_(prepare), one_trip_prefix_(std::move(one_trip_prefix)) {}
 
   template <class... Args>
   pqxx::result Exec(std::string_view name, Args&&... args) {
@@ -120,6 +131,14 @@ class Session {
     return tx_.exec_prepared(Prepared(name), std::forward<Args>(args)...);
   }
   pqxx::transaction_base& tx() { return tx_; }
+
+  /// Runs named statement `name` with `args` written into its text as
+  /// quoted literals, as one simple query behind the prefix
+  /// Database::RunInOneTrip gives (its statement timeout); not prepared.
+  template <class... Args>
+  pqxx::result ExecInOneTrip(std::string_view name, const Args&... args) {
+    return tx_.exec(one_trip_prefix_ + WithLiterals(Sql(name), {Literal(args)...}));
+  }
 
   /// Runs `f` after this transaction commits (never when it fails).
   void AfterCommit(std::function<void()> f) { after_commit_.push_back(std::move(f)); }
@@ -132,6 +151,20 @@ class Session {
   static bool PlannedEachCall(std::string_view name) { return name.starts_with("metrics/"); }
 
  private:
+  template <class T>
+  std::string Literal(const T& value) {
+    // Written out rather than with pqxx's quote(), whose inlined
+    // concatenation g++ 12 misreads as an overflow (-Wstringop-overflow).
+    std::string out(1, '\'');
+    if constexpr (std::is_integral_v<T>) {
+      out += std::to_string(value);
+    } else {
+      out += tx_.esc(std::string(value));
+    }
+    out += '\'';
+    return out;
+  }
+
   /// Defines statement `name` on this connection (libpqxx sends it to the
   /// server on first use; defining it again with the same text is a no-op).
   std::string Prepared(std::string_view name) {
@@ -142,6 +175,7 @@ class Session {
 
   pqxx::transaction_base& tx_;
   bool prepare_;
+  std::string one_trip_prefix_;
   std::vector<std::function<void()>> after_commit_;
 };
 

@@ -2,6 +2,7 @@
 // and what recording an event costs in rendering.
 #include "event_sequencer.hpp"
 #include "pg_fixture.hpp"
+#include "sb/store/agent_repository.hpp"
 #include "sb/store/database.hpp"
 #include "sb/store/event_notifier.hpp"
 #include "session.hpp"
@@ -115,6 +116,42 @@ TEST_F(AgentEventsTest, TimestampsRenderInlineInTheCallingStatement) {
   EXPECT_NE(text.find("to_char("), std::string::npos) << text;
   EXPECT_EQ(text.find("sb_iso("), std::string::npos) << text;
   EXPECT_EQ(Value("SELECT sb_iso('2026-11-29 10:11:12.345+01')"), "2026-11-29T09:11:12.345Z");
+}
+
+TEST_F(AgentEventsTest, AStreamReadNumbersWhatCommittedThenReadsInOrder) {
+  auto db = Open("streams");
+  store::EventNotifier notifier(*db);
+  store::AgentRepository agents(*db, notifier);
+  std::vector<std::int64_t> ids{RecordEvent(), RecordEvent(), RecordEvent()};
+  ASSERT_EQ(Count("SELECT count(*) FROM agent_events WHERE seq IS NULL AND agent_id = " + std::to_string(agent_)), 3);
+
+  auto all = Blocking(agents.EventsAfter(business_, agent_, 0, 10));
+  ASSERT_EQ(all.events.size(), 3U) << "expected the read to number the committed events and return them";
+  EXPECT_FALSE(all.numbering_elsewhere);
+  EXPECT_EQ(all.pruned_through, 0);
+  EXPECT_LT(all.events[0].seq, all.events[1].seq);
+  EXPECT_LT(all.events[1].seq, all.events[2].seq);
+  EXPECT_EQ(all.events[0].type, "conversation.updated");
+  EXPECT_EQ(all.events[0].payload_json, "{}");
+
+  auto rest = Blocking(agents.EventsAfter(business_, agent_, all.events[0].seq, 1));
+  ASSERT_EQ(rest.events.size(), 1U) << "expected the limit to hold";
+  EXPECT_EQ(rest.events[0].seq, all.events[1].seq);
+
+  auto none = Blocking(agents.EventsAfter(business_, agent_, all.events[2].seq, 10));
+  EXPECT_TRUE(none.events.empty());
+
+  Sql("UPDATE agents SET events_pruned_seq = " + std::to_string(all.events[1].seq) +
+      " WHERE id = " + std::to_string(agent_));
+  auto counted = Blocking(agents.EventsAfter(business_, agent_, 0, 0));
+  EXPECT_TRUE(counted.events.empty()) << "expected a read of 0 events to return none";
+  EXPECT_EQ(counted.pruned_through, all.events[1].seq) << "expected the agent's pruned-through number";
+
+  auto stranger = Blocking(agents.EventsAfter(business_, agent_ + 1000, 0, 10));
+  EXPECT_TRUE(stranger.events.empty());
+  EXPECT_EQ(stranger.pruned_through, 0);
+  notifier.Stop();
+  db->Stop();
 }
 
 }  // namespace

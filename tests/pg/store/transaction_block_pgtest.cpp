@@ -83,5 +83,31 @@ TEST_F(TransactionBlockTest, TheTimeoutCancelsALongStatement) {
   next.Commit();
 }
 
+// Database::RunInOneTrip: the timeout prefix and the statement as one query.
+TEST_F(TransactionBlockTest, AOneTripQueryIsATransactionOfItsOwnUnderItsTimeout) {
+  {
+    pqxx::nontransaction tx(*block_conn_);
+    auto prefix = store::StatementTimeoutPrefix(std::chrono::milliseconds(200));
+    EXPECT_EQ(tx.exec1(prefix + "SELECT current_setting('statement_timeout')")[0].as<std::string>(), "200ms");
+    EXPECT_EQ(tx.exec1(prefix + "SELECT now() = statement_timestamp()")[0].as<std::string>(), "t")
+        << "expected the statement to begin its own transaction";
+    try {
+      tx.exec(prefix + "SELECT pg_sleep(5)");
+      ADD_FAILURE() << "expected the statement cancelled after 200 ms";
+    } catch (const pqxx::sql_error& e) {
+      EXPECT_EQ(e.sqlstate(), "57014");
+    }
+  }
+  EXPECT_EQ(Outside("SHOW statement_timeout"), "0") << "expected the timeout to end with the query's transaction";
+}
+
+TEST(WithLiterals, ReplacesEachParameterWithItsValue) {
+  EXPECT_EQ(store::WithLiterals("SELECT $1::bigint, $2, $1", {"'7'", "'it''s'"}), "SELECT '7'::bigint, 'it''s', '7'");
+  std::vector<std::string> ten{"'a'", "'b'", "'c'", "'d'", "'e'", "'f'", "'g'", "'h'", "'i'", "'j'"};
+  EXPECT_EQ(store::WithLiterals("$10 $1 $$ $x", ten), "'j' 'a' $$ $x") << "expected $10 read whole";
+  EXPECT_THROW(store::WithLiterals("SELECT $2", {"'1'"}), std::invalid_argument);
+  EXPECT_THROW(store::WithLiterals("SELECT $0", {"'1'"}), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace sb::pgtest

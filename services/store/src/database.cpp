@@ -222,14 +222,13 @@ class Database::Impl {
         Session session(tx, prepared, StatementTimeoutPrefix(options_.statement_timeout));
         job.work(session);
         session.RunAfterCommit();
-        last_success_.store(Clock::now().time_since_epoch().count());
-        return nullptr;
+      } else {
+        TransactionBlock block(*conn, job.name, options_.statement_timeout);
+        Session session(block.tx(), prepared);
+        job.work(session);
+        block.Commit();
+        session.RunAfterCommit();
       }
-      TransactionBlock block(*conn, job.name, options_.statement_timeout);
-      Session session(block.tx(), prepared);
-      job.work(session);
-      block.Commit();
-      session.RunAfterCommit();
       last_success_.store(Clock::now().time_since_epoch().count());
       return nullptr;
     } catch (const pqxx::unique_violation& e) {
@@ -272,16 +271,17 @@ Database::Database(DbOptions options) : impl_(std::make_unique<Impl>(std::move(o
 Database::~Database() = default;
 
 asio::awaitable<void> Database::Run(std::string_view name, std::function<void(Session&)> work) {
-  auto deadline = Clock::now() + impl_->options().queue_timeout;
-  co_await async::AwaitCompletion([&](async::Completion done) {
-    impl_->Enqueue(Job{std::string(name), std::move(work), std::move(done), deadline});
-  });
+  return RunJob(name, std::move(work), false);
 }
 
 asio::awaitable<void> Database::RunInOneTrip(std::string_view name, std::function<void(Session&)> work) {
+  return RunJob(name, std::move(work), true);
+}
+
+asio::awaitable<void> Database::RunJob(std::string_view name, std::function<void(Session&)> work, bool one_trip) {
   auto deadline = Clock::now() + impl_->options().queue_timeout;
   co_await async::AwaitCompletion([&](async::Completion done) {
-    impl_->Enqueue(Job{std::string(name), std::move(work), std::move(done), deadline, true});
+    impl_->Enqueue(Job{std::string(name), std::move(work), std::move(done), deadline, one_trip});
   });
 }
 

@@ -48,10 +48,6 @@ void EventNotifier::Loop() {
       batch.swap(pending_);
     }
     try {
-      // Numbered before the streams are woken, in the same commit: the reads
-      // they make then find nothing to number and stay read-only, instead of
-      // each committing (and waiting for the disk) or, behind the one that
-      // numbers, retrying a moment later.
       nlohmann::json payloads = nlohmann::json::array();
       for (std::size_t i = 0; i < batch.size(); i += kRefsPerNotify) {
         nlohmann::json ids = nlohmann::json::array();
@@ -60,6 +56,11 @@ void EventNotifier::Loop() {
         }
         payloads.push_back(std::move(ids));
       }
+      // The statement numbers the committed events before it wakes the
+      // streams, in the same commit: the reads they make then find nothing
+      // to number and stay read-only, instead of each committing (and
+      // waiting for the disk) or, behind the one that numbers, retrying a
+      // moment later.
       db_.RunSyncInOneTrip("router/notify", [&](Session& s) { s.ExecInOneTrip("router/notify", payloads.dump()); });
     } catch (const std::exception& e) {
       spdlog::warn("announcing {} agent event(s) failed (streams read them at their next poll): {}", batch.size(),

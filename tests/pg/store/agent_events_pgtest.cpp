@@ -122,7 +122,7 @@ TEST_F(AgentEventsTest, AStreamReadNumbersWhatCommittedThenReadsInOrder) {
   auto db = Open("streams");
   store::EventNotifier notifier(*db);
   store::AgentRepository agents(*db, notifier);
-  std::vector<std::int64_t> ids{RecordEvent(), RecordEvent(), RecordEvent()};
+  for (int i = 0; i < 3; ++i) RecordEvent();
   ASSERT_EQ(Count("SELECT count(*) FROM agent_events WHERE seq IS NULL AND agent_id = " + std::to_string(agent_)), 3);
 
   auto all = Blocking(agents.EventsAfter(business_, agent_, 0, 10));

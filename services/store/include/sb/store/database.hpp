@@ -60,6 +60,9 @@ class Database {
   /// unique violation. `name` labels logs and metrics.
   boost::asio::awaitable<void> Run(std::string_view name, std::function<void(Session&)> work);
 
+  /// The same, blocking the calling thread (for CLI commands and start-up).
+  void RunSync(std::string_view name, const std::function<void(Session&)>& work);
+
   /// Runs `work`, which runs exactly one statement through
   /// Session::ExecInOneTrip, in a transaction of its own sent together with
   /// its statement timeout as one query: one round trip where Run takes
@@ -67,9 +70,6 @@ class Database {
   boost::asio::awaitable<void> RunInOneTrip(std::string_view name, std::function<void(Session&)> work);
   /// The same, blocking the calling thread.
   void RunSyncInOneTrip(std::string_view name, const std::function<void(Session&)>& work);
-
-  /// The same, blocking the calling thread (for CLI commands and start-up).
-  void RunSync(std::string_view name, const std::function<void(Session&)>& work);
 
   /// When a statement last succeeded (steady clock); for /readyz.
   std::chrono::steady_clock::time_point LastSuccess() const;
@@ -82,6 +82,7 @@ class Database {
   class Impl;
 
  private:
+  boost::asio::awaitable<void> RunJob(std::string_view name, std::function<void(Session&)> work, bool one_trip);
   void RunSyncJob(std::string_view name, const std::function<void(Session&)>& work, bool one_trip);
 
   std::unique_ptr<Impl> impl_;

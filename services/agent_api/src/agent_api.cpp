@@ -106,21 +106,34 @@ AgentApi::AgentApi(admin::Authenticator& auth, store::AgentRepository& agents, s
                    store::TemplateRepository& templates, Hooks hooks)
     : auth_(auth), agents_(agents), setup_(setup), templates_(templates), hooks_(std::move(hooks)) {}
 
-boost::asio::awaitable<std::optional<std::int64_t>> AgentApi::RequireActor(const admin::Principal& who,
-                                                                           std::int64_t conversation) {
-  if (who.role == admin::Principal::Role::kBusiness) {
-    if (!co_await agents_.BusinessOwns(who.business_id, conversation)) throw NotFound();
-    co_return std::nullopt;
-  }
+namespace {
+
+// The agent acting, nullopt for the business's key; other tokens may not act.
+std::optional<std::int64_t> Actor(const admin::Principal& who) {
+  if (who.role == admin::Principal::Role::kBusiness) return std::nullopt;
   if (who.role != admin::Principal::Role::kAgent || !who.agent_id) {
     throw http::HttpError(403, "forbidden", "this operation needs an agent token or a business key");
   }
-  auto access = co_await agents_.Access(who.business_id, *who.agent_id, conversation);
-  if (!access) throw NotFound();
-  if (access->status != "assigned" || access->agent_id != who.agent_id) {
-    throw http::HttpError(409, "not_assigned", "the conversation is " + access->status + ", not assigned to you");
+  return who.agent_id;
+}
+
+http::HttpError NotAssigned(const std::string& status) {
+  return http::HttpError(409, "not_assigned", "the conversation is " + status + ", not assigned to you");
+}
+
+}  // namespace
+
+boost::asio::awaitable<std::optional<std::int64_t>> AgentApi::RequireActor(const admin::Principal& who,
+                                                                           std::int64_t conversation) {
+  auto actor = Actor(who);
+  if (!actor) {
+    if (!co_await agents_.BusinessOwns(who.business_id, conversation)) throw NotFound();
+    co_return std::nullopt;
   }
-  co_return who.agent_id;
+  auto access = co_await agents_.Access(who.business_id, *actor, conversation);
+  if (!access) throw NotFound();
+  if (access->status != "assigned" || access->agent_id != actor) throw NotAssigned(access->status);
+  co_return actor;
 }
 
 boost::asio::awaitable<http::Response> AgentApi::SetStatus(http::Request& req) {
@@ -296,10 +309,20 @@ boost::asio::awaitable<http::Response> AgentApi::Resolve(http::Request& req) {
   if (amount.has_value() != currency.has_value()) {
     throw http::HttpError(400, "invalid_field", "'amount_cents' and 'currency' go together");
   }
-  auto actor = co_await RequireActor(who, conversation);
-  auto out = co_await agents_.Resolve(who.business_id, conversation, outcome, amount, currency, actor);
-  if (!out) throw http::HttpError(404, "not_found", "no open conversation with this id");
-  co_return Rendered(200, std::move(*out));
+  // Who may act is checked in the resolving transaction, under the
+  // conversation's lock.
+  auto out = co_await agents_.Resolve(who.business_id, conversation, outcome, amount, currency, Actor(who));
+  using Refusal = store::AgentRepository::Resolution::Refusal;
+  switch (out.refused) {
+    case Refusal::kNone:
+      break;
+    case Refusal::kNotFound:
+      if (out.status == "resolved") throw http::HttpError(404, "not_found", "no open conversation with this id");
+      throw NotFound();
+    case Refusal::kNotAssigned:
+      throw NotAssigned(out.status);
+  }
+  co_return Rendered(200, std::move(out.conversation));
 }
 
 }  // namespace sb::agent_api

@@ -167,20 +167,23 @@ boost::asio::awaitable<std::optional<std::string>> AgentRepository::TransferToAg
   co_return out;
 }
 
-boost::asio::awaitable<std::optional<std::string>> AgentRepository::Resolve(std::int64_t business,
-                                                                            std::int64_t conversation,
-                                                                            const std::string& outcome,
-                                                                            std::optional<std::int64_t> amount_cents,
-                                                                            const std::optional<std::string>& currency,
-                                                                            std::optional<std::int64_t> agent) {
-  std::optional<std::string> out;
-  co_await db_.Run("agent/resolve", [&](Session& s) {
-    auto previous = CurrentAgent(s, business, conversation);
-    std::optional<std::string> amount = amount_cents ? std::optional(Id(*amount_cents)) : std::nullopt;
-    if (s.Exec("agent/resolve", Id(business), Id(conversation), outcome, amount, currency).empty()) return;
-    auto who = previous ? previous : agent;
-    out = who ? Emit(s, notifier_, business, *who, conversation, "conversation.updated")
-              : Render(s, business, conversation);
+boost::asio::awaitable<AgentRepository::Resolution> AgentRepository::Resolve(std::int64_t business,
+                                                                             std::int64_t conversation,
+                                                                             const std::string& outcome,
+                                                                             std::optional<std::int64_t> amount_cents,
+                                                                             const std::optional<std::string>& currency,
+                                                                             std::optional<std::int64_t> agent) {
+  Resolution out;
+  co_await db_.RunInOneTrip("agent/resolve", [&](Session& s) {
+    auto r = s.ExecInOneTrip("agent/resolve", business, conversation, agent, outcome, amount_cents, currency)[0];
+    if (!r[1].is_null()) out.status = r[1].as<std::string>();
+    if (!r[0].is_null()) {
+      out.refused =
+          r[0].as<std::string>() == "not_assigned" ? Resolution::Refusal::kNotAssigned : Resolution::Refusal::kNotFound;
+      return;
+    }
+    if (!r[3].is_null()) Notify(s, notifier_, business, r[2].as<std::int64_t>(), r[3].as<std::int64_t>());
+    out.conversation = r[4].as<std::string>();
   });
   co_return out;
 }

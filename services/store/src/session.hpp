@@ -152,6 +152,10 @@ class Session {
 
  private:
   template <class T>
+  std::string Literal(const std::optional<T>& value) {
+    return value ? Literal(*value) : std::string("NULL");
+  }
+  template <class T>
   std::string Literal(const T& value) {
     // Written out rather than with pqxx's quote(), whose inlined
     // concatenation g++ 12 misreads as an overflow (-Wstringop-overflow).

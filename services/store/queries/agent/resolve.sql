@@ -1,12 +1,6 @@
--- Resolves a conversation. $1 business, $2 conversation, $3 outcome, $4 amount, $5 currency.
--- The contact remembers the agent, who gets them first when they return.
-WITH v AS (
-  UPDATE conversations
-  SET status = 'resolved', resolved_at = now(), outcome = $3, amount_cents = $4::bigint, currency = $5,
-      offer_expires_at = NULL, sla_due_at = NULL, waiting_since = NULL
-  WHERE business_id = $1::bigint AND id = $2::bigint AND status <> 'resolved'
-  RETURNING business_id, id, contact_id, agent_id
-)
-UPDATE contacts c SET last_agent_id = COALESCE(v.agent_id, c.last_agent_id)
-FROM v WHERE c.business_id = v.business_id AND c.id = v.contact_id
-RETURNING v.id
+-- Resolves conversation $2 of business $1 as agent $3 (NULL: the business's
+-- key) with outcome $4, amount $5, currency $6, and tells its agent
+-- (sb_resolve_conversation, migration V0026): (refused, status, event_agent,
+-- event_id, conversation).
+SELECT refused, status, event_agent, event_id, conversation
+FROM sb_resolve_conversation($1::bigint, $2::bigint, $3::bigint, $4::text, $5::bigint, $6::text)

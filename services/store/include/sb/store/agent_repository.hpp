@@ -78,11 +78,23 @@ class AgentRepository {
   boost::asio::awaitable<std::optional<std::string>> TransferToAgent(std::int64_t business, std::int64_t conversation,
                                                                      std::int64_t to_agent,
                                                                      std::optional<std::int64_t> from_agent);
-  boost::asio::awaitable<std::optional<std::string>> Resolve(std::int64_t business, std::int64_t conversation,
-                                                             const std::string& outcome,
-                                                             std::optional<std::int64_t> amount_cents,
-                                                             const std::optional<std::string>& currency,
-                                                             std::optional<std::int64_t> agent);
+  struct Resolution {
+    enum class Refusal {
+      kNone,
+      kNotFound,     // no such conversation, one the agent may not see, or resolved already
+      kNotAssigned,  // the agent sees it, but it is not assigned to them
+    };
+    Refusal refused = Refusal::kNone;
+    std::string status;        // the conversation's, when known
+    std::string conversation;  // rendered, when resolved
+  };
+  /// Resolves as `agent` (nullopt: the business's key, which may resolve
+  /// any conversation of the business), checking under the conversation's
+  /// lock that the agent may; one round trip.
+  boost::asio::awaitable<Resolution> Resolve(std::int64_t business, std::int64_t conversation,
+                                             const std::string& outcome, std::optional<std::int64_t> amount_cents,
+                                             const std::optional<std::string>& currency,
+                                             std::optional<std::int64_t> agent);
   /// nullopt: no such message in the business.
   boost::asio::awaitable<std::optional<MediaSource>> Media(std::int64_t business, std::int64_t message);
   boost::asio::awaitable<std::int64_t> LastEventSeq(std::int64_t business, std::int64_t agent);

@@ -877,11 +877,12 @@ class ServerTestCase(LogsOfProcessesOnFailure, unittest.TestCase):
         return h
 
     @classmethod
-    def stream(cls, p, path="/v1/agent/stream", token=None, headers=None, name=""):
+    def stream(cls, p, path="/v1/agent/stream", token=None, headers=None, name="", receive_buffer=None):
         """A WebSocket to process p, with ``token`` as its bearer unless ``headers`` are given."""
         if headers is None:
             headers = {"Authorization": f"Bearer {token}"}
-        ws = WebSocket.connect(cls.servers[p].address, path, headers=headers, name=name)
+        ws = WebSocket.connect(cls.servers[p].address, path, headers=headers, name=name,
+                               receive_buffer=receive_buffer)
         cls._closing.append(ws)
         return ws
 

@@ -19,6 +19,7 @@ import threading
 import time
 import unittest
 
+import exposition
 import harness
 from harness import uid, wa_id
 from ws_client import HandshakeError
@@ -173,6 +174,44 @@ class ResumeTest(harness.ServerTestCase):
         self.assertGreater(n_pages, 2)
         self.assertEqual([f["seq"] for f in listed], want)
         self.assertEqual(listed, frames, "the listing carries exactly the frames the stream sent")
+
+    def test_a_client_that_stops_reading_loses_nothing(self):
+        """The process's feed hands each socket its agent's new events; a
+        client that stops reading falls behind it (its frames wait on the
+        server, at most 1,000), goes back to reading the outbox at its own
+        pace, and still gets every event once, in order."""
+        key, phone, secret, ana = self.setup_business()
+        h = self.connect(0)
+        business = self.db.count(f"SELECT business_id FROM agents WHERE id = {ana['id']}")
+        fell_behind = exposition.scrape(h).value("switchboard_agent_stream_fell_behind_total")
+
+        def record(n, pad):
+            # Events as any transaction records them, announced as the notifier does.
+            self.db.psql(f"INSERT INTO agent_events (business_id, agent_id, type, payload) "
+                         f"SELECT {business}, {ana['id']}, 'conversation.updated', "
+                         f"jsonb_build_object('id', g, 'pad', repeat('x', {pad})) FROM generate_series(1, {n}) g")
+            self.db.psql(f"SELECT sb_announce_agent_events('[[[{business}, {ana['id']}, 0]]]'::json)")
+
+        ws = self.stream(0, token=ana["token"], name="slow", receive_buffer=16384)
+        record(3, 10)
+        self.assertTrue(ws.wait_for(lambda m: len(m) == 3, 5), "the first events arrive while the client reads")
+        ws.pause()
+        # About 16 MB of frames: far more than the socket buffers hold.
+        record(4000, 4000)
+        deadline = time.monotonic() + 10
+        while exposition.scrape(h).value("switchboard_agent_stream_fell_behind_total") == fell_behind:
+            self.assertLess(time.monotonic(), deadline, "the socket falls 1,000 frames behind the feed")
+            time.sleep(0.1)
+        record(5, 10)  # recorded while it is behind
+        ws.resume()
+        want = self.db_seqs(ana["id"])
+        self.assertEqual(len(want), 4008)
+        self.assertTrue(ws.wait_for(lambda m: len(m) >= len(want), 60), f"{len(ws.snapshot())} of {len(want)} frames")
+        time.sleep(0.3)  # anything extra (a duplicate) would arrive now
+        got = [json.loads(t)["seq"] for _, t in ws.snapshot()]
+        self.assertEqual(got, want, "every event once, in order, through the fall-back")
+        record(2, 10)
+        self.assertTrue(ws.wait_for(lambda m: len(m) == len(want) + 2, 5), "and the feed serves it again after")
 
     def test_listing_errors_and_walls(self):
         key, phone, secret, ana = self.setup_business()

@@ -59,6 +59,9 @@ UNSCOPED_STATEMENTS = {
     "archive/since": "`switchboard reprocess`: archived bodies of every business since a time",
     "agent/sequence_events": "numbers committed agent events of every business (one sequencer row; SCALING.md)",
     "maintenance/prune_agent_events": "housekeeping over every business (and the sequencer)",
+    "agent/feed_position": "the sequencer's last number (one row for every business; SCALING.md)",
+    "agent/events_since": "a process's feed: every business's agent events after one number (the sequencer's order; "
+                          "SCALING.md)",
     "presence/heartbeat": "the agents whose sockets this process holds, business_id per row",
     "presence/sweep": "presence sweep over every business (agents without a stream past the timeout)",
     "profiles/claim": "outbound sender: claims contacts of every business whose profile is unknown",

@@ -48,12 +48,22 @@ class WebSocket:
         self._cond = threading.Condition(self._lock)
         self._closing_sent = False
         self._reader = None
+        self._reading = threading.Event()  # cleared by pause(): the reader stops taking bytes off the socket
+        self._reading.set()
 
     # ---- connecting
 
     @classmethod
-    def connect(cls, address, path, headers=None, timeout=10.0, name=""):
-        sock = socket.create_connection(address, timeout=timeout)
+    def connect(cls, address, path, headers=None, timeout=10.0, name="", receive_buffer=None):
+        """``receive_buffer``: SO_RCVBUF in bytes, set before connecting (a
+        small one makes a paused client's backlog reach the server soon)."""
+        if receive_buffer is None:
+            sock = socket.create_connection(address, timeout=timeout)
+        else:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            sock.settimeout(timeout)
+            sock.connect(address)
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [f"GET {path} HTTP/1.1", f"Host: {address[0]}:{address[1]}", "Upgrade: websocket",
                  "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
@@ -111,6 +121,7 @@ class WebSocket:
 
     def _recv_exact(self, n):
         while len(self._buffer) < n:
+            self._reading.wait()
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise EOFError
@@ -223,6 +234,15 @@ class WebSocket:
     def send_text(self, text):
         self._send(OP_TEXT, text)
 
+    # ---- a client that stops reading
+
+    def pause(self):
+        """Stops reading: what the server sends piles up in the socket buffers, then on the server."""
+        self._reading.clear()
+
+    def resume(self):
+        self._reading.set()
+
     # ---- waiting
 
     def snapshot(self):
@@ -247,6 +267,7 @@ class WebSocket:
 
     def abort(self):
         """Drops the connection without a close frame (a lost network)."""
+        self._reading.set()
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -257,6 +278,7 @@ class WebSocket:
 
     def close(self, code=1000):
         """Sends a close frame (when none was sent) and closes the socket."""
+        self._reading.set()
         try:
             if not self.ended.is_set():
                 self._send(OP_CLOSE, struct.pack("!H", code))

@@ -9,12 +9,25 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include <deque>
+
 #include "sb/common/crypto.hpp"
 #include "sb/common/http/json_body.hpp"
 
 namespace sb::agent_api {
 
 namespace asio = boost::asio;
+
+struct AgentStream::FeedFrame {
+  std::int64_t seq = 0;
+  std::string text;
+};
+
+struct AgentStream::FeedWake {
+  explicit FeedWake(asio::any_io_executor executor) : timer(std::move(executor)) {}
+  asio::steady_timer timer;
+  bool woken = false;  // on the timer's executor only
+};
 
 struct AgentStream::Session {
   std::int64_t business_id = 0;
@@ -30,11 +43,24 @@ struct AgentStream::Session {
   // Set by a wake-up that found the session busy reading the outbox (the
   // timer was not waiting yet): the session reads again before it sleeps.
   bool woken = false;
+
+  // Guarded by AgentStream::mu_. `handed`: the feed's frames for this agent
+  // since the session registered (or since its last `epoch`). `fed`: those
+  // frames are all the socket needs, because an outbox read that began
+  // after `epoch` last changed came back short (so it found every event up
+  // to the feed's position at that change). Too many frames waiting
+  // (a client not reading) drop `handed`, bump `epoch` and clear `fed`:
+  // the socket goes back to reading the outbox at its own pace.
+  std::deque<std::shared_ptr<const FeedFrame>> handed;
+  std::uint64_t epoch = 0;
+  bool fed = false;
 };
 
 namespace {
 
 constexpr int kBatch = 100;
+constexpr int kFeedBatch = 1000;
+constexpr std::size_t kMaxHanded = 1000;  // frames waiting for one socket before it reads the outbox instead
 constexpr auto kPoll = std::chrono::seconds(1);
 constexpr int kTicketTtlS = 30;
 constexpr auto kNumberingRetry = std::chrono::milliseconds(20);
@@ -73,9 +99,19 @@ std::string Frame(const store::AgentEvent& e) {
 
 }  // namespace
 
-AgentStream::AgentStream(admin::Authenticator& auth, store::AgentRepository& agents,
-                         store::PresenceRepository& presence, std::function<void()> presence_restored)
-    : auth_(auth), agents_(agents), presence_(presence), presence_restored_(std::move(presence_restored)) {}
+AgentStream::AgentStream(admin::Authenticator& auth, store::AgentRepository& agents, store::AgentRepository& feed,
+                         store::PresenceRepository& presence, metrics::Registry& registry,
+                         std::function<void()> presence_restored)
+    : auth_(auth),
+      agents_(agents),
+      feed_reads_(feed),
+      presence_(presence),
+      presence_restored_(std::move(presence_restored)),
+      fell_behind_(registry.GetCounter("switchboard_agent_stream_fell_behind_total",
+                                       "Agent sockets whose client fell 1,000 frames behind the feed (they "
+                                       "went back to reading the outbox)")) {}
+
+AgentStream::~AgentStream() = default;
 
 std::vector<store::AgentKey> AgentStream::ConnectedAgents() const {
   std::vector<store::AgentKey> out;
@@ -161,15 +197,95 @@ void AgentStream::Signal(const std::shared_ptr<Session>& s) {
 
 void AgentStream::Wake(const std::vector<std::int64_t>& agent_ids) {
   std::lock_guard lock(mu_);
+  bool feed_woken = false;
   for (auto id : agent_ids) {
     auto [from, to] = sessions_.equal_range(id);
-    for (auto it = from; it != to; ++it) Signal(it->second);
+    for (auto it = from; it != to; ++it) {
+      // A socket the feed serves waits for the feed's read; the others read
+      // the outbox themselves.
+      if (it->second->fed && feed_wake_) {
+        feed_woken = true;
+      } else {
+        Signal(it->second);
+      }
+    }
   }
+  if (feed_woken) WakeFeed();
 }
 
 void AgentStream::WakeAll() {
   std::lock_guard lock(mu_);
+  WakeFeed();
   for (auto& [id, s] : sessions_) Signal(s);
+}
+
+void AgentStream::WakeFeed() {
+  if (!feed_wake_) return;
+  asio::post(feed_wake_->timer.get_executor(), [w = feed_wake_] {
+    w->woken = true;
+    w->timer.cancel();
+  });
+}
+
+void AgentStream::Hand(const std::vector<store::AgentRepository::FeedBatch::Item>& events) {
+  std::lock_guard lock(mu_);
+  for (const auto& e : events) {
+    auto [from, to] = sessions_.equal_range(e.agent_id);
+    if (from != to) {
+      // One frame for every socket of the agent.
+      auto frame = std::make_shared<const FeedFrame>(FeedFrame{e.event.seq, Frame(e.event)});
+      for (auto it = from; it != to; ++it) {
+        auto& s = *it->second;
+        if (s.handed.size() >= kMaxHanded) {
+          if (s.fed) fell_behind_.Inc();
+          s.handed.clear();
+          s.fed = false;
+          ++s.epoch;
+        }
+        s.handed.push_back(frame);
+        Signal(it->second);
+      }
+    }
+    feed_position_ = e.event.seq;
+  }
+}
+
+asio::awaitable<void> AgentStream::RunFeed() {
+  auto wake = std::make_shared<FeedWake>(co_await asio::this_coro::executor);
+  {
+    std::lock_guard lock(mu_);
+    feed_wake_ = wake;
+  }
+  std::int64_t position = -1;  // unknown until the first read
+  while (!closing_) {
+    wake->woken = false;
+    auto pause = std::chrono::milliseconds(kPoll);
+    try {
+      if (position < 0) {
+        position = co_await feed_reads_.FeedPosition();
+        std::lock_guard lock(mu_);
+        feed_position_ = position;
+        // An outbox read a socket began before the feed knew where it
+        // starts proves nothing: each socket reads once more.
+        for (auto& [id, s] : sessions_) ++s->epoch;
+      }
+      auto batch = co_await feed_reads_.EventsSince(position, kFeedBatch);
+      if (!batch.events.empty()) {
+        Hand(batch.events);
+        position = batch.events.back().event.seq;
+      }
+      if (static_cast<int>(batch.events.size()) == kFeedBatch) continue;
+      if (batch.numbering_elsewhere) pause = kNumberingRetry;
+    } catch (const std::exception& e) {
+      // Nothing is lost: the next read starts where this one would have.
+      spdlog::warn("agent event feed: read failed: {}", e.what());
+    }
+    if (wake->woken || closing_) continue;
+    wake->timer.expires_after(pause);
+    co_await wake->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  std::lock_guard lock(mu_);
+  feed_wake_.reset();
 }
 
 void AgentStream::Revoke(const std::vector<std::int64_t>& agent_ids) {
@@ -188,6 +304,7 @@ void AgentStream::Revoke(const std::vector<std::int64_t>& agent_ids) {
 void AgentStream::CloseAll() {
   closing_ = true;
   std::lock_guard lock(mu_);
+  WakeFeed();
   for (auto& [id, s] : sessions_) {
     asio::post(s->executor, [s = s] {
       s->closing = true;
@@ -244,21 +361,48 @@ asio::awaitable<void> AgentStream::Serve(http::Request& req, http::WebSocket& so
   try {
     while (session->open && !session->closing && !session->revoked) {
       session->woken = false;
-      auto batch = co_await agents_.EventsAfter(session->business_id, session->agent_id, last, kBatch);
-      const auto& events = batch.events;
-      for (const auto& e : events) {
-        if (!co_await socket.Send(Frame(e))) {
-          session->open = false;
-          break;
+      bool fed = false;
+      std::uint64_t epoch = 0;
+      std::deque<std::shared_ptr<const FeedFrame>> handed;
+      {
+        std::lock_guard lock(mu_);
+        fed = session->fed;
+        epoch = session->epoch;
+        if (fed) handed.swap(session->handed);
+      }
+      auto pause = std::chrono::milliseconds(kPoll);
+      if (fed) {
+        // The outbox read that made the socket fed may have sent some of these.
+        for (const auto& frame : handed) {
+          if (frame->seq <= last) continue;
+          if (!co_await socket.Send(frame->text)) {
+            session->open = false;
+            break;
+          }
+          last = frame->seq;
         }
-        last = e.seq;
+      } else {
+        auto batch = co_await agents_.EventsAfter(session->business_id, session->agent_id, last, kBatch);
+        const auto& events = batch.events;
+        for (const auto& e : events) {
+          if (!co_await socket.Send(Frame(e))) {
+            session->open = false;
+            break;
+          }
+          last = e.seq;
+        }
+        if (static_cast<int>(events.size()) == kBatch) continue;
+        if (batch.numbering_elsewhere) {
+          // Events another transaction is numbering become readable at its commit.
+          pause = kNumberingRetry;
+        } else {
+          std::lock_guard lock(mu_);
+          if (session->epoch == epoch && feed_position_ >= 0) session->fed = true;
+        }
       }
-      if (static_cast<int>(events.size()) == kBatch || !session->open || session->closing || session->revoked) {
-        continue;
-      }
-      if (session->woken) continue;  // woken while reading: read again now
-      // Events another transaction is numbering become readable at its commit.
-      wake.expires_after(batch.numbering_elsewhere ? kNumberingRetry : kPoll);
+      if (!session->open || session->closing || session->revoked) continue;
+      if (session->woken) continue;  // woken while busy: look again now
+      wake.expires_after(pause);
       co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
     }
   } catch (const std::exception& e) {

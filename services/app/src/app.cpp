@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
@@ -189,7 +190,10 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   asio::co_spawn(io, BackgroundLoop(s), asio::detached);
   if (s.roles.gateway) asio::co_spawn(io, MeasureLoopLag(s), asio::detached);
   // Presence: heartbeats for the sockets this process holds, and the sweep of stale ones.
-  if (s.roles.api) asio::co_spawn(io, s.presence_keeper.Run(), asio::detached);
+  if (s.roles.api) {
+    asio::co_spawn(io, s.presence_keeper.Run(), asio::detached);
+    asio::co_spawn(asio::make_strand(io), s.stream.RunFeed(), asio::detached);
+  }
   if (s.roles.router) s.router.Start();
   // Agent pushes (api) and cache invalidations (api and gateway: channels, tokens).
   if (s.roles.api || s.roles.gateway) s.listener.Start();
@@ -224,6 +228,8 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   for (int i = 1; i < config_.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  // Its callbacks wake sockets and the feed through `io`, which is about to go.
+  s.listener.Stop();
   s.router.Stop();
   s.outbound.Stop();
   s.media_fetcher.Stop();

@@ -49,6 +49,7 @@ App::Services::Services(const Config& c)
       db(store::DbOptions{.url = c.database_url, .pool_size = c.db_pool_size, .prepare = c.db_prepare}),
       router_db(store::DbOptions{.url = c.database_url, .pool_size = 1, .prepare = c.db_prepare, .name = "router"}),
       notify_db(store::DbOptions{.url = c.database_url, .pool_size = 1, .prepare = c.db_prepare, .name = "notifier"}),
+      feed_db(store::DbOptions{.url = c.database_url, .pool_size = 1, .prepare = c.db_prepare, .name = "feed"}),
       writer(store::GroupCommitWriter::Options{.database_url = c.database_url,
                                                .writers = c.ingest_writers,
                                                .max_batch = c.ingest_max_batch,
@@ -135,6 +136,7 @@ App::Services::~Services() {
   writer.Stop();
   router_db.Stop();
   db.Stop();
+  feed_db.Stop();
   notifier.Stop();  // after every pool that records events
   notify_db.Stop();
 }

@@ -87,6 +87,7 @@ struct App::Services {
   store::Database db;
   store::Database router_db;  // the router's own connection: its ticks never queue behind API requests
   store::Database notify_db;  // the event notifier's own connection
+  store::Database feed_db;    // the agent event feed's own connection (AgentStream::RunFeed)
   store::EventNotifier notifier{notify_db};
   store::LeaseRepository leases{db};
   store::GroupCommitWriter writer;
@@ -119,7 +120,8 @@ struct App::Services {
   store::MediaRepository media_store{db};
   agent_api::MediaApi media_api{auth, agents, media_store, secrets, config.graph_api_base};
   store::PresenceRepository presence{db};
-  agent_api::AgentStream stream{auth, agents, presence, [this] { router.Wake(); }};
+  store::AgentRepository feed_reads{feed_db, notifier};
+  agent_api::AgentStream stream{auth, agents, feed_reads, presence, registry, [this] { router.Wake(); }};
   agent_api::PresenceKeeper presence_keeper{presence, stream, config.presence_timeout, [this] { router.Wake(); }};
   store::EventListener listener;
   store::QueueStatsRepository queue_stats{db};

@@ -228,6 +228,27 @@ boost::asio::awaitable<AgentRepository::EventBatch> AgentRepository::EventsAfter
   co_return out;
 }
 
+boost::asio::awaitable<AgentRepository::FeedBatch> AgentRepository::EventsSince(std::int64_t after, int limit) {
+  FeedBatch out;
+  co_await db_.RunInOneTrip("agent/events_since", [&](Session& s) {
+    for (const auto& r : s.ExecInOneTrip("agent/events_since", after, limit)) {
+      out.numbering_elsewhere = r[0].as<int>() < 0;
+      if (r[1].is_null()) continue;  // the one row of a read that found no event
+      out.events.push_back(
+          FeedBatch::Item{r[2].as<std::int64_t>(),
+                          AgentEvent{r[1].as<std::int64_t>(), r[3].as<std::string>(), r[4].as<std::string>()}});
+    }
+  });
+  co_return out;
+}
+
+boost::asio::awaitable<std::int64_t> AgentRepository::FeedPosition() {
+  std::int64_t out = 0;
+  co_await db_.Run("agent/feed_position",
+                   [&](Session& s) { out = s.Exec("agent/feed_position")[0][0].as<std::int64_t>(); });
+  co_return out;
+}
+
 boost::asio::awaitable<void> AgentRepository::SequenceEvents() {
   co_await db_.Run("agent/sequence_events", [&](Session& s) { SequenceAgentEvents(s); });
 }

@@ -154,5 +154,58 @@ TEST_F(AgentEventsTest, AStreamReadNumbersWhatCommittedThenReadsInOrder) {
   db->Stop();
 }
 
+TEST_F(AgentEventsTest, TheFeedReadsEveryAgentsEventsAfterAPosition) {
+  auto db = Open("feed");
+  store::EventNotifier notifier(*db);
+  store::AgentRepository feed(*db, notifier);
+  auto other = Count("INSERT INTO agents (business_id, name, capacity) VALUES (" + std::to_string(business_) +
+                     ", 'Ben', 5) RETURNING id");
+  auto start = Blocking(feed.FeedPosition());
+  RecordEvent();
+  Count("INSERT INTO agent_events (business_id, agent_id, type, payload) VALUES (" + std::to_string(business_) + ", " +
+        std::to_string(other) + ", 'conversation.assigned', '{\"id\": 7}') RETURNING id");
+  RecordEvent();
+  EXPECT_EQ(Blocking(feed.FeedPosition()), start) << "expected the position to move only when events are numbered";
+
+  auto all = Blocking(feed.EventsSince(start, 10));
+  ASSERT_EQ(all.events.size(), 3U) << "expected the read to number the committed events of both agents";
+  EXPECT_FALSE(all.numbering_elsewhere);
+  EXPECT_EQ(all.events[0].agent_id, agent_);
+  EXPECT_EQ(all.events[1].agent_id, other);
+  EXPECT_EQ(all.events[1].event.type, "conversation.assigned");
+  EXPECT_EQ(all.events[1].event.payload_json, "{\"id\": 7}");
+  EXPECT_EQ(all.events[2].agent_id, agent_);
+  EXPECT_LT(all.events[0].event.seq, all.events[1].event.seq);
+  EXPECT_LT(all.events[1].event.seq, all.events[2].event.seq);
+  EXPECT_EQ(Blocking(feed.FeedPosition()), all.events[2].event.seq);
+
+  auto limited = Blocking(feed.EventsSince(all.events[0].event.seq, 1));
+  ASSERT_EQ(limited.events.size(), 1U) << "expected the limit to hold";
+  EXPECT_EQ(limited.events[0].event.seq, all.events[1].event.seq);
+  EXPECT_TRUE(Blocking(feed.EventsSince(all.events[2].event.seq, 10)).events.empty());
+  notifier.Stop();
+  db->Stop();
+}
+
+TEST_F(AgentEventsTest, TheFeedWaitsForEventsAnotherTransactionIsNumbering) {
+  auto db = Open("feed");
+  store::EventNotifier notifier(*db);
+  store::AgentRepository feed(*db, notifier);
+  auto start = Blocking(feed.FeedPosition());
+  RecordEvent();
+  pqxx::connection numbering(url_);
+  pqxx::work holder(numbering);
+  holder.exec("SELECT last_seq FROM agent_event_sequencer FOR UPDATE");
+  auto held = Blocking(feed.EventsSince(start, 10));
+  EXPECT_TRUE(held.events.empty()) << "expected unnumbered events to stay unread";
+  EXPECT_TRUE(held.numbering_elsewhere) << "expected the read to say another transaction holds the numbering";
+  holder.abort();
+  auto after = Blocking(feed.EventsSince(start, 10));
+  EXPECT_EQ(after.events.size(), 1U);
+  EXPECT_FALSE(after.numbering_elsewhere);
+  notifier.Stop();
+  db->Stop();
+}
+
 }  // namespace
 }  // namespace sb::pgtest

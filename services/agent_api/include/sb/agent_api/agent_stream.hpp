@@ -1,11 +1,16 @@
 #pragma once
 /// GET /v1/agent/stream: a WebSocket per agent connection that replays the
 /// agent's events after `?after=N` and then pushes new ones as they are
-/// recorded ({"seq", "type", "conversation"|"message"}). Events are read
-/// from the outbox (agent_events) at the socket's own pace, so a slow
-/// client costs no memory; sockets are woken by NOTIFY (from any process,
-/// this one included: the notifier sends it once the events are numbered)
-/// and a poll every second. An open stream is the agent's
+/// recorded ({"seq", "type", "conversation"|"message"}). A socket first
+/// reads the outbox (agent_events) at its own pace; once it has caught up,
+/// the process's feed (RunFeed) hands it each new event of its agent, read
+/// once for all sockets and rendered once for each agent. A socket whose
+/// client falls 1,000 frames behind goes back to reading the outbox, so a
+/// slow client holds at most about 2,000 frames (those handed over and a
+/// batch being sent). The feed (and a socket
+/// still reading the outbox) is woken by NOTIFY (from any process, this
+/// one included: the notifier sends it once the events are numbered) and a
+/// poll every second. An open stream is the agent's
 /// presence: it is recorded in the database (see PresenceKeeper). Browsers,
 /// which cannot set headers on a WebSocket, authenticate with the subprotocol
 /// `bearer.<token>` or a one-time `?ticket=` from POST
@@ -22,6 +27,7 @@
 
 #include "sb/admin/authenticator.hpp"
 #include "sb/common/http/websocket.hpp"
+#include "sb/common/metrics.hpp"
 #include "sb/store/agent_repository.hpp"
 #include "sb/store/presence_repository.hpp"
 
@@ -31,8 +37,20 @@ class AgentStream {
  public:
   /// `presence_restored` runs when an opened stream made its agent online
   /// again (the router may assign to them).
-  AgentStream(admin::Authenticator& auth, store::AgentRepository& agents, store::PresenceRepository& presence,
+  /// `feed` reads every agent's new events for the process (on a
+  /// connection of its own: the feed's read is what every socket waits for).
+  AgentStream(admin::Authenticator& auth, store::AgentRepository& agents, store::AgentRepository& feed,
+              store::PresenceRepository& presence, metrics::Registry& registry,
               std::function<void()> presence_restored);
+  ~AgentStream();
+  AgentStream(const AgentStream&) = delete;
+  AgentStream& operator=(const AgentStream&) = delete;
+
+  /// The process's feed: reads the events numbered since its last read, for
+  /// every agent, whenever a NOTIFY (or a poll every second) says there are
+  /// some, and hands each to the sockets of its agent. Runs until CloseAll;
+  /// spawn it on a strand.
+  boost::asio::awaitable<void> RunFeed();
 
   boost::asio::awaitable<void> Serve(http::Request& req, http::WebSocket& socket);
   /// GET /v1/agent/events?after=&limit=: what a stream sends, as pages
@@ -57,14 +75,25 @@ class AgentStream {
   struct Session;
 
  private:
+  struct FeedFrame;
+  struct FeedWake;
   static void Signal(const std::shared_ptr<Session>& s);
+  /// Hands the feed's events to their agents' sockets.
+  void Hand(const std::vector<store::AgentRepository::FeedBatch::Item>& events);
+  void WakeFeed();  // with mu_ held
   boost::asio::awaitable<admin::Principal> Authenticate(http::Request& req);
   admin::Authenticator& auth_;
   store::AgentRepository& agents_;
+  store::AgentRepository& feed_reads_;
   store::PresenceRepository& presence_;
   std::function<void()> presence_restored_;
+  metrics::Counter& fell_behind_;
   mutable std::mutex mu_;
   std::multimap<std::int64_t, std::shared_ptr<Session>> sessions_;  // by agent id
+  // Guarded by mu_: the number of the last event the feed handed over (-1
+  // until it knows where to start), and how to wake it while it runs.
+  std::int64_t feed_position_ = -1;
+  std::shared_ptr<FeedWake> feed_wake_;
   std::atomic<bool> closing_{false};
 };
 

@@ -112,6 +112,22 @@ class AgentRepository {
   /// transaction is doing it), then reads.
   boost::asio::awaitable<EventBatch> EventsAfter(std::int64_t business, std::int64_t agent, std::int64_t after,
                                                  int limit);
+  /// Every agent's events numbered after `after`, in `seq` order: what a
+  /// process hands to its streams (AgentStream's feed).
+  struct FeedBatch {
+    struct Item {
+      std::int64_t agent_id = 0;
+      AgentEvent event;
+    };
+    std::vector<Item> events;
+    /// Another transaction was numbering new events: read again shortly.
+    bool numbering_elsewhere = false;
+  };
+  /// Numbers what has committed (unless another transaction is doing it),
+  /// then reads.
+  boost::asio::awaitable<FeedBatch> EventsSince(std::int64_t after, int limit);
+  /// The highest event number given so far (a feed starts after it).
+  boost::asio::awaitable<std::int64_t> FeedPosition();
   /// Numbers committed events (background upkeep, so they are numbered
   /// when no stream reads them).
   boost::asio::awaitable<void> SequenceEvents();

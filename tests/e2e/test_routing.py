@@ -804,6 +804,11 @@ class CapacityTest(RoutingCase):
             by_agent.setdefault(self.get_conversation(key, cid)["agent_id"], []).append(cid)
         self.assertEqual(sorted(len(v) for v in by_agent.values()), [2, 2],
                          f"round_robin spreads 4 conversations over 2 agents 2 and 2: {by_agent}")
+        # With an agent free, one router transaction routes and assigns
+        # (both times are that transaction's now()).
+        same = self.db.count(f"SELECT count(*) FROM conversations WHERE id IN ({', '.join(map(str, cids))}) "
+                             f"AND routed_at = assigned_at")
+        self.assertEqual(same, 4, "each conversation routed and assigned in one transaction")
 
     def test_round_robin_goes_round_the_agents_within_one_assignment(self):
         # Nine conversations wait while the agents are away; all three come
@@ -1043,6 +1048,44 @@ class WallsTest(RoutingCase):
         # Business 2's key, naming its own agent: still another tenant's conversation, so 404.
         self.transfer(key2, cid, {"agent_id": hal["id"]}, expect=404)
         self.assertEqual(self.get_conversation(key1, cid)["agent_id"], gus["id"])
+
+
+    def test_a_business_whose_assignment_fails_holds_up_no_other(self):
+        # Recording an agent event of business A fails (a trigger), so the
+        # router's turn (routing and assignment in one transaction) fails;
+        # the same work then runs business by business: B's customer still
+        # reaches B's agent, and A's conversation is routed and waits.
+        key_a, ch_a, sec_a = self.business()
+        key_b, ch_b, sec_b = self.business()
+        qa, qb = self.queue(key_a)["id"], self.queue(key_b)["id"]
+        aa, ab = self.agent(key_a, [qa]), self.agent(key_b, [qb])
+        self.routing(key_a, qa)
+        self.routing(key_b, qb)
+        self.status(aa["token"], "online")
+        self.status(ab["token"], "online")
+        business_a = self.db.count(f"SELECT business_id FROM agents WHERE id = {aa['id']}")
+        self.db.psql("CREATE FUNCTION test_refuse_event() RETURNS trigger LANGUAGE plpgsql AS "
+                     "$$BEGIN RAISE EXCEPTION 'refused by the test'; END$$")
+        self.db.psql(f"CREATE TRIGGER test_refuse_event BEFORE INSERT ON agent_events FOR EACH ROW "
+                     f"WHEN (NEW.business_id = {business_a}) EXECUTE FUNCTION test_refuse_event()")
+        try:
+            ca, cb = wa_id(), wa_id()
+            self.customer_says(ch_a, sec_a, ca, "question about my account")
+            self.customer_says(ch_b, sec_b, cb, "question about my account")
+            self.wait_status(key_b, self.conversation_of(key_b, cb)["id"], "assigned", ab["id"])
+            cid_a = self.conversation_of(key_a, ca)["id"]
+            self.wait_status(key_a, cid_a, "waiting")
+            time.sleep(QUIET)
+            self.assertEqual(self.get_conversation(key_a, cid_a)["status"], "waiting",
+                             "A's assignment keeps failing while the trigger is there")
+        finally:
+            self.db.psql("DROP TRIGGER test_refuse_event ON agent_events")
+            self.db.psql("DROP FUNCTION test_refuse_event()")
+        self.wait_status(key_a, cid_a, "assigned", aa["id"])
+        with open(self.servers[0].log_path, encoding="utf-8", errors="replace") as f:
+            log = f.read()
+        self.assertIn("routing and assigning business by business", log)
+        self.assertIn(f"business_id={business_a} assignment failed", log)
 
 
 class MessagingWindowTest(RoutingCase):

@@ -177,17 +177,17 @@ void RouterWorker::Loop() {
         }
         timers_owned.Set(owns_timers ? 1 : 0);
       }
-      // Route and assign in turns while either comes back full: at a burst,
-      // the conversations routed first reach agents before the rest of the
-      // backlog is routed.
+      // Turns (each one transaction: route, then assign) while either comes
+      // back full: at a burst, the conversations routed first reach agents
+      // before the rest of the backlog is routed.
       for (int round = 0; round < 50; ++round) {
-        auto [count, replies] = repository_.RouteBatch(
-            kRouteBatch, [this](const auto& c, const auto& rules, auto& lookups) { return Decide(c, rules, lookups); });
-        routed.Inc(count);
-        if (replies > 0 && hooks_.replies_queued) hooks_.replies_queued();
-        auto events = repository_.AssignWaiting(kAssignBatch);
-        assignments.Inc(static_cast<double>(events.size()));
-        if (count < kRouteBatch && events.size() < static_cast<std::size_t>(kAssignBatch)) break;
+        auto turn = repository_.RouteAndAssign(
+            kRouteBatch, kAssignBatch,
+            [this](const auto& c, const auto& rules, auto& lookups) { return Decide(c, rules, lookups); });
+        routed.Inc(turn.routed);
+        if (turn.replies > 0 && hooks_.replies_queued) hooks_.replies_queued();
+        assignments.Inc(static_cast<double>(turn.events.size()));
+        if (turn.routed < kRouteBatch && turn.events.size() < static_cast<std::size_t>(kAssignBatch)) break;
       }
     } catch (const std::exception& e) {
       failures.Inc();

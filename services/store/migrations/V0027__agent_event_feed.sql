@@ -5,7 +5,9 @@
 -- on average, 53 ms at the 99th percentile). A process now reads what was
 -- numbered after the last number it has seen, for all agents at once, and
 -- hands each event to the streams of its agent.
-CREATE INDEX agent_events_numbered ON agent_events (seq);
+-- Numbered events only: an event is inserted unnumbered, and the entry its
+-- numbering makes is the one the feed reads.
+CREATE INDEX agent_events_numbered ON agent_events (seq) WHERE seq IS NOT NULL;
 
 -- Numbers committed events (as a stream read does), then the events
 -- numbered after p_after, oldest first, at most p_limit: (numbered, seq,

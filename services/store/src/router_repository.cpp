@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <spdlog/spdlog.h>
+
+#include <tuple>
 #include <unordered_map>
 
 #include "lease.hpp"
@@ -46,84 +49,131 @@ class SessionLookups : public RoutingLookups {
   std::unordered_map<std::int64_t, std::vector<ProductRow>> products_;
 };
 
+// Decides up to `limit` unrouted conversations in `s`'s transaction: how
+// many, and how many bot replies were queued.
+std::pair<int, int> RouteIn(Session& s, int limit, const Decide& decide) {
+  int routed = 0, replies = 0;
+  std::vector<RoutingCandidate> candidates;
+  for (const auto& r : s.Exec("router/claim_unrouted", std::to_string(limit))) {
+    RoutingCandidate c;
+    c.business_id = r[0].as<std::int64_t>();
+    c.conversation_id = r[1].as<std::int64_t>();
+    c.channel_kind = r[2].as<std::string>();
+    c.text = r[3].as<std::string>();
+    c.payload = r[4].as<std::string>();
+    c.ad_id = Opt(r[5]);
+    c.contact_external_id = r[6].as<std::string>();
+    c.contact_phone = Opt(r[7]);
+    c.status = r[8].as<std::string>();
+    c.bot = Opt(r[9]);
+    if (!r[10].is_null()) c.queue_id = r[10].as<std::int64_t>();
+    candidates.push_back(std::move(c));
+  }
+  if (candidates.empty()) return {0, 0};
+
+  nlohmann::json businesses = nlohmann::json::array();
+  for (const auto& c : candidates) businesses.push_back(c.business_id);
+  std::unordered_map<std::int64_t, RoutingRulesRow> rules;
+  for (const auto& r : s.Exec("router/rules", businesses.dump())) {
+    rules[r[0].as<std::int64_t>()] =
+        RoutingRulesRow{r[1].as<std::int64_t>(), r[2].as<std::int64_t>(), r[3].as<std::string>()};
+  }
+
+  SessionLookups lookups(s);
+  nlohmann::json decisions = nlohmann::json::array();
+  for (const auto& c : candidates) {
+    auto it = rules.find(c.business_id);
+    std::optional<RoutingRulesRow> business_rules;
+    if (it != rules.end()) business_rules = it->second;
+    RoutingDecision d = decide(c, business_rules, lookups);
+    decisions.push_back({{"business_id", c.business_id},
+                         {"id", c.conversation_id},
+                         {"intent", d.intent},
+                         {"queue_id", d.queue_id ? nlohmann::json(*d.queue_id) : nlohmann::json()},
+                         {"bot", d.bot ? nlohmann::json(*d.bot) : nlohmann::json()},
+                         {"status", d.status},
+                         {"event", d.event},
+                         {"detail", nlohmann::json::parse(d.detail_json, nullptr, false)}});
+    if (d.reply_text) {
+      nlohmann::json reply = {{"business_id", c.business_id},
+                              {"conversation_id", c.conversation_id},
+                              {"sender", "bot"},
+                              {"agent_id", nullptr},
+                              {"text", *d.reply_text},
+                              {"tag", nullptr}};
+      s.Exec("router/queue_reply", reply.dump());
+      ++replies;
+    }
+    ++routed;
+  }
+  s.Exec("router/apply_decisions", decisions.dump());
+  return {routed, replies};
+}
+
+std::vector<std::int64_t> WaitingBusinesses(Session& s) {
+  std::vector<std::int64_t> businesses;
+  for (const auto& r : s.Exec("router/waiting_businesses")) businesses.push_back(r[0].as<std::int64_t>());
+  return businesses;
+}
+
+std::vector<AgentEventRef> AssignIn(Session& s, std::int64_t business, int limit) {
+  std::vector<AgentEventRef> events;
+  for (const auto& r : s.Exec("router/assign", std::to_string(business), std::to_string(limit))) {
+    events.push_back(AgentEventRef{business, r[0].as<std::int64_t>(), r[2].as<std::int64_t>()});
+  }
+  return events;
+}
+
 }  // namespace
 
-std::pair<int, int> RouterRepository::RouteBatch(int limit, const Decide& decide) {
-  int routed = 0, replies = 0;
-  db_.RunSync("router/route", [&](Session& s) {
-    std::vector<RoutingCandidate> candidates;
-    for (const auto& r : s.Exec("router/claim_unrouted", std::to_string(limit))) {
-      RoutingCandidate c;
-      c.business_id = r[0].as<std::int64_t>();
-      c.conversation_id = r[1].as<std::int64_t>();
-      c.channel_kind = r[2].as<std::string>();
-      c.text = r[3].as<std::string>();
-      c.payload = r[4].as<std::string>();
-      c.ad_id = Opt(r[5]);
-      c.contact_external_id = r[6].as<std::string>();
-      c.contact_phone = Opt(r[7]);
-      c.status = r[8].as<std::string>();
-      c.bot = Opt(r[9]);
-      if (!r[10].is_null()) c.queue_id = r[10].as<std::int64_t>();
-      candidates.push_back(std::move(c));
-    }
-    if (candidates.empty()) return;
-
-    nlohmann::json businesses = nlohmann::json::array();
-    for (const auto& c : candidates) businesses.push_back(c.business_id);
-    std::unordered_map<std::int64_t, RoutingRulesRow> rules;
-    for (const auto& r : s.Exec("router/rules", businesses.dump())) {
-      rules[r[0].as<std::int64_t>()] =
-          RoutingRulesRow{r[1].as<std::int64_t>(), r[2].as<std::int64_t>(), r[3].as<std::string>()};
-    }
-
-    SessionLookups lookups(s);
-    nlohmann::json decisions = nlohmann::json::array();
-    for (const auto& c : candidates) {
-      auto it = rules.find(c.business_id);
-      std::optional<RoutingRulesRow> business_rules;
-      if (it != rules.end()) business_rules = it->second;
-      RoutingDecision d = decide(c, business_rules, lookups);
-      decisions.push_back({{"business_id", c.business_id},
-                           {"id", c.conversation_id},
-                           {"intent", d.intent},
-                           {"queue_id", d.queue_id ? nlohmann::json(*d.queue_id) : nlohmann::json()},
-                           {"bot", d.bot ? nlohmann::json(*d.bot) : nlohmann::json()},
-                           {"status", d.status},
-                           {"event", d.event},
-                           {"detail", nlohmann::json::parse(d.detail_json, nullptr, false)}});
-      if (d.reply_text) {
-        nlohmann::json reply = {{"business_id", c.business_id},
-                                {"conversation_id", c.conversation_id},
-                                {"sender", "bot"},
-                                {"agent_id", nullptr},
-                                {"text", *d.reply_text},
-                                {"tag", nullptr}};
-        s.Exec("router/queue_reply", reply.dump());
-        ++replies;
+RouterRepository::Round RouterRepository::RouteAndAssign(int route_limit, int per_business, const Decide& decide) {
+  Round out;
+  try {
+    db_.RunSync("router/round", [&](Session& s) {
+      out = Round{};
+      std::tie(out.routed, out.replies) = RouteIn(s, route_limit, decide);
+      for (auto business : WaitingBusinesses(s)) {
+        auto mine = AssignIn(s, business, per_business);
+        out.events.insert(out.events.end(), mine.begin(), mine.end());
       }
-      ++routed;
-    }
-    s.Exec("router/apply_decisions", decisions.dump());
-  });
-  return {routed, replies};
+      if (!out.events.empty()) s.AfterCommit([this, events = out.events] { notifier_.Post(events); });
+    });
+    return out;
+  } catch (const Unavailable&) {
+    throw;
+  } catch (const std::exception& e) {
+    // One business's failure must not hold up the others' routing: the
+    // same work in a transaction for each step.
+    spdlog::warn("router round failed ({}); routing and assigning business by business", e.what());
+  }
+  out = Round{};
+  std::tie(out.routed, out.replies) = RouteBatch(route_limit, decide);
+  out.events = AssignWaiting(per_business);
+  return out;
+}
+
+std::pair<int, int> RouterRepository::RouteBatch(int limit, const Decide& decide) {
+  std::pair<int, int> out;
+  db_.RunSync("router/route", [&](Session& s) { out = RouteIn(s, limit, decide); });
+  return out;
 }
 
 std::vector<AgentEventRef> RouterRepository::AssignWaiting(int per_business) {
   std::vector<std::int64_t> businesses;
-  db_.RunSync("router/waiting_businesses", [&](Session& s) {
-    for (const auto& r : s.Exec("router/waiting_businesses")) businesses.push_back(r[0].as<std::int64_t>());
-  });
+  db_.RunSync("router/waiting_businesses", [&](Session& s) { businesses = WaitingBusinesses(s); });
   std::vector<AgentEventRef> events;
   for (auto business : businesses) {
-    db_.RunSync("router/assign", [&](Session& s) {
-      std::vector<AgentEventRef> mine;
-      for (const auto& r : s.Exec("router/assign", std::to_string(business), std::to_string(per_business))) {
-        mine.push_back(AgentEventRef{business, r[0].as<std::int64_t>(), r[2].as<std::int64_t>()});
-      }
-      if (!mine.empty()) s.AfterCommit([this, mine] { notifier_.Post(mine); });
-      events.insert(events.end(), mine.begin(), mine.end());
-    });
+    try {
+      db_.RunSync("router/assign", [&](Session& s) {
+        auto mine = AssignIn(s, business, per_business);
+        if (!mine.empty()) s.AfterCommit([this, mine] { notifier_.Post(mine); });
+        events.insert(events.end(), mine.begin(), mine.end());
+      });
+    } catch (const Unavailable&) {
+      throw;
+    } catch (const std::exception& e) {
+      spdlog::warn("business_id={} assignment failed: {}", business, e.what());
+    }
   }
   return events;
 }

@@ -187,6 +187,22 @@ TEST_F(AgentEventsTest, TheFeedReadsEveryAgentsEventsAfterAPosition) {
   db->Stop();
 }
 
+TEST_F(AgentEventsTest, TheFeedsReadTakesTheNumberedIndexUnderAGenericPlan) {
+  // agent_events keeps days of events: the feed's read must be an index
+  // range from its position, also in the plan PL/pgSQL keeps for the
+  // function (generic: the position is a parameter).
+  pqxx::connection conn(url_);
+  pqxx::nontransaction tx(conn);
+  tx.exec("SET enable_seqscan = off");
+  tx.exec("SET plan_cache_mode = force_generic_plan");
+  tx.exec(
+      "PREPARE feed_read(bigint, int) AS SELECT x.seq, x.agent_id, x.type, x.payload FROM agent_events x "
+      "WHERE x.seq > $1 ORDER BY x.seq LIMIT $2");
+  std::string plan;
+  for (const auto& r : tx.exec("EXPLAIN EXECUTE feed_read(5, 100)")) plan += r[0].as<std::string>() + "\n";
+  EXPECT_NE(plan.find("agent_events_numbered"), std::string::npos) << plan;
+}
+
 TEST_F(AgentEventsTest, TheFeedWaitsForEventsAnotherTransactionIsNumbering) {
   auto db = Open("feed");
   store::EventNotifier notifier(*db);

@@ -81,11 +81,23 @@ class EventNotifier;
 class RouterRepository {
  public:
   RouterRepository(Database& db, EventNotifier& notifier) : db_(db), notifier_(notifier) {}
+  struct Round {
+    int routed = 0;                     // conversations decided
+    int replies = 0;                    // bot replies queued
+    std::vector<AgentEventRef> events;  // assignments and offers, announced once committed
+  };
+  /// One turn of the router in one transaction (one commit): decides up to
+  /// `route_limit` unrouted conversations, then assigns waiting
+  /// conversations of every business, at most `per_business` each. When
+  /// that transaction fails, the same work runs as RouteBatch and
+  /// AssignWaiting do, so one business cannot hold up the others.
+  Round RouteAndAssign(int route_limit, int per_business, const Decide& decide);
   /// Decides up to `limit` unrouted conversations in one transaction; returns
   /// how many, and how many bot replies were queued.
   std::pair<int, int> RouteBatch(int limit, const Decide& decide);
   /// Assigns waiting conversations of every business, one transaction per
-  /// business; its events are announced once it committed. Returns the events.
+  /// business (a business whose assignment fails is logged and skipped);
+  /// its events are announced once it committed. Returns the events.
   std::vector<AgentEventRef> AssignWaiting(int per_business);
   /// Expired offers, breached first-response SLAs, queue overflow: one
   /// transaction, its events announced after it, run only by the holder of the router-timers

@@ -72,6 +72,13 @@ class ResumeTest(harness.ServerTestCase):
             self.assertEqual(len(r.json["items"]), limit, "only a full page has a next cursor")
             after = int(r.json["next_cursor"])
 
+    def record_events(self, business, agent_id, n, pad=10):
+        """n events for the agent, recorded as any transaction does and announced as the notifier does."""
+        self.db.psql(f"INSERT INTO agent_events (business_id, agent_id, type, payload) "
+                     f"SELECT {business}, {agent_id}, 'conversation.updated', "
+                     f"jsonb_build_object('id', g, 'pad', repeat('x', {pad})) FROM generate_series(1, {n}) g")
+        self.db.psql(f"SELECT sb_announce_agent_events('[[[{business}, {agent_id}, 0]]]'::json)")
+
     # ---- tests
 
     def test_dropped_socket_resumes_with_after_and_loses_nothing(self):
@@ -186,11 +193,7 @@ class ResumeTest(harness.ServerTestCase):
         fell_behind = exposition.scrape(h).value("switchboard_agent_stream_fell_behind_total")
 
         def record(n, pad):
-            # Events as any transaction records them, announced as the notifier does.
-            self.db.psql(f"INSERT INTO agent_events (business_id, agent_id, type, payload) "
-                         f"SELECT {business}, {ana['id']}, 'conversation.updated', "
-                         f"jsonb_build_object('id', g, 'pad', repeat('x', {pad})) FROM generate_series(1, {n}) g")
-            self.db.psql(f"SELECT sb_announce_agent_events('[[[{business}, {ana['id']}, 0]]]'::json)")
+            self.record_events(business, ana["id"], n, pad)
 
         ws = self.stream(0, token=ana["token"], name="slow", receive_buffer=16384)
         record(3, 10)
@@ -212,6 +215,30 @@ class ResumeTest(harness.ServerTestCase):
         self.assertEqual(got, want, "every event once, in order, through the fall-back")
         record(2, 10)
         self.assertTrue(ws.wait_for(lambda m: len(m) == len(want) + 2, 5), "and the feed serves it again after")
+
+    def test_sockets_read_alone_while_the_feed_fails(self):
+        """The feed's reads fail (its function is renamed away): after a few
+        failed reads each socket reads the outbox itself, and once the feed
+        reads again the sockets go back to it; every event arrives once."""
+        key, phone, secret, ana = self.setup_business()
+        business = self.db.count(f"SELECT business_id FROM agents WHERE id = {ana['id']}")
+        ws = self.stream(0, token=ana["token"], name="feedless")
+        self.record_events(business, ana["id"], 1)
+        self.assertTrue(ws.wait_for(lambda m: len(m) == 1, 5), "the first event arrives through the feed")
+        self.db.psql("ALTER FUNCTION sb_agent_events_since(bigint, int) RENAME TO sb_agent_events_since_away")
+        try:
+            self.record_events(business, ana["id"], 2)
+            self.assertTrue(ws.wait_for(lambda m: len(m) == 3, 15),
+                            f"events recorded while the feed fails arrive: {len(ws.snapshot())} of 3")
+        finally:
+            self.db.psql("ALTER FUNCTION sb_agent_events_since_away(bigint, int) RENAME TO sb_agent_events_since")
+        with open(self.servers[0].log_path, encoding="utf-8", errors="replace") as f:
+            self.assertIn("agent event feed: read failed", f.read())
+        time.sleep(2.5)  # the feed reads again
+        self.record_events(business, ana["id"], 2)
+        self.assertTrue(ws.wait_for(lambda m: len(m) == 5, 5), f"{len(ws.snapshot())} of 5")
+        time.sleep(0.3)
+        self.assertEqual([json.loads(t)["seq"] for _, t in ws.snapshot()], self.db_seqs(ana["id"]))
 
     def test_listing_errors_and_walls(self):
         key, phone, secret, ana = self.setup_business()

@@ -60,7 +60,8 @@ namespace {
 
 constexpr int kBatch = 100;
 constexpr int kFeedBatch = 1000;
-constexpr std::size_t kMaxHanded = 1000;  // frames waiting for one socket before it reads the outbox instead
+constexpr std::size_t kMaxHanded = 1000;        // frames waiting for one socket before it reads the outbox instead
+constexpr int kFeedFailuresBeforeFallBack = 3;  // feed reads failed in a row (about 3 s) before sockets read alone
 constexpr auto kPoll = std::chrono::seconds(1);
 constexpr int kTicketTtlS = 30;
 constexpr auto kNumberingRetry = std::chrono::milliseconds(20);
@@ -257,6 +258,7 @@ asio::awaitable<void> AgentStream::RunFeed() {
     feed_wake_ = wake;
   }
   std::int64_t position = -1;  // unknown until the first read
+  int failures = 0;            // reads failed in a row
   while (!closing_) {
     wake->woken = false;
     auto pause = std::chrono::milliseconds(kPoll);
@@ -270,6 +272,11 @@ asio::awaitable<void> AgentStream::RunFeed() {
         for (auto& [id, s] : sessions_) ++s->epoch;
       }
       auto batch = co_await feed_reads_.EventsSince(position, kFeedBatch);
+      if (failures > 0) {
+        failures = 0;
+        std::lock_guard lock(mu_);
+        feed_failing_ = false;  // sockets reading the outbox may come back
+      }
       if (!batch.events.empty()) {
         Hand(batch.events);
         position = batch.events.back().event.seq;
@@ -279,6 +286,18 @@ asio::awaitable<void> AgentStream::RunFeed() {
     } catch (const std::exception& e) {
       // Nothing is lost: the next read starts where this one would have.
       spdlog::warn("agent event feed: read failed: {}", e.what());
+      if (++failures == kFeedFailuresBeforeFallBack) {
+        // Meanwhile each socket reads the outbox itself (and, if the
+        // database is away for it too, closes so its client reconnects).
+        std::lock_guard lock(mu_);
+        feed_failing_ = true;
+        for (auto& [id, s] : sessions_) {
+          s->handed.clear();
+          s->fed = false;
+          ++s->epoch;
+          Signal(s);
+        }
+      }
     }
     if (wake->woken || closing_) continue;
     wake->timer.expires_after(pause);
@@ -299,6 +318,11 @@ void AgentStream::Revoke(const std::vector<std::int64_t>& agent_ids) {
       });
     }
   }
+}
+
+void AgentStream::ForgetFeed() {
+  std::lock_guard lock(mu_);
+  feed_wake_.reset();
 }
 
 void AgentStream::CloseAll() {
@@ -397,7 +421,12 @@ asio::awaitable<void> AgentStream::Serve(http::Request& req, http::WebSocket& so
           pause = kNumberingRetry;
         } else {
           std::lock_guard lock(mu_);
-          if (session->epoch == epoch && feed_position_ >= 0) session->fed = true;
+          if (session->epoch == epoch && feed_position_ >= 0 && !feed_failing_) {
+            session->fed = true;
+            // An event announced while this read ran woke the socket, not
+            // the feed: the feed reads now rather than at its next poll.
+            WakeFeed();
+          }
         }
       }
       if (!session->open || session->closing || session->revoked) continue;

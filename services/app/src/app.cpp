@@ -228,8 +228,11 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   for (int i = 1; i < config_.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
-  // Its callbacks wake sockets and the feed through `io`, which is about to go.
+  // Its callbacks wake sockets and the feed through `io`, which is about to
+  // go, as do the feed's reads when they finish; the feed's timer is `io`'s.
   s.listener.Stop();
+  s.feed_db.Stop();
+  s.stream.ForgetFeed();
   s.router.Stop();
   s.outbound.Stop();
   s.media_fetcher.Stop();

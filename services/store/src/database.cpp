@@ -69,6 +69,15 @@ std::string WithLiterals(std::string_view sql, const std::vector<std::string>& l
   std::string out;
   out.reserve(sql.size() + 16 * literals.size());
   for (std::size_t i = 0; i < sql.size();) {
+    if (sql.substr(i, 2) == "--") {
+      // A comment is copied as it is: a value written into it could end
+      // the line and run as SQL.
+      auto eol = sql.find('\n', i);
+      if (eol == std::string_view::npos) eol = sql.size();
+      out += sql.substr(i, eol - i);
+      i = eol;
+      continue;
+    }
     if (sql[i] != '$' || i + 1 == sql.size() || sql[i + 1] < '0' || sql[i + 1] > '9') {
       out += sql[i++];
       continue;

@@ -139,11 +139,11 @@ RouterRepository::Round RouterRepository::RouteAndAssign(int route_limit, int pe
       if (!out.events.empty()) s.AfterCommit([this, events = out.events] { notifier_.Post(events); });
     });
     return out;
-  } catch (const Unavailable&) {
-    throw;
   } catch (const std::exception& e) {
-    // One business's failure must not hold up the others' routing: the
-    // same work in a transaction for each step.
+    // One business's failure (a statement timeout included) must not hold
+    // up the others' routing: the same work in a transaction for each step.
+    // Rolled back, so nothing is done twice; with the database away the
+    // steps fail as well and the caller hears of it.
     spdlog::warn("router round failed ({}); routing and assigning business by business", e.what());
   }
   out = Round{};
@@ -169,8 +169,6 @@ std::vector<AgentEventRef> RouterRepository::AssignWaiting(int per_business) {
         if (!mine.empty()) s.AfterCommit([this, mine] { notifier_.Post(mine); });
         events.insert(events.end(), mine.begin(), mine.end());
       });
-    } catch (const Unavailable&) {
-      throw;
     } catch (const std::exception& e) {
       spdlog::warn("business_id={} assignment failed: {}", business, e.what());
     }

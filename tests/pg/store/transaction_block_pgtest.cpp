@@ -105,6 +105,9 @@ TEST(WithLiterals, ReplacesEachParameterWithItsValue) {
   EXPECT_EQ(store::WithLiterals("SELECT $1::bigint, $2, $1", {"'7'", "'it''s'"}), "SELECT '7'::bigint, 'it''s', '7'");
   std::vector<std::string> ten{"'a'", "'b'", "'c'", "'d'", "'e'", "'f'", "'g'", "'h'", "'i'", "'j'"};
   EXPECT_EQ(store::WithLiterals("$10 $1 $$ $x", ten), "'j' 'a' $$ $x") << "expected $10 read whole";
+  EXPECT_EQ(store::WithLiterals("-- takes $1\nSELECT $1 -- $1 again\n", {"'x\nDROP TABLE t'"}),
+            "-- takes $1\nSELECT 'x\nDROP TABLE t' -- $1 again\n")
+      << "expected comments copied as they are";
   EXPECT_THROW(store::WithLiterals("SELECT $2", {"'1'"}), std::invalid_argument);
   EXPECT_THROW(store::WithLiterals("SELECT $0", {"'1'"}), std::invalid_argument);
 }

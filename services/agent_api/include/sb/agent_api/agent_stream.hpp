@@ -51,6 +51,9 @@ class AgentStream {
   /// some, and hands each to the sockets of its agent. Runs until CloseAll;
   /// spawn it on a strand.
   boost::asio::awaitable<void> RunFeed();
+  /// Lets go of the feed's timer: call after the io_context stopped running
+  /// and before it is destroyed.
+  void ForgetFeed();
 
   boost::asio::awaitable<void> Serve(http::Request& req, http::WebSocket& socket);
   /// GET /v1/agent/events?after=&limit=: what a stream sends, as pages
@@ -91,9 +94,11 @@ class AgentStream {
   mutable std::mutex mu_;
   std::multimap<std::int64_t, std::shared_ptr<Session>> sessions_;  // by agent id
   // Guarded by mu_: the number of the last event the feed handed over (-1
-  // until it knows where to start), and how to wake it while it runs.
+  // until it knows where to start), how to wake it while it runs, and
+  // whether it is failing.
   std::int64_t feed_position_ = -1;
   std::shared_ptr<FeedWake> feed_wake_;
+  bool feed_failing_ = false;  // its reads keep failing: sockets read the outbox themselves
   std::atomic<bool> closing_{false};
 };
 

@@ -19,6 +19,19 @@ http::Response Rendered(int status, std::string body) {
 
 http::HttpError NotFound() { return http::HttpError(404, "not_found", "no such conversation"); }
 
+http::HttpError NotAssigned(const std::string& status) {
+  return http::HttpError(409, "not_assigned", "the conversation is " + status + ", not assigned to you");
+}
+
+// The agent acting, nullopt for the business's key; other tokens may not act.
+std::optional<std::int64_t> Actor(const admin::Principal& who) {
+  if (who.role == admin::Principal::Role::kBusiness) return std::nullopt;
+  if (who.role != admin::Principal::Role::kAgent || !who.agent_id) {
+    throw http::HttpError(403, "forbidden", "this operation needs an agent token or a business key");
+  }
+  return who.agent_id;
+}
+
 // Claim has an optional body: empty means {}.
 http::Request WithObjectBody(const http::Request& req) {
   http::Request copy = req;
@@ -105,23 +118,6 @@ MediaSend ParseMedia(const nlohmann::json& j) {
 AgentApi::AgentApi(admin::Authenticator& auth, store::AgentRepository& agents, store::SetupRepository& setup,
                    store::TemplateRepository& templates, Hooks hooks)
     : auth_(auth), agents_(agents), setup_(setup), templates_(templates), hooks_(std::move(hooks)) {}
-
-namespace {
-
-// The agent acting, nullopt for the business's key; other tokens may not act.
-std::optional<std::int64_t> Actor(const admin::Principal& who) {
-  if (who.role == admin::Principal::Role::kBusiness) return std::nullopt;
-  if (who.role != admin::Principal::Role::kAgent || !who.agent_id) {
-    throw http::HttpError(403, "forbidden", "this operation needs an agent token or a business key");
-  }
-  return who.agent_id;
-}
-
-http::HttpError NotAssigned(const std::string& status) {
-  return http::HttpError(409, "not_assigned", "the conversation is " + status + ", not assigned to you");
-}
-
-}  // namespace
 
 boost::asio::awaitable<std::optional<std::int64_t>> AgentApi::RequireActor(const admin::Principal& who,
                                                                            std::int64_t conversation) {
@@ -317,8 +313,9 @@ boost::asio::awaitable<http::Response> AgentApi::Resolve(http::Request& req) {
     case Refusal::kNone:
       break;
     case Refusal::kNotFound:
-      if (out.status == "resolved") throw http::HttpError(404, "not_found", "no open conversation with this id");
       throw NotFound();
+    case Refusal::kResolved:
+      throw http::HttpError(404, "not_found", "no open conversation with this id");
     case Refusal::kNotAssigned:
       throw NotAssigned(out.status);
   }

@@ -228,27 +228,30 @@ void AgentStream::WakeFeed() {
   });
 }
 
+void AgentStream::Unfeed(Session& s) {
+  s.handed.clear();
+  s.fed = false;
+  ++s.epoch;
+}
+
 void AgentStream::Hand(const std::vector<store::AgentRepository::FeedBatch::Item>& events) {
   std::lock_guard lock(mu_);
   for (const auto& e : events) {
     auto [from, to] = sessions_.equal_range(e.agent_id);
-    if (from != to) {
-      // One frame for every socket of the agent.
-      auto frame = std::make_shared<const FeedFrame>(FeedFrame{e.event.seq, Frame(e.event)});
-      for (auto it = from; it != to; ++it) {
-        auto& s = *it->second;
-        if (s.handed.size() >= kMaxHanded) {
-          if (s.fed) fell_behind_.Inc();
-          s.handed.clear();
-          s.fed = false;
-          ++s.epoch;
-        }
-        s.handed.push_back(frame);
-        Signal(it->second);
+    if (from == to) continue;
+    // One frame for every socket of the agent.
+    auto frame = std::make_shared<const FeedFrame>(FeedFrame{e.event.seq, Frame(e.event)});
+    for (auto it = from; it != to; ++it) {
+      auto& s = *it->second;
+      if (s.handed.size() >= kMaxHanded) {
+        if (s.fed) fell_behind_.Inc();
+        Unfeed(s);
       }
+      s.handed.push_back(frame);
+      Signal(it->second);
     }
-    feed_position_ = e.event.seq;
   }
+  if (!events.empty()) feed_position_ = events.back().event.seq;
 }
 
 asio::awaitable<void> AgentStream::RunFeed() {
@@ -257,30 +260,27 @@ asio::awaitable<void> AgentStream::RunFeed() {
     std::lock_guard lock(mu_);
     feed_wake_ = wake;
   }
-  std::int64_t position = -1;  // unknown until the first read
-  int failures = 0;            // reads failed in a row
+  // feed_position_ is written only here (Hand included): read without mu_.
+  int failures = 0;  // reads failed in a row
   while (!closing_) {
     wake->woken = false;
     auto pause = std::chrono::milliseconds(kPoll);
     try {
-      if (position < 0) {
-        position = co_await feed_reads_.FeedPosition();
+      if (feed_position_ < 0) {
+        auto position = co_await feed_reads_.FeedPosition();
         std::lock_guard lock(mu_);
         feed_position_ = position;
         // An outbox read a socket began before the feed knew where it
         // starts proves nothing: each socket reads once more.
         for (auto& [id, s] : sessions_) ++s->epoch;
       }
-      auto batch = co_await feed_reads_.EventsSince(position, kFeedBatch);
+      auto batch = co_await feed_reads_.EventsSince(feed_position_, kFeedBatch);
       if (failures > 0) {
         failures = 0;
         std::lock_guard lock(mu_);
         feed_failing_ = false;  // sockets reading the outbox may come back
       }
-      if (!batch.events.empty()) {
-        Hand(batch.events);
-        position = batch.events.back().event.seq;
-      }
+      Hand(batch.events);
       if (static_cast<int>(batch.events.size()) == kFeedBatch) continue;
       if (batch.numbering_elsewhere) pause = kNumberingRetry;
     } catch (const std::exception& e) {
@@ -292,9 +292,7 @@ asio::awaitable<void> AgentStream::RunFeed() {
         std::lock_guard lock(mu_);
         feed_failing_ = true;
         for (auto& [id, s] : sessions_) {
-          s->handed.clear();
-          s->fed = false;
-          ++s->epoch;
+          Unfeed(*s);
           Signal(s);
         }
       }
@@ -387,36 +385,32 @@ asio::awaitable<void> AgentStream::Serve(http::Request& req, http::WebSocket& so
       session->woken = false;
       bool fed = false;
       std::uint64_t epoch = 0;
-      std::deque<std::shared_ptr<const FeedFrame>> handed;
+      std::deque<std::shared_ptr<const FeedFrame>> frames;  // the feed's, or this read's from the outbox
       {
         std::lock_guard lock(mu_);
         fed = session->fed;
         epoch = session->epoch;
-        if (fed) handed.swap(session->handed);
+        if (fed) frames.swap(session->handed);
+      }
+      std::optional<store::AgentRepository::EventBatch> batch;
+      if (!fed) {
+        batch = co_await agents_.EventsAfter(session->business_id, session->agent_id, last, kBatch);
+        for (const auto& e : batch->events)
+          frames.push_back(std::make_shared<const FeedFrame>(FeedFrame{e.seq, Frame(e)}));
+      }
+      for (const auto& frame : frames) {
+        // The outbox read that made the socket fed may have sent some of the feed's.
+        if (frame->seq <= last) continue;
+        if (!co_await socket.Send(frame->text)) {
+          session->open = false;
+          break;
+        }
+        last = frame->seq;
       }
       auto pause = std::chrono::milliseconds(kPoll);
-      if (fed) {
-        // The outbox read that made the socket fed may have sent some of these.
-        for (const auto& frame : handed) {
-          if (frame->seq <= last) continue;
-          if (!co_await socket.Send(frame->text)) {
-            session->open = false;
-            break;
-          }
-          last = frame->seq;
-        }
-      } else {
-        auto batch = co_await agents_.EventsAfter(session->business_id, session->agent_id, last, kBatch);
-        const auto& events = batch.events;
-        for (const auto& e : events) {
-          if (!co_await socket.Send(Frame(e))) {
-            session->open = false;
-            break;
-          }
-          last = e.seq;
-        }
-        if (static_cast<int>(events.size()) == kBatch) continue;
-        if (batch.numbering_elsewhere) {
+      if (batch) {
+        if (static_cast<int>(batch->events.size()) == kBatch) continue;
+        if (batch->numbering_elsewhere) {
           // Events another transaction is numbering become readable at its commit.
           pause = kNumberingRetry;
         } else {

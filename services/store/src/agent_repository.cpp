@@ -178,8 +178,12 @@ boost::asio::awaitable<AgentRepository::Resolution> AgentRepository::Resolve(std
     auto r = s.ExecInOneTrip("agent/resolve", business, conversation, agent, outcome, amount_cents, currency)[0];
     if (!r[1].is_null()) out.status = r[1].as<std::string>();
     if (!r[0].is_null()) {
-      out.refused =
-          r[0].as<std::string>() == "not_assigned" ? Resolution::Refusal::kNotAssigned : Resolution::Refusal::kNotFound;
+      // The function answers 'not_found' with status 'resolved' for a
+      // conversation resolved already.
+      using enum Resolution::Refusal;
+      out.refused = r[0].as<std::string>() == "not_assigned" ? kNotAssigned
+                    : out.status == "resolved"               ? kResolved
+                                                             : kNotFound;
       return;
     }
     if (!r[3].is_null()) Notify(s, notifier_, business, r[2].as<std::int64_t>(), r[3].as<std::int64_t>());

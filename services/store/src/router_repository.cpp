@@ -127,10 +127,9 @@ std::vector<AgentEventRef> AssignIn(Session& s, std::int64_t business, int limit
 }  // namespace
 
 RouterRepository::Round RouterRepository::RouteAndAssign(int route_limit, int per_business, const Decide& decide) {
-  Round out;
   try {
+    Round out;
     db_.RunSync("router/round", [&](Session& s) {
-      out = Round{};
       std::tie(out.routed, out.replies) = RouteIn(s, route_limit, decide);
       for (auto business : WaitingBusinesses(s)) {
         auto mine = AssignIn(s, business, per_business);
@@ -146,10 +145,10 @@ RouterRepository::Round RouterRepository::RouteAndAssign(int route_limit, int pe
     // steps fail as well and the caller hears of it.
     spdlog::warn("router round failed ({}); routing and assigning business by business", e.what());
   }
-  out = Round{};
-  std::tie(out.routed, out.replies) = RouteBatch(route_limit, decide);
-  out.events = AssignWaiting(per_business);
-  return out;
+  Round stepwise;
+  std::tie(stepwise.routed, stepwise.replies) = RouteBatch(route_limit, decide);
+  stepwise.events = AssignWaiting(per_business);
+  return stepwise;
 }
 
 std::pair<int, int> RouterRepository::RouteBatch(int limit, const Decide& decide) {

@@ -188,19 +188,26 @@ TEST_F(AgentEventsTest, TheFeedReadsEveryAgentsEventsAfterAPosition) {
 }
 
 TEST_F(AgentEventsTest, TheFeedsReadTakesTheNumberedIndexUnderAGenericPlan) {
-  // agent_events keeps days of events: the feed's read must be an index
-  // range from its position, also in the plan PL/pgSQL keeps for the
-  // function (generic: the position is a parameter).
+  // agent_events keeps the retention's hours of events: the feed's read must
+  // be an index range from its position, also in the plan PL/pgSQL keeps for
+  // the function (generic: the position is a parameter). The plan is
+  // auto_explain's of the statement the feed runs.
   pqxx::connection conn(url_);
-  pqxx::nontransaction tx(conn);
-  tx.exec("SET enable_seqscan = off");
-  tx.exec("SET plan_cache_mode = force_generic_plan");
-  tx.exec(
-      "PREPARE feed_read(bigint, int) AS SELECT x.seq, x.agent_id, x.type, x.payload FROM agent_events x "
-      "WHERE x.seq > $1 ORDER BY x.seq LIMIT $2");
-  std::string plan;
-  for (const auto& r : tx.exec("EXPLAIN EXECUTE feed_read(5, 100)")) plan += r[0].as<std::string>() + "\n";
-  EXPECT_NE(plan.find("agent_events_numbered"), std::string::npos) << plan;
+  ServerMessages messages(conn);
+  pqxx::work tx(conn);
+  tx.exec0("LOAD 'auto_explain'");
+  tx.exec0("SET LOCAL auto_explain.log_min_duration = 0");
+  tx.exec0("SET LOCAL auto_explain.log_nested_statements = on");
+  tx.exec0("SET LOCAL client_min_messages = log");
+  tx.exec0("SET LOCAL enable_seqscan = off");
+  tx.exec0("SET LOCAL plan_cache_mode = force_generic_plan");
+  store::Session session(tx);
+  session.Exec("agent/events_since", "5", "100");
+  tx.commit();
+  ASSERT_NE(messages.text.find("FROM agent_events x"), std::string::npos)
+      << "expected auto_explain's plan of the feed's read, got:\n"
+      << messages.text;
+  EXPECT_NE(messages.text.find("agent_events_numbered"), std::string::npos) << messages.text;
 }
 
 TEST_F(AgentEventsTest, TheFeedWaitsForEventsAnotherTransactionIsNumbering) {

@@ -12,18 +12,6 @@
 namespace sb::pgtest {
 namespace {
 
-/// Keeps what the server sends the connection besides results: the plans
-/// auto_explain logs at client_min_messages = log.
-class ServerMessages : public pqxx::errorhandler {
- public:
-  explicit ServerMessages(pqxx::connection_base& conn) : pqxx::errorhandler(conn) {}
-  bool operator()(const char msg[]) noexcept override {
-    text += msg;
-    return true;
-  }
-  std::string text;
-};
-
 /// The largest actual row count of any plan node in `plans`.
 long MostRowsOfANode(const std::string& plans) {
   static const std::regex kActual(R"(actual (?:time=[0-9.]+\.\.[0-9.]+ )?rows=([0-9]+) loops=([0-9]+))");

@@ -43,6 +43,18 @@ using test::CreateDatabase;
 using test::DropDatabase;
 using test::WithDatabase;
 
+/// Keeps what the server sends the connection besides results: the plans
+/// auto_explain logs at client_min_messages = log.
+class ServerMessages : public pqxx::errorhandler {
+ public:
+  explicit ServerMessages(pqxx::connection_base& conn) : pqxx::errorhandler(conn) {}
+  bool operator()(const char msg[]) noexcept override {
+    text += msg;
+    return true;
+  }
+  std::string text;
+};
+
 /// A registered channel as the ingest path sees it.
 struct TestChannel {
   ChannelRef ref;

@@ -7,7 +7,8 @@
 /// once for all sockets and rendered once for each agent. A socket whose
 /// client falls 1,000 frames behind goes back to reading the outbox, so a
 /// slow client holds at most about 2,000 frames (those handed over and a
-/// batch being sent). The feed (and a socket
+/// batch being sent), as does every socket while the feed's reads keep
+/// failing. The feed (and a socket
 /// still reading the outbox) is woken by NOTIFY (from any process, this
 /// one included: the notifier sends it once the events are numbered) and a
 /// poll every second. An open stream is the agent's
@@ -81,6 +82,8 @@ class AgentStream {
   struct FeedFrame;
   struct FeedWake;
   static void Signal(const std::shared_ptr<Session>& s);
+  /// Back to reading the outbox: drops what the feed handed over (mu_ held).
+  static void Unfeed(Session& s);
   /// Hands the feed's events to their agents' sockets.
   void Hand(const std::vector<store::AgentRepository::FeedBatch::Item>& events);
   void WakeFeed();  // with mu_ held

@@ -81,8 +81,9 @@ class AgentRepository {
   struct Resolution {
     enum class Refusal {
       kNone,
-      kNotFound,     // no such conversation, one the agent may not see, or resolved already
-      kNotAssigned,  // the agent sees it, but it is not assigned to them
+      kNotFound,     // no such conversation, or one the agent may not see
+      kResolved,     // resolved already (the business's key)
+      kNotAssigned,  // the agent sees it, but it is not assigned to them (`status` says what it is)
     };
     Refusal refused = Refusal::kNone;
     std::string status;        // the conversation's, when known

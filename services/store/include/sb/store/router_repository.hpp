@@ -92,13 +92,6 @@ class RouterRepository {
   /// that transaction fails, the same work runs as RouteBatch and
   /// AssignWaiting do, so one business cannot hold up the others.
   Round RouteAndAssign(int route_limit, int per_business, const Decide& decide);
-  /// Decides up to `limit` unrouted conversations in one transaction; returns
-  /// how many, and how many bot replies were queued.
-  std::pair<int, int> RouteBatch(int limit, const Decide& decide);
-  /// Assigns waiting conversations of every business, one transaction per
-  /// business (a business whose assignment fails is logged and skipped);
-  /// its events are announced once it committed. Returns the events.
-  std::vector<AgentEventRef> AssignWaiting(int per_business);
   /// Expired offers, breached first-response SLAs, queue overflow: one
   /// transaction, its events announced after it, run only by the holder of the router-timers
   /// lease (taken or renewed in the same transaction). Returns the agent
@@ -106,6 +99,14 @@ class RouterRepository {
   std::optional<std::vector<AgentEventRef>> RunTimers(int limit, const LeaseHolder& lease);
 
  private:
+  /// Decides up to `limit` unrouted conversations in one transaction; returns
+  /// how many, and how many bot replies were queued.
+  std::pair<int, int> RouteBatch(int limit, const Decide& decide);
+  /// Assigns waiting conversations of every business, one transaction per
+  /// business (a business whose assignment fails is logged and skipped);
+  /// its events are announced once it committed. Returns the events.
+  std::vector<AgentEventRef> AssignWaiting(int per_business);
+
   Database& db_;
   EventNotifier& notifier_;
 };

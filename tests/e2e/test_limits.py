@@ -285,10 +285,19 @@ class WaitSheddingTest(RoutingCase):
         try:
             self.assertEqual(h.request("GET", "/healthz").status, 200)  # the connection is open and idle
             answers = []
-            sender = threading.Thread(target=lambda: answers.append(api.post_webhook("whatsapp", body, secret=secret)))
+            sending = threading.Event()
+
+            def send():
+                sending.set()
+                answers.append(api.post_webhook("whatsapp", body, secret=secret))
+
+            sender = threading.Thread(target=send)
             self.server.proc.send_signal(signal.SIGSTOP)
             try:
                 sender.start()
+                # The wait runs from the send: a thread started late on a
+                # busy machine would otherwise send after most of it.
+                sending.wait(10)
                 time.sleep(stopped_s)
             finally:
                 self.server.proc.send_signal(signal.SIGCONT)

@@ -1,0 +1,187 @@
+// What a conversation's moves cost and answer in the database: the metrics
+// trigger fires only for moves that change a metric, a resolve gives the
+// answers the agent API maps to HTTP, and an assignment counts each agent's
+// open conversations once.
+#include "pg_fixture.hpp"
+#include "sb/store/database.hpp"
+#include "session.hpp"
+
+namespace sb::pgtest {
+namespace {
+
+class ConversationMovesTest : public StoreDb {
+ protected:
+  void SetUp() override {
+    StoreDb::SetUp();
+    if (IsSkipped()) return;
+    b_ = std::to_string(business_);
+    queue_ = Count("INSERT INTO queues (business_id, name, strategy) VALUES (" + b_ +
+                   ", 'Orders', 'least_busy') RETURNING id");
+    other_queue_ = Count("INSERT INTO queues (business_id, name, strategy) VALUES (" + b_ +
+                         ", 'Returns', 'least_busy') RETURNING id");
+    ana_ = Agent("Ana", queue_);
+    bo_ = Agent("Bo", queue_);
+    cy_ = Agent("Cy", other_queue_);
+  }
+
+  std::int64_t Agent(const std::string& name, std::int64_t queue) {
+    auto id = Count("INSERT INTO agents (business_id, name, capacity, status) VALUES (" + b_ + ", '" + name +
+                    "', 2, 'online') RETURNING id");
+    Sql("INSERT INTO agent_queues (business_id, agent_id, queue_id) VALUES (" + b_ + ", " + std::to_string(id) + ", " +
+        std::to_string(queue) + ")");
+    return id;
+  }
+
+  /// A conversation of a new contact, routed to the queue and waiting.
+  std::int64_t Waiting(std::int64_t queue) {
+    auto channel = std::to_string(whatsapp_.key.channel_id);
+    auto contact = Count("INSERT INTO contacts (business_id, channel_id, external_id) VALUES (" + b_ + ", " + channel +
+                         ", 'c" + std::to_string(++contacts_) + "') RETURNING id");
+    auto id = Count("INSERT INTO conversations (business_id, channel_id, contact_id) VALUES (" + b_ + ", " + channel +
+                    ", " + std::to_string(contact) + ") RETURNING id");
+    Sql("UPDATE conversations SET routed_at = now(), status = 'waiting', waiting_since = now(), queue_id = " +
+        std::to_string(queue) + " WHERE business_id = " + b_ + " AND id = " + std::to_string(id));
+    return id;
+  }
+
+  void Set(std::int64_t conversation, const std::string& assignments) {
+    Sql("UPDATE conversations SET " + assignments + " WHERE business_id = " + b_ +
+        " AND id = " + std::to_string(conversation));
+  }
+
+  /// Calls of sb_conversation_metrics made by `statement`, in its own transaction.
+  std::string MetricsCalls(const std::string& statement) {
+    // The transaction's view also holds calls not yet flushed from earlier
+    // transactions of this connection: the difference is this statement's.
+    static constexpr const char* kCalls =
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions WHERE funcname = 'sb_conversation_metrics'";
+    pqxx::work tx(*conn_);
+    tx.exec0("SET LOCAL track_functions = 'pl'");
+    auto before = tx.exec1(kCalls)[0].as<long>();
+    tx.exec(statement);
+    auto after = tx.exec1(kCalls)[0].as<long>();
+    tx.commit();
+    return std::to_string(after - before);
+  }
+
+  /// sb_resolve_conversation's row as "refused|status|event_agent|has conversation".
+  std::string Resolve(std::int64_t conversation, const std::string& agent) {
+    auto row = Sql("SELECT refused, status, event_agent, conversation IS NOT NULL FROM sb_resolve_conversation(" + b_ +
+                   ", " + std::to_string(conversation) + ", " + agent + ", 'sale', 129900, 'USD')")[0];
+    return row[0].c_str() + std::string("|") + row[1].c_str() + "|" + row[2].c_str() + "|" + row[3].c_str();
+  }
+
+  bool RouterProbeNamesBusiness() {
+    store::DbOptions options;
+    options.url = url_;
+    options.pool_size = 1;
+    options.name = "probe";
+    store::Database db(options);
+    bool named = false;
+    db.RunSync("probe", [&](store::Session& s) {
+      for (const auto& row : s.Exec("router/waiting_businesses"))
+        named = named || row[0].as<std::int64_t>() == business_;
+    });
+    db.Stop();
+    return named;
+  }
+
+  std::string b_;
+  std::int64_t queue_ = 0;
+  std::int64_t other_queue_ = 0;
+  std::int64_t ana_ = 0;
+  std::int64_t bo_ = 0;
+  std::int64_t cy_ = 0;
+  int contacts_ = 0;
+};
+
+TEST_F(ConversationMovesTest, MovesBetweenQueueAndAgentLeaveTheMetricsTriggerAlone) {
+  auto id = Waiting(queue_);
+  auto where = " WHERE business_id = " + b_ + " AND id = " + std::to_string(id);
+  auto metrics = "SELECT row_to_json(m)::text FROM conversation_metrics m WHERE business_id = " + b_ +
+                 " AND conversation_id = " + std::to_string(id);
+  ASSERT_EQ(Sql(metrics).size(), 1U) << "routing the conversation writes its metrics row";
+  auto before = Value(metrics);
+
+  auto ana = std::to_string(ana_);
+  EXPECT_EQ(MetricsCalls("UPDATE conversations SET status = 'offered', agent_id = " + ana + where), "0");
+  EXPECT_EQ(MetricsCalls("UPDATE conversations SET status = 'assigned'" + where), "0");
+  EXPECT_EQ(MetricsCalls("UPDATE conversations SET status = 'waiting', agent_id = NULL" + where), "0");
+  EXPECT_EQ(MetricsCalls("UPDATE conversations SET status = 'assigned', agent_id = " + ana + where), "0");
+  EXPECT_EQ(Value(metrics), before);
+
+  // What a metric reads still fires it.
+  EXPECT_EQ(MetricsCalls("UPDATE conversations SET intent = 'purchase'" + where), "1");
+  EXPECT_EQ(MetricsCalls("UPDATE conversations SET status = 'bot'" + where), "1");
+  EXPECT_EQ(MetricsCalls("UPDATE conversations SET status = 'waiting'" + where), "1");
+  EXPECT_EQ(Value("SELECT bot_handled::text || escalated::text FROM conversation_metrics WHERE business_id = " + b_ +
+                  " AND conversation_id = " + std::to_string(id)),
+            "truetrue");
+  EXPECT_EQ(MetricsCalls("UPDATE conversations SET status = 'resolved', resolved_at = now()" + where), "1");
+  EXPECT_EQ(Value("SELECT resolved::text FROM conversation_metrics WHERE business_id = " + b_ +
+                  " AND conversation_id = " + std::to_string(id)),
+            "true");
+}
+
+TEST_F(ConversationMovesTest, ResolveAnswersAsTheAgentApiExpects) {
+  auto ana = std::to_string(ana_);
+  auto mine = Waiting(queue_);
+  Set(mine, "status = 'assigned', agent_id = " + ana);
+  auto bos = Waiting(queue_);
+  Set(bos, "status = 'assigned', agent_id = " + std::to_string(bo_));
+  auto waiting_in_my_queue = Waiting(queue_);
+  auto waiting_elsewhere = Waiting(other_queue_);
+
+  EXPECT_EQ(Resolve(999999, ana), "not_found|||f");
+  EXPECT_EQ(Resolve(bos, ana), "not_found|||f") << "another agent's conversation is not Ana's to see";
+  EXPECT_EQ(Resolve(waiting_elsewhere, ana), "not_found|||f");
+  EXPECT_EQ(Resolve(waiting_in_my_queue, ana), "not_assigned|waiting||f");
+  EXPECT_EQ(Resolve(mine, ana), "|resolved|" + ana + "|t");
+  // Resolved already: the repository answers this as no open conversation.
+  EXPECT_EQ(Resolve(mine, ana), "not_assigned|resolved||f");
+  EXPECT_EQ(Resolve(mine, "NULL"), "not_found|resolved||f");
+
+  // The business's key resolves any open conversation; the agent it was
+  // with is told, and the contact remembers that agent.
+  EXPECT_EQ(Resolve(bos, "NULL"), "|resolved|" + std::to_string(bo_) + "|t");
+  EXPECT_EQ(Value("SELECT ct.last_agent_id FROM conversations v JOIN contacts ct ON ct.business_id = v.business_id "
+                  "AND ct.id = v.contact_id WHERE v.business_id = " +
+                  b_ + " AND v.id = " + std::to_string(bos)),
+            std::to_string(bo_));
+  EXPECT_EQ(Resolve(waiting_elsewhere, "NULL"), "|resolved||t") << "nobody to tell";
+  EXPECT_EQ(Value("SELECT count(*) FROM conversations WHERE business_id = " + b_ + " AND status = 'resolved'"), "3");
+  EXPECT_EQ(Value("SELECT outcome || amount_cents || currency FROM conversations WHERE business_id = " + b_ +
+                  " AND id = " + std::to_string(mine)),
+            "sale129900USD");
+}
+
+TEST_F(ConversationMovesTest, AssignmentFillsOnlyTheRoomEachAgentHas) {
+  // Ana has one of her two slots taken, Bo both; Cy serves another queue.
+  Set(Waiting(queue_), "status = 'assigned', agent_id = " + std::to_string(ana_));
+  Set(Waiting(queue_), "status = 'assigned', agent_id = " + std::to_string(bo_));
+  Set(Waiting(queue_), "status = 'offered', agent_id = " + std::to_string(bo_));
+  for (int i = 0; i < 3; ++i) Waiting(queue_);
+
+  auto assigned = Sql("SELECT agent_id FROM sb_assign_waiting(" + b_ + ", 10)");
+  ASSERT_EQ(assigned.size(), 1U) << "one slot free in the queue's agents";
+  EXPECT_EQ(assigned[0][0].as<std::int64_t>(), ana_);
+  EXPECT_EQ(Value("SELECT count(*) FROM conversations WHERE business_id = " + b_ + " AND status = 'waiting'"), "2");
+  EXPECT_EQ(Sql("SELECT 1 FROM sb_assign_waiting(" + b_ + ", 10)").size(), 0U);
+
+  // The router's probe names the business while a conversation waits and
+  // any online agent has room, in whatever queue: Cy has.
+  EXPECT_TRUE(RouterProbeNamesBusiness());
+  Sql("UPDATE agents SET status = 'away' WHERE business_id = " + b_ + " AND id = " + std::to_string(cy_));
+  EXPECT_FALSE(RouterProbeNamesBusiness()) << "everyone online is full";
+  Sql("UPDATE agents SET capacity = 3 WHERE business_id = " + b_ + " AND id = " + std::to_string(bo_));
+  EXPECT_TRUE(RouterProbeNamesBusiness()) << "Bo has room again";
+  assigned = Sql("SELECT agent_id FROM sb_assign_waiting(" + b_ + ", 10)");
+  ASSERT_EQ(assigned.size(), 1U);
+  EXPECT_EQ(assigned[0][0].as<std::int64_t>(), bo_);
+  Sql("UPDATE conversations SET status = 'resolved' WHERE business_id = " + b_ + " AND status = 'waiting'");
+  Sql("UPDATE agents SET status = 'online' WHERE business_id = " + b_ + " AND id = " + std::to_string(cy_));
+  EXPECT_FALSE(RouterProbeNamesBusiness()) << "nothing waits";
+}
+
+}  // namespace
+}  // namespace sb::pgtest

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "session.hpp"
@@ -15,6 +17,18 @@ namespace {
 constexpr std::size_t kRefsPerNotify = 100;
 
 }  // namespace
+
+std::string AnnouncementPayloads(const std::vector<AgentEventRef>& events) {
+  nlohmann::json payloads = nlohmann::json::array();
+  for (std::size_t i = 0; i < events.size(); i += kRefsPerNotify) {
+    nlohmann::json ids = nlohmann::json::array();
+    for (std::size_t j = i; j < std::min(events.size(), i + kRefsPerNotify); ++j) {
+      ids.push_back({events[j].business_id, events[j].agent_id, events[j].event_id});
+    }
+    payloads.push_back(std::move(ids));
+  }
+  return payloads.dump();
+}
 
 EventNotifier::EventNotifier(Database& db) : db_(db), thread_([this] { Loop(); }) {}
 
@@ -48,20 +62,13 @@ void EventNotifier::Loop() {
       batch.swap(pending_);
     }
     try {
-      nlohmann::json payloads = nlohmann::json::array();
-      for (std::size_t i = 0; i < batch.size(); i += kRefsPerNotify) {
-        nlohmann::json ids = nlohmann::json::array();
-        for (std::size_t j = i; j < std::min(batch.size(), i + kRefsPerNotify); ++j) {
-          ids.push_back({batch[j].business_id, batch[j].agent_id, batch[j].event_id});
-        }
-        payloads.push_back(std::move(ids));
-      }
       // The statement numbers the committed events before it wakes the
       // streams, in the same commit: the reads they make then find nothing
       // to number and stay read-only, instead of each committing (and
       // waiting for the disk) or, behind the one that numbers, retrying a
       // moment later.
-      db_.RunSyncInOneTrip("router/notify", [&](Session& s) { s.ExecInOneTrip("router/notify", payloads.dump()); });
+      db_.RunSyncInOneTrip("router/notify",
+                           [&](Session& s) { s.ExecInOneTrip("router/notify", AnnouncementPayloads(batch)); });
     } catch (const std::exception& e) {
       spdlog::warn("announcing {} agent event(s) failed (streams read them at their next poll): {}", batch.size(),
                    e.what());

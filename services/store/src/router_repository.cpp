@@ -135,7 +135,9 @@ RouterRepository::Round RouterRepository::RouteAndAssign(int route_limit, int pe
         auto mine = AssignIn(s, business, per_business);
         out.events.insert(out.events.end(), mine.begin(), mine.end());
       }
-      if (!out.events.empty()) s.AfterCommit([this, events = out.events] { notifier_.Post(events); });
+      // Numbered and announced in this transaction (see EventNotifier):
+      // the streams read them as soon as it commits.
+      if (!out.events.empty()) s.Exec("router/notify", AnnouncementPayloads(out.events));
     });
     return out;
   } catch (const std::exception& e) {

@@ -1,9 +1,11 @@
 // What a conversation's moves cost and answer in the database: the metrics
 // trigger fires only for moves that change a metric, a resolve gives the
-// answers the agent API maps to HTTP, and an assignment counts each agent's
-// open conversations once.
+// answers the agent API maps to HTTP, an assignment fills only the room
+// agents have, and the router's turn announces its own assignments.
 #include "pg_fixture.hpp"
 #include "sb/store/database.hpp"
+#include "sb/store/event_notifier.hpp"
+#include "sb/store/router_repository.hpp"
 #include "session.hpp"
 
 namespace sb::pgtest {
@@ -181,6 +183,60 @@ TEST_F(ConversationMovesTest, AssignmentFillsOnlyTheRoomEachAgentHas) {
   Sql("UPDATE conversations SET status = 'resolved' WHERE business_id = " + b_ + " AND status = 'waiting'");
   Sql("UPDATE agents SET status = 'online' WHERE business_id = " + b_ + " AND id = " + std::to_string(cy_));
   EXPECT_FALSE(RouterProbeNamesBusiness()) << "nothing waits";
+}
+
+class Announcements : public pqxx::notification_receiver {
+ public:
+  explicit Announcements(pqxx::connection_base& conn) : pqxx::notification_receiver(conn, "sb_agent_events") {}
+  void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
+  std::vector<std::string> payloads;
+};
+
+TEST_F(ConversationMovesTest, TheRoutersTurnNumbersAndAnnouncesItsAssignmentsBeforeItReturns) {
+  pqxx::connection listening(url_);
+  Announcements announcements(listening);
+  store::DbOptions options;
+  options.url = url_;
+  options.pool_size = 1;
+  options.name = "router";
+  store::Database db(options);
+  // A notifier that no longer sends: whatever is announced comes from the
+  // turn's own transaction.
+  store::EventNotifier notifier(db);
+  notifier.Stop();
+  store::RouterRepository repository(db, notifier);
+
+  auto channel = std::to_string(whatsapp_.key.channel_id);
+  auto contact = Count("INSERT INTO contacts (business_id, channel_id, external_id) VALUES (" + b_ + ", " + channel +
+                       ", 'new customer') RETURNING id");
+  auto id = Count("INSERT INTO conversations (business_id, channel_id, contact_id) VALUES (" + b_ + ", " + channel +
+                  ", " + std::to_string(contact) + ") RETURNING id");
+  auto decide = [&](const store::RoutingCandidate& c, const std::optional<store::RoutingRulesRow>&,
+                    store::RoutingLookups&) {
+    store::RoutingDecision d;
+    d.intent = "other";
+    d.queue_id = c.business_id == business_ ? std::optional<std::int64_t>(queue_) : c.queue_id;
+    d.status = "waiting";
+    d.event = "routed";
+    return d;
+  };
+  auto round = repository.RouteAndAssign(100, 100, decide);
+  std::vector<store::AgentEventRef> mine;
+  for (const auto& e : round.events) {
+    if (e.business_id == business_) mine.push_back(e);
+  }
+  ASSERT_EQ(mine.size(), 1U);
+  auto event = std::to_string(mine[0].event_id);
+  EXPECT_EQ(Value("SELECT type || ' ' || (payload ->> 'id') || ' ' || (seq IS NOT NULL) FROM agent_events "
+                  "WHERE business_id = " +
+                  b_ + " AND id = " + event),
+            "conversation.assigned " + std::to_string(id) + " true")
+      << "numbered in the turn's transaction";
+  for (int i = 0; i < 50 && announcements.payloads.empty(); ++i) listening.await_notification(0, 100000);
+  std::string heard;
+  for (const auto& p : announcements.payloads) heard += p;
+  EXPECT_NE(heard.find("," + std::to_string(mine[0].agent_id) + "," + event + "]"), std::string::npos) << heard;
+  db.Stop();
 }
 
 }  // namespace

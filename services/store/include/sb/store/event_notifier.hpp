@@ -9,8 +9,13 @@
 /// announcement is being sent go out together in the next. A lost
 /// announcement (a failure, a crash just after the commit) delays an event
 /// by one stream poll at most: the streams read the events table itself.
+/// The router's turn, one transaction a tick, announces its own
+/// assignments in that transaction (AnnouncementPayloads, router/notify):
+/// one NOTIFY a tick, and no second transaction between its commit and the
+/// streams.
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -18,6 +23,11 @@
 #include "sb/store/router_repository.hpp"
 
 namespace sb::store {
+
+/// router/notify's parameter for `events`: a JSON array of NOTIFY payloads,
+/// each an array of at most 100 [business_id, agent_id, event_id] (pg_notify
+/// refuses payloads of 8,000 bytes or more).
+std::string AnnouncementPayloads(const std::vector<AgentEventRef>& events);
 
 class EventNotifier {
  public:

@@ -84,13 +84,15 @@ class RouterRepository {
   struct Round {
     int routed = 0;                     // conversations decided
     int replies = 0;                    // bot replies queued
-    std::vector<AgentEventRef> events;  // assignments and offers, announced once committed
+    std::vector<AgentEventRef> events;  // assignments and offers
   };
   /// One turn of the router in one transaction (one commit): decides up to
   /// `route_limit` unrouted conversations, then assigns waiting
   /// conversations of every business, at most `per_business` each. When
   /// that transaction fails, the same work runs as RouteBatch and
-  /// AssignWaiting do, so one business cannot hold up the others.
+  /// AssignWaiting do, so one business cannot hold up the others. The
+  /// turn's events are numbered and announced (one NOTIFY) in its own
+  /// transaction; the fallback's go through the EventNotifier.
   Round RouteAndAssign(int route_limit, int per_business, const Decide& decide);
   /// Expired offers, breached first-response SLAs, queue overflow: one
   /// transaction, its events announced after it, run only by the holder of the router-timers

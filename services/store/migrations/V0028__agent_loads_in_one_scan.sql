@@ -107,7 +107,7 @@ BEGIN
       FOR UPDATE OF v SKIP LOCKED;
   END IF;
   LOOP
-    EXIT WHEN fetched = want;
+    EXIT WHEN fetched >= want;
     FETCH waiting INTO c;
     EXIT WHEN NOT FOUND;
     fetched := fetched + 1;

@@ -126,6 +126,24 @@ std::vector<AgentEventRef> AssignIn(Session& s, std::int64_t business, int limit
 
 }  // namespace
 
+void RouterRepository::Announce(Session& s, const std::vector<AgentEventRef>& events) {
+  // Numbered and announced in the turn's transaction (see EventNotifier):
+  // the streams read them as soon as it commits. Under a savepoint: the
+  // numbering waits for rows other transactions hold (an erasure's, say),
+  // and an announcement that fails must not take the turn's routing and
+  // assignments with it; the notifier then announces after the commit. It
+  // waits for a lock 200 ms at most, holding the turn's agents meanwhile.
+  s.tx().exec0("SAVEPOINT announce; SET LOCAL lock_timeout = 200");
+  try {
+    s.Exec("router/notify", AnnouncementPayloads(events));
+  } catch (const pqxx::sql_error& e) {
+    spdlog::warn("announcing the router turn's {} event(s) failed ({}); the notifier announces them", events.size(),
+                 e.what());
+    s.tx().exec0("ROLLBACK TO SAVEPOINT announce");
+    s.AfterCommit([this, events] { notifier_.Post(events); });
+  }
+}
+
 RouterRepository::Round RouterRepository::RouteAndAssign(int route_limit, int per_business, const Decide& decide) {
   try {
     Round out;
@@ -135,9 +153,7 @@ RouterRepository::Round RouterRepository::RouteAndAssign(int route_limit, int pe
         auto mine = AssignIn(s, business, per_business);
         out.events.insert(out.events.end(), mine.begin(), mine.end());
       }
-      // Numbered and announced in this transaction (see EventNotifier):
-      // the streams read them as soon as it commits.
-      if (!out.events.empty()) s.Exec("router/notify", AnnouncementPayloads(out.events));
+      if (!out.events.empty()) Announce(s, out.events);
     });
     return out;
   } catch (const std::exception& e) {

@@ -34,16 +34,52 @@ class ConversationMovesTest : public StoreDb {
     return id;
   }
 
-  /// A conversation of a new contact, routed to the queue and waiting.
-  std::int64_t Waiting(std::int64_t queue) {
+  /// A conversation of a new contact, not routed yet.
+  std::int64_t Unrouted() {
     auto channel = std::to_string(whatsapp_.key.channel_id);
     auto contact = Count("INSERT INTO contacts (business_id, channel_id, external_id) VALUES (" + b_ + ", " + channel +
                          ", 'c" + std::to_string(++contacts_) + "') RETURNING id");
-    auto id = Count("INSERT INTO conversations (business_id, channel_id, contact_id) VALUES (" + b_ + ", " + channel +
-                    ", " + std::to_string(contact) + ") RETURNING id");
+    return Count("INSERT INTO conversations (business_id, channel_id, contact_id) VALUES (" + b_ + ", " + channel +
+                 ", " + std::to_string(contact) + ") RETURNING id");
+  }
+
+  /// A conversation of a new contact, routed to the queue and waiting.
+  std::int64_t Waiting(std::int64_t queue) {
+    auto id = Unrouted();
     Sql("UPDATE conversations SET routed_at = now(), status = 'waiting', waiting_since = now(), queue_id = " +
         std::to_string(queue) + " WHERE business_id = " + b_ + " AND id = " + std::to_string(id));
     return id;
+  }
+
+  /// One router turn on a connection of its own, every conversation of this
+  /// business routed to the queue, with a notifier that no longer sends
+  /// (whatever is announced comes from the turn's own transaction). This
+  /// business's events.
+  std::vector<store::AgentEventRef> RouterTurn() {
+    store::DbOptions options;
+    options.url = url_;
+    options.pool_size = 1;
+    options.name = "router";
+    store::Database db(options);
+    store::EventNotifier notifier(db);
+    notifier.Stop();
+    store::RouterRepository repository(db, notifier);
+    auto decide = [&](const store::RoutingCandidate& c, const std::optional<store::RoutingRulesRow>&,
+                      store::RoutingLookups&) {
+      store::RoutingDecision d;
+      d.intent = "other";
+      d.queue_id = c.business_id == business_ ? std::optional<std::int64_t>(queue_) : c.queue_id;
+      d.status = "waiting";
+      d.event = "routed";
+      return d;
+    };
+    auto round = repository.RouteAndAssign(100, 100, decide);
+    db.Stop();
+    std::vector<store::AgentEventRef> mine;
+    for (const auto& e : round.events) {
+      if (e.business_id == business_) mine.push_back(e);
+    }
+    return mine;
   }
 
   void Set(std::int64_t conversation, const std::string& assignments) {
@@ -185,6 +221,37 @@ TEST_F(ConversationMovesTest, AssignmentFillsOnlyTheRoomEachAgentHas) {
   EXPECT_FALSE(RouterProbeNamesBusiness()) << "nothing waits";
 }
 
+TEST_F(ConversationMovesTest, AssignmentLocksNoMoreWaitingConversationsThanItMayAssign) {
+  // Ana has room for two, Bo for one; five wait in their queue.
+  for (int i = 0; i < 5; ++i) Waiting(queue_);
+  Sql("UPDATE agents SET status = 'away' WHERE business_id = " + b_ + " AND id = " + std::to_string(cy_));
+  Sql("UPDATE agents SET capacity = 1 WHERE business_id = " + b_ + " AND id = " + std::to_string(bo_));
+  pqxx::connection other(url_);
+  auto lockable = [&] {
+    pqxx::work tx(other);
+    auto n = tx.exec1("SELECT count(*) FROM (SELECT 1 FROM conversations WHERE business_id = " + b_ +
+                      " AND status = 'waiting' FOR UPDATE SKIP LOCKED) x")[0]
+                 .as<int>();
+    tx.commit();
+    return n;
+  };
+  {
+    // At most 2 (the limit asked), though there is room for 3.
+    pqxx::work tx(*conn_);
+    EXPECT_EQ(tx.exec("SELECT 1 FROM sb_assign_waiting(" + b_ + ", 2)").size(), 2U);
+    EXPECT_EQ(lockable(), 3) << "the two assigned are locked until the commit, the other three are free";
+    tx.commit();
+  }
+  {
+    // Room for one more now: one conversation locked, not every one waiting.
+    pqxx::work tx(*conn_);
+    EXPECT_EQ(tx.exec("SELECT agent_id FROM sb_assign_waiting(" + b_ + ", 10)").size(), 1U);
+    EXPECT_EQ(lockable(), 2);
+    tx.commit();
+  }
+  EXPECT_EQ(Value("SELECT count(*) FROM conversations WHERE business_id = " + b_ + " AND status = 'waiting'"), "2");
+}
+
 class Announcements : public pqxx::notification_receiver {
  public:
   explicit Announcements(pqxx::connection_base& conn) : pqxx::notification_receiver(conn, "sb_agent_events") {}
@@ -195,36 +262,8 @@ class Announcements : public pqxx::notification_receiver {
 TEST_F(ConversationMovesTest, TheRoutersTurnNumbersAndAnnouncesItsAssignmentsBeforeItReturns) {
   pqxx::connection listening(url_);
   Announcements announcements(listening);
-  store::DbOptions options;
-  options.url = url_;
-  options.pool_size = 1;
-  options.name = "router";
-  store::Database db(options);
-  // A notifier that no longer sends: whatever is announced comes from the
-  // turn's own transaction.
-  store::EventNotifier notifier(db);
-  notifier.Stop();
-  store::RouterRepository repository(db, notifier);
-
-  auto channel = std::to_string(whatsapp_.key.channel_id);
-  auto contact = Count("INSERT INTO contacts (business_id, channel_id, external_id) VALUES (" + b_ + ", " + channel +
-                       ", 'new customer') RETURNING id");
-  auto id = Count("INSERT INTO conversations (business_id, channel_id, contact_id) VALUES (" + b_ + ", " + channel +
-                  ", " + std::to_string(contact) + ") RETURNING id");
-  auto decide = [&](const store::RoutingCandidate& c, const std::optional<store::RoutingRulesRow>&,
-                    store::RoutingLookups&) {
-    store::RoutingDecision d;
-    d.intent = "other";
-    d.queue_id = c.business_id == business_ ? std::optional<std::int64_t>(queue_) : c.queue_id;
-    d.status = "waiting";
-    d.event = "routed";
-    return d;
-  };
-  auto round = repository.RouteAndAssign(100, 100, decide);
-  std::vector<store::AgentEventRef> mine;
-  for (const auto& e : round.events) {
-    if (e.business_id == business_) mine.push_back(e);
-  }
+  auto id = Unrouted();
+  auto mine = RouterTurn();
   ASSERT_EQ(mine.size(), 1U);
   auto event = std::to_string(mine[0].event_id);
   EXPECT_EQ(Value("SELECT type || ' ' || (payload ->> 'id') || ' ' || (seq IS NOT NULL) FROM agent_events "
@@ -236,7 +275,27 @@ TEST_F(ConversationMovesTest, TheRoutersTurnNumbersAndAnnouncesItsAssignmentsBef
   std::string heard;
   for (const auto& p : announcements.payloads) heard += p;
   EXPECT_NE(heard.find("," + std::to_string(mine[0].agent_id) + "," + event + "]"), std::string::npos) << heard;
-  db.Stop();
+}
+
+TEST_F(ConversationMovesTest, AFailedAnnouncementLeavesTheTurnsWorkStanding) {
+  auto id = Unrouted();
+  // The announcing function renamed away: its call fails inside the turn.
+  Sql("ALTER FUNCTION sb_announce_agent_events(json) RENAME TO sb_announce_agent_events_away");
+  std::vector<store::AgentEventRef> mine;
+  try {
+    mine = RouterTurn();
+  } catch (...) {
+    Sql("ALTER FUNCTION sb_announce_agent_events_away(json) RENAME TO sb_announce_agent_events");
+    throw;
+  }
+  Sql("ALTER FUNCTION sb_announce_agent_events_away(json) RENAME TO sb_announce_agent_events");
+  EXPECT_EQ(mine.size(), 1U);
+  // Routed and assigned in the one transaction (the same now()), not by the
+  // step-by-step fall-back; its event left for the notifier to number.
+  EXPECT_EQ(Value("SELECT status || ' ' || (routed_at = assigned_at) FROM conversations WHERE business_id = " + b_ +
+                  " AND id = " + std::to_string(id)),
+            "assigned true");
+  EXPECT_EQ(Value("SELECT count(*) FROM agent_events WHERE business_id = " + b_ + " AND seq IS NULL"), "1");
 }
 
 }  // namespace

@@ -9,10 +9,9 @@
 /// announcement is being sent go out together in the next. A lost
 /// announcement (a failure, a crash just after the commit) delays an event
 /// by one stream poll at most: the streams read the events table itself.
-/// The router's turn, one transaction a tick, announces its own
-/// assignments in that transaction (AnnouncementPayloads, router/notify):
-/// one NOTIFY a tick, and no second transaction between its commit and the
-/// streams.
+/// The router's turn, one transaction, announces its own assignments in
+/// that transaction (AnnouncementPayloads, router/notify): one NOTIFY a
+/// turn, and no second transaction between its commit and the streams.
 #include <condition_variable>
 #include <mutex>
 #include <string>

@@ -24,14 +24,6 @@ class AgentEventsTest : public StoreDb {
                           channel + ", " + std::to_string(contact) + ") RETURNING id");
   }
 
-  std::unique_ptr<store::Database> Open(const std::string& name) {
-    store::DbOptions options;
-    options.url = url_;
-    options.pool_size = 1;
-    options.name = name;
-    return std::make_unique<store::Database>(options);
-  }
-
   std::int64_t RecordEvent() {
     return Count("INSERT INTO agent_events (business_id, agent_id, type, payload) VALUES (" +
                  std::to_string(business_) + ", " + std::to_string(agent_) +
@@ -42,17 +34,10 @@ class AgentEventsTest : public StoreDb {
   std::int64_t conversation_ = 0;
 };
 
-class Announcements : public pqxx::notification_receiver {
- public:
-  explicit Announcements(pqxx::connection_base& conn) : pqxx::notification_receiver(conn, "sb_agent_events") {}
-  void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
-  std::vector<std::string> payloads;
-};
-
 TEST_F(AgentEventsTest, TheNotifierNumbersEventsBeforeAnnouncingThem) {
   pqxx::connection listening(url_);
   Announcements announcements(listening);
-  auto db = Open("notifier");
+  auto db = OpenDatabase("notifier");
   store::EventNotifier notifier(*db);
   auto event = RecordEvent();
   ASSERT_EQ(Value("SELECT seq IS NULL FROM agent_events WHERE id = " + std::to_string(event)), "t");
@@ -73,7 +58,7 @@ TEST_F(AgentEventsTest, TheNotifierNumbersEventsBeforeAnnouncingThem) {
 
 TEST_F(AgentEventsTest, SequencingWithNothingToNumberWritesNothing) {
   RecordEvent();
-  auto db = Open("streams");
+  auto db = OpenDatabase("streams");
   std::vector<std::pair<int, std::string>> runs;
   for (int i = 0; i < 2; ++i) {
     db->RunSync("sequence", [&](store::Session& s) {
@@ -89,7 +74,7 @@ TEST_F(AgentEventsTest, SequencingWithNothingToNumberWritesNothing) {
 }
 
 TEST_F(AgentEventsTest, RecordingAnEventRendersTheConversationOnce) {
-  auto db = Open("agents");
+  auto db = OpenDatabase("agents");
   std::string calls;
   std::string rendering;
   db->RunSync("event", [&](store::Session& s) {
@@ -119,7 +104,7 @@ TEST_F(AgentEventsTest, TimestampsRenderInlineInTheCallingStatement) {
 }
 
 TEST_F(AgentEventsTest, AStreamReadNumbersWhatCommittedThenReadsInOrder) {
-  auto db = Open("streams");
+  auto db = OpenDatabase("streams");
   store::EventNotifier notifier(*db);
   store::AgentRepository agents(*db, notifier);
   for (int i = 0; i < 3; ++i) RecordEvent();
@@ -155,7 +140,7 @@ TEST_F(AgentEventsTest, AStreamReadNumbersWhatCommittedThenReadsInOrder) {
 }
 
 TEST_F(AgentEventsTest, TheFeedReadsEveryAgentsEventsAfterAPosition) {
-  auto db = Open("feed");
+  auto db = OpenDatabase("feed");
   store::EventNotifier notifier(*db);
   store::AgentRepository feed(*db, notifier);
   auto other = Count("INSERT INTO agents (business_id, name, capacity) VALUES (" + std::to_string(business_) +
@@ -211,7 +196,7 @@ TEST_F(AgentEventsTest, TheFeedsReadTakesTheNumberedIndexUnderAGenericPlan) {
 }
 
 TEST_F(AgentEventsTest, TheFeedWaitsForEventsAnotherTransactionIsNumbering) {
-  auto db = Open("feed");
+  auto db = OpenDatabase("feed");
   store::EventNotifier notifier(*db);
   store::AgentRepository feed(*db, notifier);
   auto start = Blocking(feed.FeedPosition());

@@ -56,14 +56,10 @@ class ConversationMovesTest : public StoreDb {
   /// (whatever is announced comes from the turn's own transaction). This
   /// business's events.
   std::vector<store::AgentEventRef> RouterTurn() {
-    store::DbOptions options;
-    options.url = url_;
-    options.pool_size = 1;
-    options.name = "router";
-    store::Database db(options);
-    store::EventNotifier notifier(db);
+    auto db = OpenDatabase("router");
+    store::EventNotifier notifier(*db);
     notifier.Stop();
-    store::RouterRepository repository(db, notifier);
+    store::RouterRepository repository(*db, notifier);
     auto decide = [&](const store::RoutingCandidate& c, const std::optional<store::RoutingRulesRow>&,
                       store::RoutingLookups&) {
       store::RoutingDecision d;
@@ -74,7 +70,7 @@ class ConversationMovesTest : public StoreDb {
       return d;
     };
     auto round = repository.RouteAndAssign(100, 100, decide);
-    db.Stop();
+    db->Stop();
     std::vector<store::AgentEventRef> mine;
     for (const auto& e : round.events) {
       if (e.business_id == business_) mine.push_back(e);
@@ -110,17 +106,13 @@ class ConversationMovesTest : public StoreDb {
   }
 
   bool RouterProbeNamesBusiness() {
-    store::DbOptions options;
-    options.url = url_;
-    options.pool_size = 1;
-    options.name = "probe";
-    store::Database db(options);
+    auto db = OpenDatabase("probe");
     bool named = false;
-    db.RunSync("probe", [&](store::Session& s) {
+    db->RunSync("probe", [&](store::Session& s) {
       for (const auto& row : s.Exec("router/waiting_businesses"))
         named = named || row[0].as<std::int64_t>() == business_;
     });
-    db.Stop();
+    db->Stop();
     return named;
   }
 
@@ -251,13 +243,6 @@ TEST_F(ConversationMovesTest, AssignmentLocksNoMoreWaitingConversationsThanItMay
   }
   EXPECT_EQ(Value("SELECT count(*) FROM conversations WHERE business_id = " + b_ + " AND status = 'waiting'"), "2");
 }
-
-class Announcements : public pqxx::notification_receiver {
- public:
-  explicit Announcements(pqxx::connection_base& conn) : pqxx::notification_receiver(conn, "sb_agent_events") {}
-  void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
-  std::vector<std::string> payloads;
-};
 
 TEST_F(ConversationMovesTest, TheRoutersTurnNumbersAndAnnouncesItsAssignmentsBeforeItReturns) {
   pqxx::connection listening(url_);

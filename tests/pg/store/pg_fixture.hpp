@@ -26,6 +26,7 @@
 
 #include "sb/gateway/envelope.hpp"
 #include "sb/gateway/ingest_sink.hpp"
+#include "sb/store/database.hpp"
 #include "sb/store/group_commit_writer.hpp"
 #include "sb/store/migrator.hpp"
 
@@ -53,6 +54,15 @@ class ServerMessages : public pqxx::errorhandler {
     return true;
   }
   std::string text;
+};
+
+/// Keeps the payloads of the agent event announcements (NOTIFY
+/// sb_agent_events) a connection hears.
+class Announcements : public pqxx::notification_receiver {
+ public:
+  explicit Announcements(pqxx::connection_base& conn) : pqxx::notification_receiver(conn, "sb_agent_events") {}
+  void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
+  std::vector<std::string> payloads;
 };
 
 /// A registered channel as the ingest path sees it.
@@ -133,6 +143,15 @@ class StoreDb : public ::testing::Test {
     options.writers = writers;
     options.max_queue_delay = max_queue_delay;
     return std::make_unique<sb::store::GroupCommitWriter>(options, nullptr);
+  }
+
+  /// A pool of one connection to the suite's database, named `name`.
+  std::unique_ptr<sb::store::Database> OpenDatabase(const std::string& name) {
+    sb::store::DbOptions options;
+    options.url = url_;
+    options.pool_size = 1;
+    options.name = name;
+    return std::make_unique<sb::store::Database>(options);
   }
 
   /// Runs `sql` in its own transaction on the test's connection.

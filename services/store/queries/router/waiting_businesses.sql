@@ -9,7 +9,5 @@ WHERE EXISTS (SELECT 1 FROM conversations v
               WHERE v.business_id = b.business_id AND v.status = 'waiting' AND v.queue_id IS NOT NULL)
   AND EXISTS (SELECT 1 FROM agents a
               WHERE a.business_id = b.business_id AND a.status = 'online' AND a.active
-                AND a.capacity > (SELECT count(*) FROM conversations v
-                                  WHERE v.business_id = a.business_id AND v.agent_id = a.id
-                                    AND v.status IN ('offered', 'assigned')))
+                AND a.load < a.capacity)
 LIMIT 1000

@@ -80,6 +80,7 @@ UNSCOPED_STATEMENTS = {
     "ingest/apply_statuses": "group commit: business_id per row of the batch",
     "ingest/apply_watermarks": "group commit: business_id per row of the batch",
     "ingest/record_events": "group commit: business_id per row of the batch",
+    "agent/resolve": "group commit of the agent API's resolves: business per item of the batch",
     # -- no tenant data
     "businesses/create": "creates the tenant (its business_id is born here)",
     "businesses/timezone_exists": "reads pg_timezone_names",

@@ -2,6 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <deque>
+#include <iterator>
+#include <mutex>
+
+#include "sb/common/async_bridge.hpp"
+
 #include "event_sequencer.hpp"
 #include "sb/store/event_notifier.hpp"
 #include "session.hpp"
@@ -167,28 +174,160 @@ boost::asio::awaitable<std::optional<std::string>> AgentRepository::TransferToAg
   co_return out;
 }
 
+struct AgentRepository::ResolveRequest {
+  std::int64_t business = 0;
+  std::int64_t conversation = 0;
+  std::optional<std::int64_t> agent;
+  std::string outcome;
+  std::optional<std::int64_t> amount_cents;
+  std::optional<std::string> currency;
+};
+
+std::vector<AgentRepository::Resolution> AgentRepository::ResolveIn(
+    Session& s, EventNotifier& notifier, const std::vector<const ResolveRequest*>& requests) {
+  nlohmann::json items = nlohmann::json::array();
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = *requests[i];
+    items.push_back({{"n", i},
+                     {"business", r.business},
+                     {"conversation", r.conversation},
+                     {"agent", r.agent ? nlohmann::json(*r.agent) : nlohmann::json()},
+                     {"outcome", r.outcome},
+                     {"amount_cents", r.amount_cents ? nlohmann::json(*r.amount_cents) : nlohmann::json()},
+                     {"currency", r.currency ? nlohmann::json(*r.currency) : nlohmann::json()}});
+  }
+  std::vector<Resolution> out(requests.size());
+  std::vector<AgentEventRef> events;
+  for (const auto& row : s.ExecInOneTrip("agent/resolve", items.dump())) {
+    auto n = row[0].as<std::size_t>();
+    auto& answer = out.at(n);
+    if (!row[2].is_null()) answer.status = row[2].as<std::string>();
+    if (!row[1].is_null()) {
+      // The function answers 'not_found' with status 'resolved' for a
+      // conversation resolved already.
+      using enum Resolution::Refusal;
+      answer.refused = row[1].as<std::string>() == "not_assigned" ? kNotAssigned
+                       : answer.status == "resolved"              ? kResolved
+                                                                  : kNotFound;
+      continue;
+    }
+    if (!row[4].is_null()) {
+      events.push_back(AgentEventRef{requests[n]->business, row[3].as<std::int64_t>(), row[4].as<std::int64_t>()});
+    }
+    answer.conversation = row[5].as<std::string>();
+  }
+  if (!events.empty()) s.AfterCommit([&notifier, events] { notifier.Post(events); });
+  return out;
+}
+
+// Resolves gathered while a batch commits: the next batch takes them all
+// (up to kMaxBatch). One batch at a time, so that batches never wait for
+// each other's locks.
+class AgentRepository::ResolveBatches {
+ public:
+  struct Waiter {
+    ResolveRequest request;
+    Resolution* out = nullptr;
+    bool* alone = nullptr;  // set when the batch failed: resolve again on its own
+    async::Completion done;
+  };
+
+  ResolveBatches(Database& db, EventNotifier& notifier) : db_(db), notifier_(notifier) {}
+
+  void Add(Waiter waiter) {
+    std::vector<Waiter> batch;
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(std::move(waiter));
+      if (busy_) return;
+      busy_ = true;
+      batch = TakeLocked();
+    }
+    Launch(std::move(batch));
+  }
+
+ private:
+  static constexpr std::size_t kMaxBatch = 128;
+
+  struct Batch {
+    std::vector<Waiter> waiters;
+    std::vector<Resolution> answers;
+  };
+
+  std::vector<Waiter> TakeLocked() {
+    auto n = std::min(queue_.size(), kMaxBatch);
+    std::vector<Waiter> batch(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    return batch;
+  }
+
+  void Launch(std::vector<Waiter> waiters) {
+    auto batch = std::make_shared<Batch>();
+    batch->waiters = std::move(waiters);
+    db_.PostInOneTrip(
+        "agent/resolve",
+        [this, batch](Session& s) {
+          std::vector<const ResolveRequest*> requests;
+          for (const auto& w : batch->waiters) requests.push_back(&w.request);
+          batch->answers = ResolveIn(s, notifier_, requests);
+        },
+        [this, batch](std::exception_ptr failure) { Finish(*batch, failure); });
+  }
+
+  void Finish(Batch& batch, const std::exception_ptr& failure) {
+    for (std::size_t i = 0; i < batch.waiters.size(); ++i) {
+      auto& w = batch.waiters[i];
+      if (!failure) {
+        *w.out = std::move(batch.answers[i]);
+        w.done(nullptr);
+      } else if (batch.waiters.size() > 1) {
+        *w.alone = true;
+        w.done(nullptr);
+      } else {
+        w.done(failure);
+      }
+    }
+    std::vector<Waiter> next;
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.empty()) {
+        busy_ = false;
+        return;
+      }
+      next = TakeLocked();
+    }
+    Launch(std::move(next));
+  }
+
+  Database& db_;
+  EventNotifier& notifier_;
+  std::mutex mu_;
+  std::deque<Waiter> queue_;
+  bool busy_ = false;  // a batch is out
+};
+
+AgentRepository::AgentRepository(Database& db, EventNotifier& notifier)
+    : db_(db), notifier_(notifier), resolves_(std::make_unique<ResolveBatches>(db, notifier)) {}
+
+AgentRepository::~AgentRepository() = default;
+
 boost::asio::awaitable<AgentRepository::Resolution> AgentRepository::Resolve(std::int64_t business,
                                                                              std::int64_t conversation,
                                                                              const std::string& outcome,
                                                                              std::optional<std::int64_t> amount_cents,
                                                                              const std::optional<std::string>& currency,
                                                                              std::optional<std::int64_t> agent) {
+  ResolveRequest request{business, conversation, agent, outcome, amount_cents, currency};
   Resolution out;
-  co_await db_.RunInOneTrip("agent/resolve", [&](Session& s) {
-    auto r = s.ExecInOneTrip("agent/resolve", business, conversation, agent, outcome, amount_cents, currency)[0];
-    if (!r[1].is_null()) out.status = r[1].as<std::string>();
-    if (!r[0].is_null()) {
-      // The function answers 'not_found' with status 'resolved' for a
-      // conversation resolved already.
-      using enum Resolution::Refusal;
-      out.refused = r[0].as<std::string>() == "not_assigned" ? kNotAssigned
-                    : out.status == "resolved"               ? kResolved
-                                                             : kNotFound;
-      return;
-    }
-    if (!r[3].is_null()) Notify(s, notifier_, business, r[2].as<std::int64_t>(), r[3].as<std::int64_t>());
-    out.conversation = r[4].as<std::string>();
+  bool alone = false;
+  co_await async::AwaitCompletion([&](async::Completion done) {
+    resolves_->Add(ResolveBatches::Waiter{request, &out, &alone, std::move(done)});
   });
+  if (alone) {
+    co_await db_.RunInOneTrip("agent/resolve", [&](Session& s) {
+      out = std::move(ResolveIn(s, notifier_, std::vector<const ResolveRequest*>{&request})[0]);
+    });
+  }
   co_return out;
 }
 

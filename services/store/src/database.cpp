@@ -294,6 +294,12 @@ asio::awaitable<void> Database::RunJob(std::string_view name, std::function<void
   });
 }
 
+void Database::PostInOneTrip(std::string_view name, std::function<void(Session&)> work,
+                             std::function<void(std::exception_ptr)> done) {
+  impl_->Enqueue(
+      Job{std::string(name), std::move(work), std::move(done), Clock::now() + impl_->options().queue_timeout, true});
+}
+
 void Database::RunSync(std::string_view name, const std::function<void(Session&)>& work) {
   RunSyncJob(name, work, false);
 }

@@ -3,6 +3,7 @@
 // answers the agent API maps to HTTP, an assignment fills only the room
 // agents have, and the router's turn announces its own assignments.
 #include "pg_fixture.hpp"
+#include "sb/store/agent_repository.hpp"
 #include "sb/store/database.hpp"
 #include "sb/store/event_notifier.hpp"
 #include "sb/store/router_repository.hpp"
@@ -98,11 +99,40 @@ class ConversationMovesTest : public StoreDb {
     return std::to_string(after - before);
   }
 
-  /// sb_resolve_conversation's row as "refused|status|event_agent|has conversation".
+  /// sb_resolve_conversations' answers to one batch, item by item, each as
+  /// "refused|status|event_agent|has conversation". `agent` "NULL" is the
+  /// business's key.
+  std::vector<std::string> ResolveBatch(const std::vector<std::pair<std::int64_t, std::string>>& items) {
+    std::string json = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      json += (i ? ", " : "") + std::string(R"({"n": )") + std::to_string(i) + R"(, "business": )" + b_ +
+              R"(, "conversation": )" + std::to_string(items[i].first) + R"(, "agent": )" +
+              (items[i].second == "NULL" ? "null" : items[i].second) +
+              R"(, "outcome": "sale", "amount_cents": 129900, "currency": "USD"})";
+    }
+    json += "]";
+    std::vector<std::string> answers(items.size());
+    for (const auto& row : Sql("SELECT n, refused, status, event_agent, conversation IS NOT NULL "
+                               "FROM sb_resolve_conversations('" +
+                               json + "')")) {
+      auto& answer = answers.at(row[0].as<std::size_t>());
+      EXPECT_EQ(answer, "") << "item " << row[0].c_str() << " answered twice";
+      answer = row[1].c_str() + std::string("|") + row[2].c_str() + "|" + row[3].c_str() + "|" + row[4].c_str();
+    }
+    return answers;
+  }
+
+  /// The answer to a batch of one.
   std::string Resolve(std::int64_t conversation, const std::string& agent) {
-    auto row = Sql("SELECT refused, status, event_agent, conversation IS NOT NULL FROM sb_resolve_conversation(" + b_ +
-                   ", " + std::to_string(conversation) + ", " + agent + ", 'sale', 129900, 'USD')")[0];
-    return row[0].c_str() + std::string("|") + row[1].c_str() + "|" + row[2].c_str() + "|" + row[3].c_str();
+    return ResolveBatch({{conversation, agent}})[0];
+  }
+
+  /// Agent events about this business's conversations, as "agent:conversation" in id order.
+  std::string UpdatedEvents() {
+    return Value(
+        "SELECT coalesce(string_agg(agent_id || ':' || (payload ->> 'id'), ' ' ORDER BY id), '') "
+        "FROM agent_events WHERE business_id = " +
+        b_ + " AND type = 'conversation.updated'");
   }
 
   bool RouterProbeNamesBusiness() {
@@ -183,6 +213,113 @@ TEST_F(ConversationMovesTest, ResolveAnswersAsTheAgentApiExpects) {
   EXPECT_EQ(Value("SELECT outcome || amount_cents || currency FROM conversations WHERE business_id = " + b_ +
                   " AND id = " + std::to_string(mine)),
             "sale129900USD");
+}
+
+TEST_F(ConversationMovesTest, OneBatchOfResolvesAnswersEachAsItWouldBeAnsweredAlone) {
+  auto ana = std::to_string(ana_);
+  auto bo = std::to_string(bo_);
+  auto mine = Waiting(queue_);
+  Set(mine, "status = 'assigned', agent_id = " + ana);
+  auto bos = Waiting(queue_);
+  Set(bos, "status = 'assigned', agent_id = " + bo);
+  auto waiting_in_my_queue = Waiting(queue_);
+  auto waiting_elsewhere = Waiting(other_queue_);
+
+  // The answers of ResolveAnswersAsTheAgentApiExpects, here in one batch
+  // whose items see the ones before them: `mine` twice by Ana (the second
+  // finds it resolved), then by the key; `bos` refused to Ana, then resolved
+  // by the key; `waiting_elsewhere` resolved by the key after Ana was told
+  // it is not hers to see.
+  auto answers = ResolveBatch({{999999, ana},
+                               {bos, ana},
+                               {waiting_elsewhere, ana},
+                               {waiting_in_my_queue, ana},
+                               {mine, ana},
+                               {mine, ana},
+                               {mine, "NULL"},
+                               {bos, "NULL"},
+                               {waiting_elsewhere, "NULL"}});
+  EXPECT_EQ(answers,
+            (std::vector<std::string>{"not_found|||f", "not_found|||f", "not_found|||f", "not_assigned|waiting||f",
+                                      "|resolved|" + ana + "|t", "not_assigned|resolved||f", "not_found|resolved||f",
+                                      "|resolved|" + bo + "|t", "|resolved||t"}));
+  // One event for each agent told, in the batch's order.
+  EXPECT_EQ(UpdatedEvents(), ana + ":" + std::to_string(mine) + " " + bo + ":" + std::to_string(bos));
+  EXPECT_EQ(Value("SELECT string_agg(ct.last_agent_id::text, ',' ORDER BY v.id) FROM conversations v "
+                  "JOIN contacts ct ON ct.business_id = v.business_id AND ct.id = v.contact_id "
+                  "WHERE v.business_id = " +
+                  b_ + " AND v.status = 'resolved'"),
+            ana + "," + bo)
+      << "the contacts of the resolved conversations remember their agents";
+  EXPECT_EQ(Value("SELECT count(*) FROM conversations WHERE business_id = " + b_ + " AND status = 'resolved'"), "3");
+  EXPECT_EQ(Value("SELECT count(*) FROM conversation_metrics WHERE business_id = " + b_ + " AND resolved"), "3");
+}
+
+TEST_F(ConversationMovesTest, ResolvesArrivingTogetherAreEachAnsweredAndALockedOneFailsAlone) {
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 12; ++i) {
+    ids.push_back(Waiting(queue_));
+    Set(ids.back(), "status = 'assigned', agent_id = " + std::to_string(ana_));
+  }
+  // Another transaction holds one of them past the statement timeout: the
+  // batch it is in fails, and its resolves are tried again one by one.
+  const std::size_t locked = 5;
+  pqxx::connection holder(url_);
+  pqxx::work hold(holder);
+  hold.exec1("SELECT 1 FROM conversations WHERE business_id = " + b_ + " AND id = " + std::to_string(ids[locked]) +
+             " FOR UPDATE");
+
+  store::DbOptions options;
+  options.url = url_;
+  options.pool_size = 2;
+  options.statement_timeout = std::chrono::milliseconds(300);
+  store::Database db(options);
+  store::EventNotifier notifier(db);
+  notifier.Stop();
+  store::AgentRepository agents(db, notifier);
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  std::vector<std::optional<store::AgentRepository::Resolution>> answers(ids.size());
+  std::vector<std::exception_ptr> errors(ids.size());
+  std::size_t left = ids.size();
+  // Resolve takes its strings by reference: they live in this frame.
+  auto resolve = [&](std::int64_t id) -> boost::asio::awaitable<store::AgentRepository::Resolution> {
+    const std::string outcome = "sale";
+    const std::optional<std::string> currency = "USD";
+    co_return co_await agents.Resolve(business_, id, outcome, 4200, currency, ana_);
+  };
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    boost::asio::co_spawn(io, resolve(ids[i]), [&, i](std::exception_ptr e, store::AgentRepository::Resolution r) {
+      if (e) errors[i] = e;
+      if (!e) answers[i] = std::move(r);
+      if (--left == 0) guard.reset();
+    });
+  }
+  io.run();
+  hold.abort();
+  db.Stop();
+
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i == locked) {
+      EXPECT_FALSE(answers[i].has_value());
+      EXPECT_THROW(std::rethrow_exception(errors[i]), store::Unavailable);
+      continue;
+    }
+    ASSERT_TRUE(answers[i].has_value()) << "resolve " << i << " failed";
+    EXPECT_EQ(answers[i]->refused, store::AgentRepository::Resolution::Refusal::kNone) << i;
+    EXPECT_EQ(answers[i]->status, "resolved") << i;
+    EXPECT_NE(answers[i]->conversation.find("\"id\" : " + std::to_string(ids[i]) + ","), std::string::npos)
+        << answers[i]->conversation;
+  }
+  EXPECT_EQ(Value("SELECT count(*) FROM conversations WHERE business_id = " + b_ + " AND status = 'resolved'"), "11");
+  EXPECT_EQ(
+      Value("SELECT status FROM conversations WHERE business_id = " + b_ + " AND id = " + std::to_string(ids[locked])),
+      "assigned");
+  EXPECT_EQ(Value("SELECT count(*) FROM agent_events WHERE business_id = " + b_ + " AND type = 'conversation.updated'"),
+            "11");
+  EXPECT_EQ(Value("SELECT count(*) FROM conversations WHERE business_id = " + b_ +
+                  " AND status = 'resolved' AND outcome = 'sale' AND amount_cents = 4200 AND currency = 'USD'"),
+            "11");
 }
 
 TEST_F(ConversationMovesTest, AssignmentFillsOnlyTheRoomEachAgentHas) {

@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,7 +49,8 @@ class EventNotifier;
 
 class AgentRepository {
  public:
-  AgentRepository(Database& db, EventNotifier& notifier) : db_(db), notifier_(notifier) {}
+  AgentRepository(Database& db, EventNotifier& notifier);
+  ~AgentRepository();
 
   /// nullopt: no such active agent.
   boost::asio::awaitable<std::optional<std::string>> SetStatus(std::int64_t business, std::int64_t agent,
@@ -91,7 +93,10 @@ class AgentRepository {
   };
   /// Resolves as `agent` (nullopt: the business's key, which may resolve
   /// any conversation of the business), checking under the conversation's
-  /// lock that the agent may; one round trip.
+  /// lock that the agent may. Resolves that arrive while one batch commits
+  /// go together in the next (one statement, one commit); when a batch
+  /// fails, each of its resolves is tried again alone, so one conversation's
+  /// trouble (a lock held past the statement timeout) stays its own.
   boost::asio::awaitable<Resolution> Resolve(std::int64_t business, std::int64_t conversation,
                                              const std::string& outcome, std::optional<std::int64_t> amount_cents,
                                              const std::optional<std::string>& currency,
@@ -136,8 +141,17 @@ class AgentRepository {
   boost::asio::awaitable<std::int64_t> PruneEvents(int retention_hours);
 
  private:
+  struct ResolveRequest;
+  class ResolveBatches;
+  /// Resolves `requests` in `s`'s transaction (one statement, see
+  /// sb_resolve_conversations) and has their agents' events announced after
+  /// the commit; their answers, in order.
+  static std::vector<Resolution> ResolveIn(Session& s, EventNotifier& notifier,
+                                           const std::vector<const ResolveRequest*>& requests);
+
   Database& db_;
   EventNotifier& notifier_;
+  std::unique_ptr<ResolveBatches> resolves_;
 };
 
 }  // namespace sb::store

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -68,6 +69,10 @@ class Database {
   /// its statement timeout as one query: one round trip where Run takes
   /// three (BEGIN and the timeout, the statement, COMMIT). Fails as Run does.
   boost::asio::awaitable<void> RunInOneTrip(std::string_view name, std::function<void(Session&)> work);
+  /// The same, without a coroutine: `done` is called on a pool thread once
+  /// the work committed (with nullptr) or failed (with what Run would throw).
+  void PostInOneTrip(std::string_view name, std::function<void(Session&)> work,
+                     std::function<void(std::exception_ptr)> done);
   /// The same, blocking the calling thread.
   void RunSyncInOneTrip(std::string_view name, const std::function<void(Session&)>& work);
 

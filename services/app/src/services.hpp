@@ -98,7 +98,7 @@ struct App::Services {
   store::ConversationRepository conversations{db};
   store::MaintenanceRepository maintenance{db};
   store::SetupRepository setup_store{db};
-  store::AgentRepository agents{db, notifier};
+  store::AgentRepository agents{db, notifier, &registry};
   store::RouterRepository router_store{router_db, notifier};
   store::SecretRepository secret_store{db};
   store::AuditRepository audit_store{db};

@@ -154,6 +154,10 @@ void RouterWorker::Loop() {
   auto& routed = registry_.GetCounter("switchboard_router_decisions_total", "Conversations routed");
   auto& assignments = registry_.GetCounter("switchboard_assignments_total", "Conversations assigned or offered");
   auto& failures = registry_.GetCounter("switchboard_router_failures_total", "Router ticks that failed");
+  auto& turn_seconds =
+      registry_.GetHistogram("switchboard_router_turn_seconds",
+                             "One router turn (route, then assign, in one transaction), from its start to its commit",
+                             metrics::LatencyBuckets());
   auto& timers_owned = registry_.GetGauge("switchboard_lease_held", "1 while this process holds the lease",
                                           {{"lease", std::string(store::kRouterTimersLease)}});
   bool owns_timers = false;
@@ -181,9 +185,11 @@ void RouterWorker::Loop() {
       // back full: at a burst, the conversations routed first reach agents
       // before the rest of the backlog is routed.
       for (int round = 0; round < 50; ++round) {
+        auto started = std::chrono::steady_clock::now();
         auto turn = repository_.RouteAndAssign(
             kRouteBatch, kAssignBatch,
             [this](const auto& c, const auto& rules, auto& lookups) { return Decide(c, rules, lookups); });
+        turn_seconds.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         routed.Inc(turn.routed);
         if (turn.replies > 0 && hooks_.replies_queued) hooks_.replies_queued();
         assignments.Inc(static_cast<double>(turn.events.size()));

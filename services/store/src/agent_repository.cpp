@@ -6,8 +6,10 @@
 #include <deque>
 #include <iterator>
 #include <mutex>
+#include <utility>
 
 #include "sb/common/async_bridge.hpp"
+#include "sb/common/metrics.hpp"
 
 #include "event_sequencer.hpp"
 #include "sb/store/event_notifier.hpp"
@@ -196,9 +198,16 @@ std::vector<AgentRepository::Resolution> AgentRepository::ResolveIn(
                      {"amount_cents", r.amount_cents ? nlohmann::json(*r.amount_cents) : nlohmann::json()},
                      {"currency", r.currency ? nlohmann::json(*r.currency) : nlohmann::json()}});
   }
+  // A batch of several waits for no lock long: a conversation another
+  // transaction holds fails the batch at once, and its resolves are tried
+  // again one by one (each waiting as long as its statement timeout lets it)
+  // instead of every resolve of the process waiting behind that one.
+  auto rows = requests.size() > 1
+                  ? s.ExecInOneTripAfter("SET LOCAL lock_timeout = 100; ", "agent/resolve", items.dump())
+                  : s.ExecInOneTrip("agent/resolve", items.dump());
   std::vector<Resolution> out(requests.size());
   std::vector<AgentEventRef> events;
-  for (const auto& row : s.ExecInOneTrip("agent/resolve", items.dump())) {
+  for (const auto& row : rows) {
     auto n = row[0].as<std::size_t>();
     auto& answer = out.at(n);
     if (!row[2].is_null()) answer.status = row[2].as<std::string>();
@@ -222,7 +231,8 @@ std::vector<AgentRepository::Resolution> AgentRepository::ResolveIn(
 
 // Resolves gathered while a batch commits: the next batch takes them all
 // (up to kMaxBatch). One batch at a time, so that batches never wait for
-// each other's locks.
+// each other's locks. What the pool bounds for a pooled job holds here too:
+// at most kMaxQueued wait, none longer than kMaxWait.
 class AgentRepository::ResolveBatches {
  public:
   struct Waiter {
@@ -230,84 +240,125 @@ class AgentRepository::ResolveBatches {
     Resolution* out = nullptr;
     bool* alone = nullptr;  // set when the batch failed: resolve again on its own
     async::Completion done;
+    std::chrono::steady_clock::time_point queued_at = std::chrono::steady_clock::now();
   };
 
-  ResolveBatches(Database& db, EventNotifier& notifier) : db_(db), notifier_(notifier) {}
+  ResolveBatches(Database& db, EventNotifier& notifier, metrics::Registry* registry)
+      : db_(db),
+        notifier_(notifier),
+        sizes_(registry ? &registry->GetHistogram("switchboard_agent_resolve_batch_size",
+                                                  "Resolves the agent API sent to the database in one statement",
+                                                  {1, 2, 4, 8, 16, 32, 64, 128})
+                        : nullptr) {}
 
   void Add(Waiter waiter) {
-    std::vector<Waiter> batch;
+    bool queued = false;
+    bool launch = false;
     {
       std::lock_guard lock(mu_);
-      queue_.push_back(std::move(waiter));
-      if (busy_) return;
-      busy_ = true;
-      batch = TakeLocked();
+      if (queue_.size() < kMaxQueued) {
+        queue_.push_back(std::move(waiter));
+        queued = true;
+        launch = !std::exchange(busy_, true);
+      }
     }
-    Launch(std::move(batch));
+    if (!queued) {
+      waiter.done(std::make_exception_ptr(Unavailable("too many resolves are waiting for the database")));
+    } else if (launch) {
+      LaunchNext();
+    }
   }
 
  private:
   static constexpr std::size_t kMaxBatch = 128;
+  static constexpr std::size_t kMaxQueued = 2048;
+  static constexpr std::chrono::seconds kMaxWait{3};
 
   struct Batch {
     std::vector<Waiter> waiters;
     std::vector<Resolution> answers;
   };
 
-  std::vector<Waiter> TakeLocked() {
-    auto n = std::min(queue_.size(), kMaxBatch);
-    std::vector<Waiter> batch(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-    return batch;
+  // Sends the next batch, or marks the queue idle when nothing waits. Runs
+  // while busy_ is set, by whoever set it or finished the last batch.
+  void LaunchNext() {
+    for (;;) {
+      auto batch = std::make_shared<Batch>();
+      std::vector<Waiter> stale;
+      {
+        std::lock_guard lock(mu_);
+        auto too_old = std::chrono::steady_clock::now() - kMaxWait;
+        while (!queue_.empty() && batch->waiters.size() < kMaxBatch) {
+          (queue_.front().queued_at < too_old ? stale : batch->waiters).push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        if (batch->waiters.empty() && stale.empty()) {
+          busy_ = false;
+          return;
+        }
+      }
+      Fail(stale, Unavailable("timed out waiting for a database connection"));
+      if (batch->waiters.empty()) continue;
+      if (sizes_) sizes_->Observe(static_cast<double>(batch->waiters.size()));
+      bool sent = db_.PostInOneTrip(
+          "agent/resolve",
+          [this, batch](Session& s) {
+            std::vector<const ResolveRequest*> requests;
+            for (const auto& w : batch->waiters) requests.push_back(&w.request);
+            batch->answers = ResolveIn(s, notifier_, requests);
+          },
+          [this, batch](std::exception_ptr failure) {
+            Finish(*batch, failure);
+            LaunchNext();
+          });
+      if (sent) return;
+      Fail(batch->waiters, Unavailable("database queue is full"));
+    }
   }
 
-  void Launch(std::vector<Waiter> waiters) {
-    auto batch = std::make_shared<Batch>();
-    batch->waiters = std::move(waiters);
-    db_.PostInOneTrip(
-        "agent/resolve",
-        [this, batch](Session& s) {
-          std::vector<const ResolveRequest*> requests;
-          for (const auto& w : batch->waiters) requests.push_back(&w.request);
-          batch->answers = ResolveIn(s, notifier_, requests);
-        },
-        [this, batch](std::exception_ptr failure) { Finish(*batch, failure); });
+  static void Fail(std::vector<Waiter>& waiters, const Unavailable& why) {
+    for (auto& w : waiters) w.done(std::make_exception_ptr(why));
   }
 
-  void Finish(Batch& batch, const std::exception_ptr& failure) {
+  static void Finish(Batch& batch, const std::exception_ptr& failure) {
+    // A failure that may be one resolve's (a lock or statement timeout, an
+    // error, a deadlock) sends each of a batch's resolves again on its own;
+    // the database being away or overloaded is every resolve's answer.
+    bool each_alone = false;
+    if (failure && batch.waiters.size() > 1) {
+      try {
+        std::rethrow_exception(failure);
+      } catch (const Timeout&) {
+        each_alone = true;
+      } catch (const Unavailable&) {
+      } catch (...) {
+        each_alone = true;
+      }
+    }
     for (std::size_t i = 0; i < batch.waiters.size(); ++i) {
       auto& w = batch.waiters[i];
       if (!failure) {
         *w.out = std::move(batch.answers[i]);
         w.done(nullptr);
-      } else if (batch.waiters.size() > 1) {
+      } else if (each_alone) {
         *w.alone = true;
         w.done(nullptr);
       } else {
         w.done(failure);
       }
     }
-    std::vector<Waiter> next;
-    {
-      std::lock_guard lock(mu_);
-      if (queue_.empty()) {
-        busy_ = false;
-        return;
-      }
-      next = TakeLocked();
-    }
-    Launch(std::move(next));
   }
 
   Database& db_;
   EventNotifier& notifier_;
+  metrics::Histogram* sizes_;
   std::mutex mu_;
   std::deque<Waiter> queue_;
-  bool busy_ = false;  // a batch is out
+  bool busy_ = false;  // a batch is out, or being taken
 };
 
-AgentRepository::AgentRepository(Database& db, EventNotifier& notifier)
-    : db_(db), notifier_(notifier), resolves_(std::make_unique<ResolveBatches>(db, notifier)) {}
+AgentRepository::AgentRepository(Database& db, EventNotifier& notifier, metrics::Registry* registry)
+    : db_(db), notifier_(notifier), resolves_(std::make_unique<ResolveBatches>(db, notifier, registry)) {}
 
 AgentRepository::~AgentRepository() = default;
 

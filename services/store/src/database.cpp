@@ -178,16 +178,18 @@ class Database::Impl {
   }
 
   void Enqueue(Job job) {
+    if (!TryEnqueue(job)) job.done(std::make_exception_ptr(Unavailable("database queue is full")));
+  }
+
+  /// False, leaving `job` as it was, when the queue is full or stopping.
+  bool TryEnqueue(Job& job) {
     {
       std::unique_lock lock(mu_);
-      if (!stopping_ && queue_.size() < options_.max_queue) {
-        queue_.push_back(std::move(job));
-        lock.unlock();
-        cv_.notify_one();
-        return;
-      }
+      if (stopping_ || queue_.size() >= options_.max_queue) return false;
+      queue_.push_back(std::move(job));
     }
-    job.done(std::make_exception_ptr(Unavailable("database queue is full")));
+    cv_.notify_one();
+    return true;
   }
 
   Clock::time_point LastSuccess() const { return Clock::time_point(Clock::duration(last_success_.load())); }
@@ -252,7 +254,7 @@ class Database::Impl {
           spdlog::warn("database: {} failed: connection lost: {}", job.name, e.what());
           return std::make_exception_ptr(Unavailable("database connection failed"));
         case DbFailure::kTimeout:
-          return std::make_exception_ptr(Unavailable("database statement or lock wait timed out"));
+          return std::make_exception_ptr(Timeout("database statement or lock wait timed out"));
         case DbFailure::kRetryable:
         case DbFailure::kOther:
           break;
@@ -294,10 +296,10 @@ asio::awaitable<void> Database::RunJob(std::string_view name, std::function<void
   });
 }
 
-void Database::PostInOneTrip(std::string_view name, std::function<void(Session&)> work,
+bool Database::PostInOneTrip(std::string_view name, std::function<void(Session&)> work,
                              std::function<void(std::exception_ptr)> done) {
-  impl_->Enqueue(
-      Job{std::string(name), std::move(work), std::move(done), Clock::now() + impl_->options().queue_timeout, true});
+  Job job{std::string(name), std::move(work), std::move(done), Clock::now() + impl_->options().queue_timeout, true};
+  return impl_->TryEnqueue(job);
 }
 
 void Database::RunSync(std::string_view name, const std::function<void(Session&)>& work) {

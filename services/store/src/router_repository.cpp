@@ -133,9 +133,10 @@ void RouterRepository::Announce(Session& s, const std::vector<AgentEventRef>& ev
   // and an announcement that fails must not take the turn's routing and
   // assignments with it; the notifier then announces after the commit. It
   // waits for a lock 200 ms at most, holding the turn's agents meanwhile.
-  s.tx().exec0("SAVEPOINT announce; SET LOCAL lock_timeout = 200");
+  // The savepoint, the timeout and the announcement go in one round trip.
   try {
-    s.Exec("router/notify", AnnouncementPayloads(events));
+    s.ExecInOneTripAfter("SAVEPOINT announce; SET LOCAL lock_timeout = 200; ", "router/notify",
+                         AnnouncementPayloads(events));
   } catch (const pqxx::sql_error& e) {
     spdlog::warn("announcing the router turn's {} event(s) failed ({}); the notifier announces them", events.size(),
                  e.what());

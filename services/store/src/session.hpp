@@ -137,7 +137,13 @@ class Session {
   /// Database::RunInOneTrip gives (its statement timeout); not prepared.
   template <class... Args>
   pqxx::result ExecInOneTrip(std::string_view name, const Args&... args) {
-    return tx_.exec(one_trip_prefix_ + WithLiterals(Sql(name), {Literal(args)...}));
+    return ExecInOneTripAfter("", name, args...);
+  }
+  /// The same, with `first` (statements without results, each ending in
+  /// "; ", such as "SAVEPOINT x; ") sent ahead of it in the same query.
+  template <class... Args>
+  pqxx::result ExecInOneTripAfter(std::string_view first, std::string_view name, const Args&... args) {
+    return tx_.exec(one_trip_prefix_ + std::string(first) + WithLiterals(Sql(name), {Literal(args)...}));
   }
 
   /// Runs `f` after this transaction commits (never when it fails).

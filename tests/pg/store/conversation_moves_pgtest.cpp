@@ -3,6 +3,7 @@
 // answers the agent API maps to HTTP, an assignment fills only the room
 // agents have, and the router's turn announces its own assignments.
 #include "pg_fixture.hpp"
+#include "sb/common/metrics.hpp"
 #include "sb/store/agent_repository.hpp"
 #include "sb/store/database.hpp"
 #include "sb/store/event_notifier.hpp"
@@ -112,12 +113,19 @@ class ConversationMovesTest : public StoreDb {
     }
     json += "]";
     std::vector<std::string> answers(items.size());
-    for (const auto& row : Sql("SELECT n, refused, status, event_agent, conversation IS NOT NULL "
+    for (const auto& row : Sql("SELECT n, refused, status, event_agent, conversation IS NOT NULL, event_id "
                                "FROM sb_resolve_conversations('" +
                                json + "')")) {
-      auto& answer = answers.at(row[0].as<std::size_t>());
-      EXPECT_EQ(answer, "") << "item " << row[0].c_str() << " answered twice";
+      auto n = row[0].as<std::size_t>();
+      auto& answer = answers.at(n);
+      EXPECT_EQ(answer, "") << "item " << n << " answered twice";
       answer = row[1].c_str() + std::string("|") + row[2].c_str() + "|" + row[3].c_str() + "|" + row[4].c_str();
+      if (!row[5].is_null()) {
+        EXPECT_EQ(Value("SELECT agent_id || ':' || (payload ->> 'id') || ':' || type FROM agent_events WHERE id = " +
+                        std::string(row[5].c_str())),
+                  row[3].c_str() + std::string(":") + std::to_string(items[n].first) + ":conversation.updated")
+            << "item " << n << "'s event";
+      }
     }
     return answers;
   }
@@ -222,6 +230,8 @@ TEST_F(ConversationMovesTest, OneBatchOfResolvesAnswersEachAsItWouldBeAnsweredAl
   Set(mine, "status = 'assigned', agent_id = " + ana);
   auto bos = Waiting(queue_);
   Set(bos, "status = 'assigned', agent_id = " + bo);
+  auto mine_too = Waiting(queue_);
+  Set(mine_too, "status = 'assigned', agent_id = " + ana);
   auto waiting_in_my_queue = Waiting(queue_);
   auto waiting_elsewhere = Waiting(other_queue_);
 
@@ -229,7 +239,7 @@ TEST_F(ConversationMovesTest, OneBatchOfResolvesAnswersEachAsItWouldBeAnsweredAl
   // whose items see the ones before them: `mine` twice by Ana (the second
   // finds it resolved), then by the key; `bos` refused to Ana, then resolved
   // by the key; `waiting_elsewhere` resolved by the key after Ana was told
-  // it is not hers to see.
+  // it is not hers to see; `mine_too` resolved by Ana.
   auto answers = ResolveBatch({{999999, ana},
                                {bos, ana},
                                {waiting_elsewhere, ana},
@@ -238,21 +248,25 @@ TEST_F(ConversationMovesTest, OneBatchOfResolvesAnswersEachAsItWouldBeAnsweredAl
                                {mine, ana},
                                {mine, "NULL"},
                                {bos, "NULL"},
-                               {waiting_elsewhere, "NULL"}});
+                               {waiting_elsewhere, "NULL"},
+                               {mine_too, ana}});
   EXPECT_EQ(answers,
             (std::vector<std::string>{"not_found|||f", "not_found|||f", "not_found|||f", "not_assigned|waiting||f",
                                       "|resolved|" + ana + "|t", "not_assigned|resolved||f", "not_found|resolved||f",
-                                      "|resolved|" + bo + "|t", "|resolved||t"}));
-  // One event for each agent told, in the batch's order.
-  EXPECT_EQ(UpdatedEvents(), ana + ":" + std::to_string(mine) + " " + bo + ":" + std::to_string(bos));
+                                      "|resolved|" + bo + "|t", "|resolved||t", "|resolved|" + ana + "|t"}));
+  // One event for each agent told: first those of the resolves the batch's
+  // one update made (in the batch's order), then those answered one by one
+  // after it (Bo's, by the key after Ana was refused).
+  EXPECT_EQ(UpdatedEvents(), ana + ":" + std::to_string(mine) + " " + ana + ":" + std::to_string(mine_too) + " " + bo +
+                                 ":" + std::to_string(bos));
   EXPECT_EQ(Value("SELECT string_agg(ct.last_agent_id::text, ',' ORDER BY v.id) FROM conversations v "
                   "JOIN contacts ct ON ct.business_id = v.business_id AND ct.id = v.contact_id "
                   "WHERE v.business_id = " +
-                  b_ + " AND v.status = 'resolved'"),
-            ana + "," + bo)
+                  b_ + " AND v.status = 'resolved' AND v.agent_id IS NOT NULL"),
+            ana + "," + bo + "," + ana)
       << "the contacts of the resolved conversations remember their agents";
-  EXPECT_EQ(Value("SELECT count(*) FROM conversations WHERE business_id = " + b_ + " AND status = 'resolved'"), "3");
-  EXPECT_EQ(Value("SELECT count(*) FROM conversation_metrics WHERE business_id = " + b_ + " AND resolved"), "3");
+  EXPECT_EQ(Value("SELECT count(*) FROM conversations WHERE business_id = " + b_ + " AND status = 'resolved'"), "4");
+  EXPECT_EQ(Value("SELECT count(*) FROM conversation_metrics WHERE business_id = " + b_ + " AND resolved"), "4");
 }
 
 TEST_F(ConversationMovesTest, ResolvesArrivingTogetherAreEachAnsweredAndALockedOneFailsAlone) {
@@ -262,7 +276,8 @@ TEST_F(ConversationMovesTest, ResolvesArrivingTogetherAreEachAnsweredAndALockedO
     Set(ids.back(), "status = 'assigned', agent_id = " + std::to_string(ana_));
   }
   // Another transaction holds one of them past the statement timeout: the
-  // batch it is in fails, and its resolves are tried again one by one.
+  // batch it is in fails at its lock timeout, and its resolves are tried
+  // again one by one.
   const std::size_t locked = 5;
   pqxx::connection holder(url_);
   pqxx::work hold(holder);
@@ -272,11 +287,12 @@ TEST_F(ConversationMovesTest, ResolvesArrivingTogetherAreEachAnsweredAndALockedO
   store::DbOptions options;
   options.url = url_;
   options.pool_size = 2;
-  options.statement_timeout = std::chrono::milliseconds(300);
+  options.statement_timeout = std::chrono::milliseconds(1000);
   store::Database db(options);
   store::EventNotifier notifier(db);
   notifier.Stop();
-  store::AgentRepository agents(db, notifier);
+  metrics::Registry registry;
+  store::AgentRepository agents(db, notifier, &registry);
   boost::asio::io_context io;
   auto guard = boost::asio::make_work_guard(io);
   std::vector<std::optional<store::AgentRepository::Resolution>> answers(ids.size());
@@ -302,7 +318,8 @@ TEST_F(ConversationMovesTest, ResolvesArrivingTogetherAreEachAnsweredAndALockedO
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (i == locked) {
       EXPECT_FALSE(answers[i].has_value());
-      EXPECT_THROW(std::rethrow_exception(errors[i]), store::Unavailable);
+      ASSERT_TRUE(errors[i]) << "the locked conversation's resolve succeeded";
+      EXPECT_THROW(std::rethrow_exception(errors[i]), store::Timeout);
       continue;
     }
     ASSERT_TRUE(answers[i].has_value()) << "resolve " << i << " failed";
@@ -320,6 +337,15 @@ TEST_F(ConversationMovesTest, ResolvesArrivingTogetherAreEachAnsweredAndALockedO
   EXPECT_EQ(Value("SELECT count(*) FROM conversations WHERE business_id = " + b_ +
                   " AND status = 'resolved' AND outcome = 'sale' AND amount_cents = 4200 AND currency = 'USD'"),
             "11");
+  // The first resolve went out alone; the eleven that arrived while it
+  // committed went out together (and, failing, one by one).
+  auto& sizes = registry.GetHistogram("switchboard_agent_resolve_batch_size", "", {});
+  std::vector<std::uint64_t> buckets;
+  double sum = 0;
+  std::uint64_t batches = 0;
+  sizes.Snapshot(buckets, sum, batches);
+  EXPECT_EQ(sum, 12.0) << "every resolve went out in a batch once";
+  EXPECT_LT(batches, 12U) << "resolves that arrived together went out together";
 }
 
 TEST_F(ConversationMovesTest, AssignmentFillsOnlyTheRoomEachAgentHas) {

@@ -11,6 +11,10 @@
 
 #include "sb/store/database.hpp"
 
+namespace sb::metrics {
+class Registry;
+}
+
 namespace sb::store {
 
 struct AgentEvent {
@@ -49,7 +53,8 @@ class EventNotifier;
 
 class AgentRepository {
  public:
-  AgentRepository(Database& db, EventNotifier& notifier);
+  /// `registry`: where the resolve batches' sizes are counted (none: not counted).
+  AgentRepository(Database& db, EventNotifier& notifier, metrics::Registry* registry = nullptr);
   ~AgentRepository();
 
   /// nullopt: no such active agent.
@@ -96,7 +101,13 @@ class AgentRepository {
   /// lock that the agent may. Resolves that arrive while one batch commits
   /// go together in the next (one statement, one commit); when a batch
   /// fails, each of its resolves is tried again alone, so one conversation's
-  /// trouble (a lock held past the statement timeout) stays its own.
+  /// trouble (a lock held past the statement timeout) stays its own. Each
+  /// answer is the one the resolves would get one after another in arrival
+  /// order; the agents' events of one batch are recorded first for the
+  /// resolves its one update made, then for the rest.
+  /// Throws Unavailable (503) as a pooled job does: database away, more than
+  /// 2,048 resolves waiting, or one waiting over 3 s; Timeout when it waited
+  /// for a lock or ran past the statement timeout on its own.
   boost::asio::awaitable<Resolution> Resolve(std::int64_t business, std::int64_t conversation,
                                              const std::string& outcome, std::optional<std::int64_t> amount_cents,
                                              const std::optional<std::string>& currency,

@@ -21,6 +21,13 @@ class Unavailable : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A statement or a lock wait ran past its timeout: the database is there,
+/// this work took too long (503 like Unavailable).
+class Timeout : public Unavailable {
+ public:
+  using Unavailable::Unavailable;
+};
+
 /// A unique key already exists (409 where the API says so).
 class Conflict : public std::runtime_error {
  public:
@@ -71,7 +78,9 @@ class Database {
   boost::asio::awaitable<void> RunInOneTrip(std::string_view name, std::function<void(Session&)> work);
   /// The same, without a coroutine: `done` is called on a pool thread once
   /// the work committed (with nullptr) or failed (with what Run would throw).
-  void PostInOneTrip(std::string_view name, std::function<void(Session&)> work,
+  /// False, and `done` never called, when the queue is full or the pool
+  /// stopping.
+  bool PostInOneTrip(std::string_view name, std::function<void(Session&)> work,
                      std::function<void(std::exception_ptr)> done);
   /// The same, blocking the calling thread.
   void RunSyncInOneTrip(std::string_view name, const std::function<void(Session&)>& work);

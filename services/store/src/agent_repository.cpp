@@ -185,8 +185,9 @@ struct AgentRepository::ResolveRequest {
   std::optional<std::string> currency;
 };
 
-std::vector<AgentRepository::Resolution> AgentRepository::ResolveIn(
-    Session& s, EventNotifier& notifier, const std::vector<const ResolveRequest*>& requests) {
+std::vector<AgentRepository::Resolution> AgentRepository::ResolveIn(Session& s, EventNotifier& notifier,
+                                                                    const std::vector<const ResolveRequest*>& requests,
+                                                                    bool batched) {
   nlohmann::json items = nlohmann::json::array();
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto& r = *requests[i];
@@ -198,13 +199,12 @@ std::vector<AgentRepository::Resolution> AgentRepository::ResolveIn(
                      {"amount_cents", r.amount_cents ? nlohmann::json(*r.amount_cents) : nlohmann::json()},
                      {"currency", r.currency ? nlohmann::json(*r.currency) : nlohmann::json()}});
   }
-  // A batch of several waits for no lock long: a conversation another
-  // transaction holds fails the batch at once, and its resolves are tried
-  // again one by one (each waiting as long as its statement timeout lets it)
-  // instead of every resolve of the process waiting behind that one.
-  auto rows = requests.size() > 1
-                  ? s.ExecInOneTripAfter("SET LOCAL lock_timeout = 100; ", "agent/resolve", items.dump())
-                  : s.ExecInOneTrip("agent/resolve", items.dump());
+  // A batch waits for no lock long: a conversation another transaction
+  // holds fails it at once, and its resolves are tried again one by one,
+  // each in a pooled job that waits as long as its statement timeout lets
+  // it, instead of every resolve of the process waiting behind that one.
+  auto rows = batched ? s.ExecInOneTripAfter("SET LOCAL lock_timeout = 100; ", "agent/resolve", items.dump())
+                      : s.ExecInOneTrip("agent/resolve", items.dump());
   std::vector<Resolution> out(requests.size());
   std::vector<AgentEventRef> events;
   for (const auto& row : rows) {
@@ -305,7 +305,7 @@ class AgentRepository::ResolveBatches {
           [this, batch](Session& s) {
             std::vector<const ResolveRequest*> requests;
             for (const auto& w : batch->waiters) requests.push_back(&w.request);
-            batch->answers = ResolveIn(s, notifier_, requests);
+            batch->answers = ResolveIn(s, notifier_, requests, true);
           },
           [this, batch](std::exception_ptr failure) {
             Finish(*batch, failure);
@@ -321,18 +321,19 @@ class AgentRepository::ResolveBatches {
   }
 
   static void Finish(Batch& batch, const std::exception_ptr& failure) {
-    // A failure that may be one resolve's (a lock or statement timeout, an
-    // error, a deadlock) sends each of a batch's resolves again on its own;
-    // the database being away or overloaded is every resolve's answer.
+    // A failure that may be one resolve's (a row another transaction holds,
+    // an error, a deadlock) sends each of the batch's resolves again on its
+    // own; the database being away, overloaded or too slow (a statement
+    // timeout) is every resolve's answer.
     bool each_alone = false;
-    if (failure && batch.waiters.size() > 1) {
+    if (failure) {
       try {
         std::rethrow_exception(failure);
-      } catch (const Timeout&) {
+      } catch (const LockTimeout&) {
         each_alone = true;
       } catch (const Unavailable&) {
       } catch (...) {
-        each_alone = true;
+        each_alone = batch.waiters.size() > 1;
       }
     }
     for (std::size_t i = 0; i < batch.waiters.size(); ++i) {
@@ -376,7 +377,7 @@ boost::asio::awaitable<AgentRepository::Resolution> AgentRepository::Resolve(std
   });
   if (alone) {
     co_await db_.RunInOneTrip("agent/resolve", [&](Session& s) {
-      out = std::move(ResolveIn(s, notifier_, std::vector<const ResolveRequest*>{&request})[0]);
+      out = std::move(ResolveIn(s, notifier_, std::vector<const ResolveRequest*>{&request}, false)[0]);
     });
   }
   co_return out;

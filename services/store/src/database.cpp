@@ -254,7 +254,10 @@ class Database::Impl {
           spdlog::warn("database: {} failed: connection lost: {}", job.name, e.what());
           return std::make_exception_ptr(Unavailable("database connection failed"));
         case DbFailure::kTimeout:
-          return std::make_exception_ptr(Timeout("database statement or lock wait timed out"));
+          if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e); sql && sql->sqlstate() == "55P03") {
+            return std::make_exception_ptr(LockTimeout("database lock wait timed out"));
+          }
+          return std::make_exception_ptr(Timeout("database statement timed out"));
         case DbFailure::kRetryable:
         case DbFailure::kOther:
           break;

@@ -106,8 +106,9 @@ class AgentRepository {
   /// order; the agents' events of one batch are recorded first for the
   /// resolves its one update made, then for the rest.
   /// Throws Unavailable (503) as a pooled job does: database away, more than
-  /// 2,048 resolves waiting, or one waiting over 3 s; Timeout when it waited
-  /// for a lock or ran past the statement timeout on its own.
+  /// 2,048 resolves waiting, or one waiting over 3 s; Timeout when it ran
+  /// past the statement timeout (in its batch, or alone after its batch met
+  /// a lock held past 100 ms).
   boost::asio::awaitable<Resolution> Resolve(std::int64_t business, std::int64_t conversation,
                                              const std::string& outcome, std::optional<std::int64_t> amount_cents,
                                              const std::optional<std::string>& currency,
@@ -156,9 +157,10 @@ class AgentRepository {
   class ResolveBatches;
   /// Resolves `requests` in `s`'s transaction (one statement, see
   /// sb_resolve_conversations) and has their agents' events announced after
-  /// the commit; their answers, in order.
+  /// the commit; their answers, in order. `batched`: waits at most 100 ms
+  /// for each lock (LockTimeout).
   static std::vector<Resolution> ResolveIn(Session& s, EventNotifier& notifier,
-                                           const std::vector<const ResolveRequest*>& requests);
+                                           const std::vector<const ResolveRequest*>& requests, bool batched);
 
   Database& db_;
   EventNotifier& notifier_;

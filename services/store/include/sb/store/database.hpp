@@ -28,6 +28,13 @@ class Timeout : public Unavailable {
   using Unavailable::Unavailable;
 };
 
+/// A lock wait ran past lock_timeout: another transaction holds a row this
+/// work needs.
+class LockTimeout : public Timeout {
+ public:
+  using Timeout::Timeout;
+};
+
 /// A unique key already exists (409 where the API says so).
 class Conflict : public std::runtime_error {
  public:

@@ -231,8 +231,8 @@ std::vector<AgentRepository::Resolution> AgentRepository::ResolveIn(Session& s, 
 
 // Resolves gathered while a batch commits: the next batch takes them all
 // (up to kMaxBatch). One batch at a time, so that batches never wait for
-// each other's locks. What the pool bounds for a pooled job holds here too:
-// at most kMaxQueued wait, none longer than kMaxWait.
+// each other's locks. The pool's bounds for a job hold here too: at most
+// max_queue resolves wait, none longer than queue_timeout.
 class AgentRepository::ResolveBatches {
  public:
   struct Waiter {
@@ -256,7 +256,7 @@ class AgentRepository::ResolveBatches {
     bool launch = false;
     {
       std::lock_guard lock(mu_);
-      if (queue_.size() < kMaxQueued) {
+      if (queue_.size() < db_.Options().max_queue) {
         queue_.push_back(std::move(waiter));
         queued = true;
         launch = !std::exchange(busy_, true);
@@ -271,8 +271,6 @@ class AgentRepository::ResolveBatches {
 
  private:
   static constexpr std::size_t kMaxBatch = 128;
-  static constexpr std::size_t kMaxQueued = 2048;
-  static constexpr std::chrono::seconds kMaxWait{3};
 
   struct Batch {
     std::vector<Waiter> waiters;
@@ -287,7 +285,7 @@ class AgentRepository::ResolveBatches {
       std::vector<Waiter> stale;
       {
         std::lock_guard lock(mu_);
-        auto too_old = std::chrono::steady_clock::now() - kMaxWait;
+        auto too_old = std::chrono::steady_clock::now() - db_.Options().queue_timeout;
         while (!queue_.empty() && batch->waiters.size() < kMaxBatch) {
           (queue_.front().queued_at < too_old ? stale : batch->waiters).push_back(std::move(queue_.front()));
           queue_.pop_front();

@@ -331,6 +331,7 @@ void Database::RunSyncJob(std::string_view name, const std::function<void(Sessio
   if (error) std::rethrow_exception(error);
 }
 
+const DbOptions& Database::Options() const { return impl_->options(); }
 Clock::time_point Database::LastSuccess() const { return impl_->LastSuccess(); }
 std::size_t Database::InUse() const { return impl_->InUse(); }
 std::size_t Database::Queued() const { return impl_->Queued(); }

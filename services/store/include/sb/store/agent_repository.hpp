@@ -105,8 +105,9 @@ class AgentRepository {
   /// answer is the one the resolves would get one after another in arrival
   /// order; the agents' events of one batch are recorded first for the
   /// resolves its one update made, then for the rest.
-  /// Throws Unavailable (503) as a pooled job does: database away, more than
-  /// 2,048 resolves waiting, or one waiting over 3 s; Timeout when it ran
+  /// Throws Unavailable (503) as a pooled job does: database away, more
+  /// resolves waiting than the pool's max_queue (2,048), or one waiting past
+  /// its queue_timeout (3 s); Timeout when it ran
   /// past the statement timeout (in its batch, or alone after its batch met
   /// a lock held past 100 ms).
   boost::asio::awaitable<Resolution> Resolve(std::int64_t business, std::int64_t conversation,

@@ -92,6 +92,9 @@ class Database {
   /// The same, blocking the calling thread.
   void RunSyncInOneTrip(std::string_view name, const std::function<void(Session&)>& work);
 
+  /// What the pool was opened with (URL defaults added).
+  const DbOptions& Options() const;
+
   /// When a statement last succeeded (steady clock); for /readyz.
   std::chrono::steady_clock::time_point LastSuccess() const;
   std::size_t InUse() const;

@@ -48,6 +48,7 @@ UNSCOPED_STATEMENTS = {
     "router/claim_unrouted": "router: claims unrouted conversations of every business",
     "router/waiting_businesses": "router: finds businesses with waiting conversations and free agents",
     "router/apply_decisions": "router: one batch of decisions, business_id per row",
+    "router/turn": "router: a turn's decisions (business_id per row), then every business with room's assignments",
     "router/timers": "router: offer/SLA/overflow sweep over every business (one owner, by lease)",
     "outbound/claim_due": "outbound sender: claims due replies of every business",
     "outbound/apply_late_statuses": "outbound sender: parked statuses of every business",

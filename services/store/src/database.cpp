@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "sb/common/async_bridge.hpp"
@@ -98,22 +99,33 @@ std::string WithLiterals(std::string_view sql, const std::vector<std::string>& l
 
 TransactionBlock::TransactionBlock(pqxx::connection& conn, const std::string& name,
                                    std::chrono::milliseconds statement_timeout)
-    : conn_(conn) {
+    : conn_(conn), opening_("BEGIN; " + StatementTimeoutPrefix(statement_timeout)) {
   tx_.emplace(conn, name);
-  open_ = true;  // BEGIN may succeed and the SET fail
-  try {
-    tx_->exec0("BEGIN; " + StatementTimeoutPrefix(statement_timeout));
-  } catch (...) {
-    RollBack();
-    throw;
-  }
 }
 
 TransactionBlock::~TransactionBlock() {
   if (open_) RollBack();
 }
 
+std::string TransactionBlock::TakeOpening() {
+  open_ = true;  // BEGIN may succeed and what follows it fail
+  return std::exchange(opening_, {});
+}
+
+void TransactionBlock::Open() {
+  if (opening_.empty()) return;
+  auto opening = TakeOpening();
+  try {
+    tx_->exec0(opening);
+  } catch (...) {
+    RollBack();
+    throw;
+  }
+}
+
 void TransactionBlock::Commit() {
+  opening_.clear();  // a block that never began has nothing to commit
+  if (!open_) return;
   open_ = false;  // a COMMIT that fails ends the block as well
   tx_->exec0("COMMIT");
 }
@@ -235,7 +247,7 @@ class Database::Impl {
         session.RunAfterCommit();
       } else {
         TransactionBlock block(*conn, job.name, options_.statement_timeout);
-        Session session(block.tx(), prepared);
+        Session session(block, prepared);
         job.work(session);
         block.Commit();
         session.RunAfterCommit();

@@ -2,32 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "session.hpp"
 
 namespace sb::store {
 
-namespace {
-
-// pg_notify refuses payloads of 8,000 bytes or more; an id triple is at most
-// about 60 bytes.
-constexpr std::size_t kRefsPerNotify = 100;
-
-}  // namespace
-
-std::string AnnouncementPayloads(const std::vector<AgentEventRef>& events) {
-  nlohmann::json payloads = nlohmann::json::array();
-  for (std::size_t i = 0; i < events.size(); i += kRefsPerNotify) {
-    nlohmann::json ids = nlohmann::json::array();
-    for (std::size_t j = i; j < std::min(events.size(), i + kRefsPerNotify); ++j) {
-      ids.push_back({events[j].business_id, events[j].agent_id, events[j].event_id});
-    }
-    payloads.push_back(std::move(ids));
-  }
-  return payloads.dump();
+std::string AnnouncementRefs(const std::vector<AgentEventRef>& events) {
+  nlohmann::json refs = nlohmann::json::array();
+  for (const auto& e : events) refs.push_back({e.business_id, e.agent_id, e.event_id});
+  return refs.dump();
 }
 
 EventNotifier::EventNotifier(Database& db) : db_(db), thread_([this] { Loop(); }) {}
@@ -68,7 +52,7 @@ void EventNotifier::Loop() {
       // waiting for the disk) or, behind the one that numbers, retrying a
       // moment later.
       db_.RunSyncInOneTrip("router/notify",
-                           [&](Session& s) { s.ExecInOneTrip("router/notify", AnnouncementPayloads(batch)); });
+                           [&](Session& s) { s.ExecInOneTrip("router/notify", AnnouncementRefs(batch)); });
     } catch (const std::exception& e) {
       spdlog::warn("announcing {} agent event(s) failed (streams read them at their next poll): {}", batch.size(),
                    e.what());

@@ -215,7 +215,7 @@ class GroupCommitWriter::Impl {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     const auto timeout = std::clamp(left, kMinStatementTimeout, options_.statement_timeout);
     TransactionBlock block(*conn, "ingest", timeout);
-    Session session(block.tx(), prepared);
+    Session session(block, prepared);
     if (!batch.messages.empty()) {
       record(session.Exec("ingest/ingest_messages", batch.messages, pqxx::binarystring(batch.bodies)));
     }

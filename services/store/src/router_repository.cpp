@@ -49,12 +49,16 @@ class SessionLookups : public RoutingLookups {
   std::unordered_map<std::int64_t, std::vector<ProductRow>> products_;
 };
 
-// Decides up to `limit` unrouted conversations in `s`'s transaction: how
-// many, and how many bot replies were queued.
-std::pair<int, int> RouteIn(Session& s, int limit, const Decide& decide) {
-  int routed = 0, replies = 0;
+// Conversations claimed by router/claim_unrouted, and their businesses'
+// routing rules (given with each business's first conversation).
+struct Claimed {
   std::vector<RoutingCandidate> candidates;
-  for (const auto& r : s.Exec("router/claim_unrouted", std::to_string(limit))) {
+  std::unordered_map<std::int64_t, RoutingRulesRow> rules;
+};
+
+Claimed ReadClaimed(const pqxx::result& rows) {
+  Claimed out;
+  for (const auto& r : rows) {
     RoutingCandidate c;
     c.business_id = r[0].as<std::int64_t>();
     c.conversation_id = r[1].as<std::int64_t>();
@@ -67,33 +71,38 @@ std::pair<int, int> RouteIn(Session& s, int limit, const Decide& decide) {
     c.status = r[8].as<std::string>();
     c.bot = Opt(r[9]);
     if (!r[10].is_null()) c.queue_id = r[10].as<std::int64_t>();
-    candidates.push_back(std::move(c));
+    if (!r[13].is_null()) {
+      out.rules[c.business_id] =
+          RoutingRulesRow{r[11].as<std::int64_t>(), r[12].as<std::int64_t>(), r[13].as<std::string>()};
+    }
+    out.candidates.push_back(std::move(c));
   }
-  if (candidates.empty()) return {0, 0};
+  return out;
+}
 
-  nlohmann::json businesses = nlohmann::json::array();
-  for (const auto& c : candidates) businesses.push_back(c.business_id);
-  std::unordered_map<std::int64_t, RoutingRulesRow> rules;
-  for (const auto& r : s.Exec("router/rules", businesses.dump())) {
-    rules[r[0].as<std::int64_t>()] =
-        RoutingRulesRow{r[1].as<std::int64_t>(), r[2].as<std::int64_t>(), r[3].as<std::string>()};
-  }
-
-  SessionLookups lookups(s);
+// The decisions on `claimed`, as router/apply_decisions and router/turn take
+// them; bot replies are queued in `s` as they are decided.
+struct Decided {
   nlohmann::json decisions = nlohmann::json::array();
-  for (const auto& c : candidates) {
-    auto it = rules.find(c.business_id);
+  int replies = 0;
+};
+
+Decided DecideAll(Session& s, const Claimed& claimed, const Decide& decide) {
+  Decided out;
+  SessionLookups lookups(s);
+  for (const auto& c : claimed.candidates) {
+    auto it = claimed.rules.find(c.business_id);
     std::optional<RoutingRulesRow> business_rules;
-    if (it != rules.end()) business_rules = it->second;
+    if (it != claimed.rules.end()) business_rules = it->second;
     RoutingDecision d = decide(c, business_rules, lookups);
-    decisions.push_back({{"business_id", c.business_id},
-                         {"id", c.conversation_id},
-                         {"intent", d.intent},
-                         {"queue_id", d.queue_id ? nlohmann::json(*d.queue_id) : nlohmann::json()},
-                         {"bot", d.bot ? nlohmann::json(*d.bot) : nlohmann::json()},
-                         {"status", d.status},
-                         {"event", d.event},
-                         {"detail", nlohmann::json::parse(d.detail_json, nullptr, false)}});
+    out.decisions.push_back({{"business_id", c.business_id},
+                             {"id", c.conversation_id},
+                             {"intent", d.intent},
+                             {"queue_id", d.queue_id ? nlohmann::json(*d.queue_id) : nlohmann::json()},
+                             {"bot", d.bot ? nlohmann::json(*d.bot) : nlohmann::json()},
+                             {"status", d.status},
+                             {"event", d.event},
+                             {"detail", nlohmann::json::parse(d.detail_json, nullptr, false)}});
     if (d.reply_text) {
       nlohmann::json reply = {{"business_id", c.business_id},
                               {"conversation_id", c.conversation_id},
@@ -102,12 +111,20 @@ std::pair<int, int> RouteIn(Session& s, int limit, const Decide& decide) {
                               {"text", *d.reply_text},
                               {"tag", nullptr}};
       s.Exec("router/queue_reply", reply.dump());
-      ++replies;
+      ++out.replies;
     }
-    ++routed;
   }
-  s.Exec("router/apply_decisions", decisions.dump());
-  return {routed, replies};
+  return out;
+}
+
+// Decides up to `limit` unrouted conversations in `s`'s transaction: how
+// many, and how many bot replies were queued.
+std::pair<int, int> RouteIn(Session& s, int limit, const Decide& decide) {
+  auto claimed = ReadClaimed(s.Exec("router/claim_unrouted", std::to_string(limit)));
+  if (claimed.candidates.empty()) return {0, 0};
+  auto decided = DecideAll(s, claimed, decide);
+  s.Exec("router/apply_decisions", decided.decisions.dump());
+  return {static_cast<int>(claimed.candidates.size()), decided.replies};
 }
 
 std::vector<std::int64_t> WaitingBusinesses(Session& s) {
@@ -126,35 +143,29 @@ std::vector<AgentEventRef> AssignIn(Session& s, std::int64_t business, int limit
 
 }  // namespace
 
-void RouterRepository::Announce(Session& s, const std::vector<AgentEventRef>& events) {
-  // Numbered and announced in the turn's transaction (see EventNotifier):
-  // the streams read them as soon as it commits. Under a savepoint: the
-  // numbering waits for rows other transactions hold (an erasure's, say),
-  // and an announcement that fails must not take the turn's routing and
-  // assignments with it; the notifier then announces after the commit. It
-  // waits for a lock 200 ms at most, holding the turn's agents meanwhile.
-  // The savepoint, the timeout and the announcement go in one round trip.
-  try {
-    s.ExecInOneTripAfter("SAVEPOINT announce; SET LOCAL lock_timeout = 200; ", "router/notify",
-                         AnnouncementPayloads(events));
-  } catch (const pqxx::sql_error& e) {
-    spdlog::warn("announcing the router turn's {} event(s) failed ({}); the notifier announces them", events.size(),
-                 e.what());
-    s.tx().exec0("ROLLBACK TO SAVEPOINT announce");
-    s.AfterCommit([this, events] { notifier_.Post(events); });
-  }
-}
-
 RouterRepository::Round RouterRepository::RouteAndAssign(int route_limit, int per_business, const Decide& decide) {
   try {
     Round out;
+    // Three round trips: BEGIN with the claim, the decisions with the
+    // assignments and their announcement (router/turn), COMMIT.
     db_.RunSync("router/round", [&](Session& s) {
-      std::tie(out.routed, out.replies) = RouteIn(s, route_limit, decide);
-      for (auto business : WaitingBusinesses(s)) {
-        auto mine = AssignIn(s, business, per_business);
-        out.events.insert(out.events.end(), mine.begin(), mine.end());
+      auto claimed = ReadClaimed(s.ExecInOneTrip("router/claim_unrouted", route_limit));
+      auto decided = DecideAll(s, claimed, decide);
+      out.routed = static_cast<int>(claimed.candidates.size());
+      out.replies = decided.replies;
+      std::optional<std::string> announce_error;
+      for (const auto& r : s.Exec("router/turn", decided.decisions.dump(), std::to_string(per_business))) {
+        out.events.push_back(AgentEventRef{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[3].as<std::int64_t>()});
+        if (!r[4].is_null()) announce_error = r[4].as<std::string>();
       }
-      if (!out.events.empty()) Announce(s, out.events);
+      if (announce_error) {
+        // Numbered and announced in the turn's transaction (see
+        // EventNotifier), the streams read them as soon as it commits; when
+        // that failed, the notifier announces them after the commit.
+        spdlog::warn("announcing the router turn's {} event(s) failed ({}); the notifier announces them",
+                     out.events.size(), *announce_error);
+        s.AfterCommit([this, events = out.events] { notifier_.Post(events); });
+      }
     });
     return out;
   } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 // Agent events: what the event notifier does before it wakes the streams,
 // and what recording an event costs in rendering.
+#include <nlohmann/json.hpp>
+
 #include "event_sequencer.hpp"
 #include "pg_fixture.hpp"
 #include "sb/store/agent_repository.hpp"
@@ -45,14 +47,44 @@ TEST_F(AgentEventsTest, TheNotifierNumbersEventsBeforeAnnouncingThem) {
   notifier.Post({store::AgentEventRef{business_, agent_, event}});
   for (int i = 0; i < 50 && announcements.payloads.empty(); ++i) listening.await_notification(0, 100000);
   ASSERT_EQ(announcements.payloads.size(), 1U) << "expected one announcement within 5 s";
-  EXPECT_EQ(announcements.payloads[0],
-            "[[" + std::to_string(business_) + "," + std::to_string(agent_) + "," + std::to_string(event) + "]]");
+  EXPECT_EQ(nlohmann::json::parse(announcements.payloads[0]),
+            nlohmann::json::array({nlohmann::json::array({business_, agent_, event})}));
   // Nothing else numbers events here (no stream, no housekeeping): the
   // number was given in the announcing transaction, so a stream woken by
   // the announcement only reads.
   EXPECT_EQ(Value("SELECT seq IS NOT NULL FROM agent_events WHERE id = " + std::to_string(event)), "t")
       << "expected the event numbered by the time it was announced";
   notifier.Stop();
+  db->Stop();
+}
+
+TEST_F(AgentEventsTest, AnAnnouncementSendsAHundredEventsANotifyInTheirOrder) {
+  pqxx::connection listening(url_);
+  Announcements announcements(listening);
+  std::vector<store::AgentEventRef> events;
+  for (int i = 0; i < 250; ++i) events.push_back(store::AgentEventRef{business_, agent_, RecordEvent()});
+  auto db = OpenDatabase("notifier");
+  db->RunSyncInOneTrip("notify",
+                       [&](store::Session& s) { s.ExecInOneTrip("router/notify", AnnouncementRefs(events)); });
+  for (int i = 0; i < 50 && announcements.payloads.size() < 3; ++i) listening.await_notification(0, 100000);
+  ASSERT_EQ(announcements.payloads.size(), 3U) << "expected three announcements within 5 s";
+  std::vector<std::int64_t> heard;
+  std::vector<std::size_t> sizes;
+  for (const auto& payload : announcements.payloads) {
+    auto refs = nlohmann::json::parse(payload);
+    EXPECT_LT(payload.size(), 8000U) << "pg_notify refuses payloads of 8,000 bytes or more";
+    sizes.push_back(refs.size());
+    for (const auto& ref : refs) {
+      EXPECT_EQ(ref[0], business_);
+      EXPECT_EQ(ref[1], agent_);
+      heard.push_back(ref[2].get<std::int64_t>());
+    }
+  }
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{100, 100, 50}));
+  std::vector<std::int64_t> posted;
+  for (const auto& e : events) posted.push_back(e.event_id);
+  EXPECT_EQ(heard, posted) << "expected every event announced once, in the order given";
+  EXPECT_EQ(Value("SELECT count(*) FROM agent_events WHERE seq IS NULL"), "0") << "expected them numbered first";
   db->Stop();
 }
 

@@ -1,6 +1,6 @@
 // The store's transaction block: BEGIN and the statement timeout in one
-// round trip, rolled back when it is not committed, the connection ready
-// for the next one whatever happened inside.
+// round trip (or in the first statement's), rolled back when it is not
+// committed, the connection ready for the next one whatever happened inside.
 #include "pg_fixture.hpp"
 #include "session.hpp"
 
@@ -81,6 +81,47 @@ TEST_F(TransactionBlockTest, TheTimeoutCancelsALongStatement) {
   store::TransactionBlock next(*block_conn_, "t", std::chrono::milliseconds(5000));
   EXPECT_EQ(next.tx().exec1("SELECT 1")[0].as<int>(), 1);
   next.Commit();
+}
+
+TEST_F(TransactionBlockTest, TheFirstOneTripStatementCarriesTheBlocksBegin) {
+  {
+    store::TransactionBlock block(*block_conn_, "t", std::chrono::milliseconds(1234));
+    store::Session s(block, false);
+    EXPECT_EQ(s.ExecInOneTripAfter("INSERT INTO block_test VALUES ('one trip'); ", "health/ping").size(), 1U);
+    EXPECT_EQ(s.tx().exec1("SHOW statement_timeout")[0].as<std::string>(), "1234ms");
+    EXPECT_EQ(s.tx().exec1("SELECT now() = statement_timestamp()")[0].as<std::string>(), "f")
+        << "expected the block begun by the first statement's query";
+    block.Commit();
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM block_test WHERE note = 'one trip'"), 1);
+  EXPECT_EQ(Outside("SHOW statement_timeout"), "0");
+}
+
+TEST_F(TransactionBlockTest, AFailedFirstOneTripStatementRollsTheBlockBack) {
+  try {
+    store::TransactionBlock block(*block_conn_, "t", std::chrono::milliseconds(5000));
+    store::Session s(block, false);
+    s.ExecInOneTripAfter("INSERT INTO block_test VALUES ('dropped'); SELECT 1 / 0; ", "health/ping");
+    FAIL() << "expected division by zero";
+  } catch (const pqxx::data_exception&) {
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM block_test"), 0);
+  EXPECT_EQ(Outside("SELECT pg_current_xact_id_if_assigned() IS NULL"), "t") << "expected no transaction left open";
+  EXPECT_EQ(Outside("SHOW statement_timeout"), "0");
+}
+
+TEST_F(TransactionBlockTest, ABlockWithoutStatementsSendsNothing) {
+  EXPECT_EQ(Outside("SELECT 'the last query'"), "the last query");
+  {
+    store::TransactionBlock block(*block_conn_, "t", std::chrono::milliseconds(1234));
+    store::Session s(block, false);
+    block.Commit();
+  }
+  { store::TransactionBlock rolled_back(*block_conn_, "t", std::chrono::milliseconds(1234)); }
+  // The server's record of what the connection last ran: neither a BEGIN,
+  // a COMMIT nor a ROLLBACK went after it.
+  EXPECT_EQ(Value("SELECT query FROM pg_stat_activity WHERE pid = " + std::to_string(block_conn_->backendpid())),
+            "SELECT 'the last query'");
 }
 
 // Database::RunInOneTrip: the timeout prefix and the statement as one query.

@@ -10,8 +10,8 @@
 /// announcement (a failure, a crash just after the commit) delays an event
 /// by one stream poll at most: the streams read the events table itself.
 /// The router's turn, one transaction, announces its own assignments in
-/// that transaction (AnnouncementPayloads, router/notify): one NOTIFY a
-/// turn, and no second transaction between its commit and the streams.
+/// that transaction (sb_router_turn): one NOTIFY a turn, and no second
+/// transaction between its commit and the streams.
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -23,10 +23,10 @@
 
 namespace sb::store {
 
-/// router/notify's parameter for `events`: a JSON array of NOTIFY payloads,
-/// each an array of at most 100 [business_id, agent_id, event_id] (pg_notify
-/// refuses payloads of 8,000 bytes or more).
-std::string AnnouncementPayloads(const std::vector<AgentEventRef>& events);
+/// router/notify's parameter for `events`: a JSON array of [business_id,
+/// agent_id, event_id] (sb_announce_agent_event_refs sends them 100 to a
+/// NOTIFY).
+std::string AnnouncementRefs(const std::vector<AgentEventRef>& events);
 
 class EventNotifier {
  public:

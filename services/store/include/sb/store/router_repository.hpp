@@ -108,9 +108,6 @@ class RouterRepository {
   /// business (a business whose assignment fails is logged and skipped);
   /// its events are announced once it committed. Returns the events.
   std::vector<AgentEventRef> AssignWaiting(int per_business);
-  /// Numbers and announces a turn's `events` inside its transaction `s`, or,
-  /// when that fails, has the notifier announce them after the commit.
-  void Announce(Session& s, const std::vector<AgentEventRef>& events);
 
   Database& db_;
   EventNotifier& notifier_;

@@ -256,7 +256,8 @@ BEGIN
   SELECT e.agent_id, e.conversation_id, e.id FROM events e;
 END $$;
 
--- The resolve batch (V0031) as it was, its events rendered inline.
+-- The resolve batch (V0031) as it was, its events rendered inline and its
+-- metrics rows written in one statement (sb_write_conversation_metrics).
 CREATE OR REPLACE FUNCTION sb_resolve_conversations(p_items json)
 RETURNS TABLE (n int, refused text, status text, event_agent bigint, event_id bigint, conversation text)
 LANGUAGE plpgsql
@@ -268,7 +269,12 @@ DECLARE
   done_told bigint[];
   done_event bigint[];
   done_json text[];
+  done_business bigint[];
+  done_id bigint[];
 BEGIN
+  -- Every conversation the update resolves has its metrics row written
+  -- after it, in one statement (sb_write_conversation_metrics, V0033).
+  PERFORM set_config('sb.conversation_metrics', 'by_statement', true);
   WITH items AS (
     -- A conversation named twice: the first item resolves it, the others
     -- are answered below (resolved already). Sorted, so that batches lock
@@ -302,10 +308,13 @@ BEGIN
     ORDER BY d.n
     RETURNING agent_events.id, agent_events.business_id, (agent_events.payload ->> 'id')::bigint AS conversation_id
   )
-  SELECT array_agg(d.n), array_agg(d.told), array_agg(e.id), array_agg(d.rendered::text)
-  INTO done_n, done_told, done_event, done_json
+  SELECT array_agg(d.n), array_agg(d.told), array_agg(e.id), array_agg(d.rendered::text), array_agg(d.business_id),
+         array_agg(d.id)
+  INTO done_n, done_told, done_event, done_json, done_business, done_id
   FROM done d
   LEFT JOIN events e ON e.business_id = d.business_id AND e.conversation_id = d.id;
+  PERFORM sb_write_conversation_metrics(done_business, done_id);
+  PERFORM set_config('sb.conversation_metrics', '', true);
 
   RETURN QUERY
   SELECT x.n, NULL::text, 'resolved'::text, x.told, x.event_id, x.rendered

@@ -193,6 +193,34 @@ TEST_F(ConversationMovesTest, MovesBetweenQueueAndAgentLeaveTheMetricsTriggerAlo
             "true");
 }
 
+TEST_F(ConversationMovesTest, DecisionsAndResolveBatchesWriteTheirMetricsRowsThemselves) {
+  auto id = std::to_string(Unrouted());
+  auto where = " WHERE business_id = " + b_ + " AND id = " + id;
+  auto metrics =
+      "SELECT channel_kind || ' ' || order_status_intent || ' ' || any_intent || ' ' || resolved || ' ' || "
+      "sale || ' ' || coalesce(amount_cents::text, '-') || ' ' || coalesce(currency, '-') || ' ' || "
+      "(resolution_s IS NOT NULL) FROM conversation_metrics WHERE business_id = " +
+      b_ + " AND conversation_id = " + id;
+  EXPECT_EQ(MetricsCalls("SELECT sb_apply_routing_decisions('[{\"business_id\": " + b_ + ", \"id\": " + id +
+                         ", \"intent\": \"order_status\", \"queue_id\": " + std::to_string(queue_) +
+                         ", \"bot\": null, \"status\": \"waiting\", \"event\": \"routed\", "
+                         "\"detail\": null}]')"),
+            "0");
+  EXPECT_EQ(Value(metrics), "whatsapp true true false false - - false") << "the decision's row";
+  Sql("UPDATE conversations SET status = 'assigned', agent_id = " + std::to_string(ana_) + where);
+  EXPECT_EQ(MetricsCalls("SELECT * FROM sb_resolve_conversations('[{\"n\": 0, \"business\": " + b_ +
+                         ", \"conversation\": " + id + ", \"agent\": " + std::to_string(ana_) +
+                         ", \"outcome\": \"sale\", \"amount_cents\": 129900, \"currency\": \"USD\"}]')"),
+            "0");
+  EXPECT_EQ(Value(metrics), "whatsapp true true true true 129900 USD true") << "the resolve's row";
+  // Only for their own statements: an update after them in the same
+  // transaction has its row written by the trigger.
+  EXPECT_EQ(MetricsCalls("SELECT sb_apply_routing_decisions('[]'); SELECT * FROM sb_resolve_conversations('[]'); "
+                         "UPDATE conversations SET intent = 'purchase'" +
+                         where),
+            "1");
+}
+
 TEST_F(ConversationMovesTest, ResolveAnswersAsTheAgentApiExpects) {
   auto ana = std::to_string(ana_);
   auto mine = Waiting(queue_);

@@ -1,4 +1,5 @@
--- The router's turn in three round trips instead of eight. A turn was
+-- The router's turn in three round trips instead of eight (a bot's reply,
+-- and a bot's order or product lookup, still add one each). A turn was
 -- BEGIN, the claim, the routing rules, the decisions, the probe for
 -- businesses with room, each business's assignment, the announcement, then
 -- COMMIT, each a round trip; with both cores busy, every one of them waits
@@ -16,7 +17,8 @@
 -- about half of recording a turn's decisions). The trigger stays for every
 -- other update, computing the row with the same function; a statement that
 -- writes its rows itself says so for its transaction
--- (sb.conversation_metrics = 'by_statement') and clears it after.
+-- (sb.conversation_metrics = 'by_statement') and puts the setting back
+-- after.
 
 -- Writes the metrics rows of conversations (p_businesses[i], p_ids[i]) from
 -- their current state, as V0012's trigger did for one: an existing row is
@@ -148,6 +150,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
   routed_business bigint[];
   routed_id bigint[];
+  metrics_was text := current_setting('sb.conversation_metrics', true);
 BEGIN
   -- Every conversation decided moves from unrouted to routed: each one's
   -- metrics row is written below.
@@ -187,7 +190,7 @@ BEGIN
   )
   SELECT array_agg(u.business_id), array_agg(u.id) INTO routed_business, routed_id FROM upd u;
   PERFORM sb_write_conversation_metrics(routed_business, routed_id);
-  PERFORM set_config('sb.conversation_metrics', '', true);
+  PERFORM set_config('sb.conversation_metrics', COALESCE(metrics_was, ''), true);
 END $$;
 
 -- Businesses where a conversation waits in a queue and an online agent has

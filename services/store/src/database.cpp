@@ -114,13 +114,9 @@ std::string TransactionBlock::TakeOpening() {
 
 void TransactionBlock::Open() {
   if (opening_.empty()) return;
-  auto opening = TakeOpening();
-  try {
-    tx_->exec0(opening);
-  } catch (...) {
-    RollBack();
-    throw;
-  }
+  // On failure the block stays open for its destructor to roll back: the
+  // Session that asked holds a reference to tx_ until then.
+  tx_->exec0(TakeOpening());
 }
 
 void TransactionBlock::Commit() {

@@ -147,7 +147,8 @@ RouterRepository::Round RouterRepository::RouteAndAssign(int route_limit, int pe
   try {
     Round out;
     // Three round trips: BEGIN with the claim, the decisions with the
-    // assignments and their announcement (router/turn), COMMIT.
+    // assignments and their announcement (router/turn), COMMIT; each bot
+    // reply, and each order or product a bot looks up, adds one.
     db_.RunSync("router/round", [&](Session& s) {
       auto claimed = ReadClaimed(s.ExecInOneTrip("router/claim_unrouted", route_limit));
       auto decided = DecideAll(s, claimed, decide);

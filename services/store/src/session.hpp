@@ -166,8 +166,9 @@ class Session {
   /// "; ", such as "SAVEPOINT x; ") sent ahead of it in the same query.
   template <class... Args>
   pqxx::result ExecInOneTripAfter(std::string_view first, std::string_view name, const Args&... args) {
+    std::string statement = std::string(first) + WithLiterals(Sql(name), {Literal(args)...});
     std::string opening = block_ ? block_->TakeOpening() : one_trip_prefix_;
-    return tx_.exec(opening + std::string(first) + WithLiterals(Sql(name), {Literal(args)...}));
+    return tx_.exec(opening + statement);
   }
 
   /// Runs `f` after this transaction commits (never when it fails).

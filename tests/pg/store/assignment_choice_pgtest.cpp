@@ -86,7 +86,7 @@ TEST_F(AssignmentChoiceTest, EveryChoiceFollowsTheRule) {
   const auto b = std::to_string(business_);
   const auto channel = std::to_string(whatsapp_.key.channel_id);
   int contacts = 0;
-  int checked_with_several_queues = 0, checked_returning = 0, checked_declined = 0;
+  int checked_with_several_queues = 0, checked_returning = 0, checked_declined = 0, checked_idle_room = 0;
   for (int scenario = 0; scenario < 150; ++scenario) {
     pqxx::work tx(*conn_);  // rolled back at the end of each scenario
     auto id = [&](const std::string& sql) { return tx.exec1(sql)[0].as<std::int64_t>(); };
@@ -115,8 +115,11 @@ TEST_F(AssignmentChoiceTest, EveryChoiceFollowsTheRule) {
                 (a.assigned_seconds_ago ? "now() - interval '" + std::to_string(*a.assigned_seconds_ago) + " s'"
                                         : std::string("NULL")) +
                 ") RETURNING id");
+      // Most agents serve one queue or more; some serve none (their room
+      // counts in the total, but no conversation may go to them).
+      const bool in_no_queue = pick(0, 5) == 0;
       for (auto q : queues) {
-        if (pick(0, 2) == 0 && !a.queues.empty()) continue;
+        if (in_no_queue || (pick(0, 2) == 0 && !a.queues.empty())) continue;
         a.queues.insert(q);
         tx.exec0("INSERT INTO agent_queues (business_id, agent_id, queue_id) VALUES (" + b + ", " +
                  std::to_string(a.id) + ", " + std::to_string(q) + ")");
@@ -173,6 +176,10 @@ TEST_F(AssignmentChoiceTest, EveryChoiceFollowsTheRule) {
     ASSERT_EQ(got, expected) << "scenario " << scenario << ": " << agents.size() << " agents, " << queues.size()
                              << " queue(s), " << waiting.size() << " waiting, limit " << limit;
     if (!got.empty() && queues.size() > 1) ++checked_with_several_queues;
+    for (const auto& a : agents) {
+      // Room no waiting conversation can use, while more wait than fit.
+      if (a.queues.empty() && a.capacity > a.load && waiting.size() > got.size()) ++checked_idle_room;
+    }
     for (const auto& c : waiting) {
       checked_returning += c.last_agent ? 1 : 0;
       checked_declined += c.declined_by.empty() ? 0 : 1;
@@ -181,6 +188,7 @@ TEST_F(AssignmentChoiceTest, EveryChoiceFollowsTheRule) {
   EXPECT_GT(checked_with_several_queues, 10);
   EXPECT_GT(checked_returning, 50);
   EXPECT_GT(checked_declined, 50);
+  EXPECT_GT(checked_idle_room, 5);
 }
 
 }  // namespace

@@ -88,6 +88,11 @@ TEST_F(TransactionBlockTest, TheFirstOneTripStatementCarriesTheBlocksBegin) {
     store::TransactionBlock block(*block_conn_, "t", std::chrono::milliseconds(1234));
     store::Session s(block, false);
     EXPECT_EQ(s.ExecInOneTripAfter("INSERT INTO block_test VALUES ('one trip'); ", "health/ping").size(), 1U);
+    // The server's record of the connection's last query: the BEGIN went
+    // in it, ahead of the statement.
+    EXPECT_EQ(
+        Value("SELECT left(query, 72) FROM pg_stat_activity WHERE pid = " + std::to_string(block_conn_->backendpid())),
+        "BEGIN; SET LOCAL statement_timeout = 1234; INSERT INTO block_test VALUES");
     EXPECT_EQ(s.tx().exec1("SHOW statement_timeout")[0].as<std::string>(), "1234ms");
     EXPECT_EQ(s.tx().exec1("SELECT now() = statement_timestamp()")[0].as<std::string>(), "f")
         << "expected the block begun by the first statement's query";

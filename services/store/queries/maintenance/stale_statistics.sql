@@ -1,5 +1,5 @@
 -- Hot tables of a young database that grew to twice the rows they had when
--- last analyzed (or that never were). Until autovacuum's first pass, cached
+-- last analyzed or vacuumed (pg_class.reltuples; or that never were). Until autovacuum's first pass, cached
 -- statements are planned from empty-table statistics; past 100,000 rows
 -- autovacuum's own thresholds are the right ones. Rows, not changes: the
 -- router and the agents update each conversation several times, and

@@ -10,8 +10,8 @@
 /// announcement (a failure, a crash just after the commit) delays an event
 /// by one stream poll at most: the streams read the events table itself.
 /// The router's turn, one transaction, announces its own assignments in
-/// that transaction (sb_router_turn): one NOTIFY a turn, and no second
-/// transaction between its commit and the streams.
+/// that transaction (sb_router_turn): one NOTIFY for every 100 events, and
+/// no second transaction between its commit and the streams.
 #include <condition_variable>
 #include <mutex>
 #include <string>

@@ -156,8 +156,8 @@ RouterRepository::Round RouterRepository::RouteAndAssign(int route_limit, int pe
       out.replies = decided.replies;
       std::optional<std::string> announce_error;
       for (const auto& r : s.Exec("router/turn", decided.decisions.dump(), std::to_string(per_business))) {
-        out.events.push_back(AgentEventRef{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[3].as<std::int64_t>()});
-        if (!r[4].is_null()) announce_error = r[4].as<std::string>();
+        out.events.push_back(AgentEventRef{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>()});
+        if (!r[3].is_null()) announce_error = r[3].as<std::string>();
       }
       if (announce_error) {
         // Numbered and announced in the turn's transaction (see

@@ -367,11 +367,9 @@ TEST_F(ConversationMovesTest, ResolvesArrivingTogetherAreEachAnsweredAndALockedO
       // statement timeout (2 s) first.
       EXPECT_LT(took[i].count(), 1500) << "resolve " << i << " waited for the held conversation";
     }
-    auto where = " AND id IN (" + std::to_string(ids.front()) + [&] {
-      std::string rest;
-      for (std::size_t i = 1; i < ids.size(); ++i) rest += ", " + std::to_string(ids[i]);
-      return rest;
-    }() + ")";
+    std::string where = " AND id IN (" + std::to_string(ids.front());
+    for (std::size_t i = 1; i < ids.size(); ++i) where += ", " + std::to_string(ids[i]);
+    where += ")";
     EXPECT_EQ(Value("SELECT count(*) FROM conversations WHERE business_id = " + b_ + where +
                     " AND status = 'resolved' AND outcome = 'sale' AND amount_cents = 4200 AND currency = 'USD'"),
               "11");

@@ -66,13 +66,14 @@ start_pg() {
 }
 
 # start_server [NAME=VALUE...]: `switchboard serve` on 127.0.0.1:0 against
-# $db_url (with the extra environment given), its output appended to
+# $db_url (with the extra environment given; SB_BENCH_LOG_LEVEL sets its log
+# level, warn unless set), its output appended to
 # $tmp/server.log; waits for its ready file, sets server_pid and addr.
 # shellcheck disable=SC2120  # the environment is optional
 start_server() {
   rm -f "$tmp/ready"
   env "$@" SWITCHBOARD_DATABASE_URL="$db_url" SWITCHBOARD_LISTEN=127.0.0.1:0 SWITCHBOARD_ADMIN_TOKEN="$admin_token" \
-    SWITCHBOARD_SECRET_KEY="$secret_key" SWITCHBOARD_LOG_LEVEL=warn \
+    SWITCHBOARD_SECRET_KEY="$secret_key" SWITCHBOARD_LOG_LEVEL=${SB_BENCH_LOG_LEVEL:-warn} \
     "$server_bin" serve --ready-file "$tmp/ready" >>"$tmp/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 600); do

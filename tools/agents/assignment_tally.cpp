@@ -1,6 +1,7 @@
 #include "assignment_tally.hpp"
 
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -20,7 +21,18 @@ bool AssignmentTally::RecordAssigned(std::int64_t conversation_id, std::chrono::
   const auto latency = received - opened_at;
   if (latency < latency.zero()) ++negative_;
   latency_.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(latency));
+  if (keep_frames_) {
+    frames_.emplace_back(conversation_id,
+                         std::chrono::duration_cast<std::chrono::microseconds>(received.time_since_epoch()).count());
+  }
   return true;
+}
+
+bool AssignmentTally::WriteFrames(const std::string& path) const {
+  std::ofstream out(path, std::ios::trunc);
+  for (const auto& [id, arrival_us] : frames_) out << id << ',' << arrival_us << '\n';
+  out.flush();
+  return static_cast<bool>(out);
 }
 
 std::uint64_t AssignmentTally::ResolvePending() const {

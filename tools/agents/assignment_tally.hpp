@@ -8,6 +8,8 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "agent_options.hpp"
 #include "latency_histogram.hpp"
@@ -38,6 +40,13 @@ class AssignmentTally {
 
   std::uint64_t Assigned() const { return latency_.Count(); }
 
+  /// Keeps every first assignment's conversation id and arrival from now on,
+  /// for WriteFrames.
+  void KeepFrames() { keep_frames_ = true; }
+  /// Writes the kept frames to `path`, one "conversation_id,arrival_us" line
+  /// each (arrival in microseconds since the Unix epoch); false on an I/O error.
+  bool WriteFrames(const std::string& path) const;
+
   struct RunFacts {
     const AgentOptions* options = nullptr;
     double seconds = 0;
@@ -51,6 +60,8 @@ class AssignmentTally {
   std::uint64_t ResolvePending() const;
 
   client::LatencyHistogram latency_;
+  bool keep_frames_ = false;
+  std::vector<std::pair<std::int64_t, std::int64_t>> frames_;  // conversation id, arrival µs
   std::unordered_set<std::int64_t> assigned_ids_;
   std::uint64_t duplicates_ = 0;
   std::uint64_t negative_ = 0;  // received "before" opened_at: clocks disagree

@@ -91,6 +91,7 @@ class AgentRun {
       failed_ = true;
       RequestStop();
     };
+    if (!options_.frames_file.empty()) tally_.KeepFrames();
     for (std::size_t i = 0; i < options_.tokens.size(); ++i) {
       sessions_.push_back(std::make_unique<AgentSession>(context_, i, options_.tokens[i]));
     }
@@ -122,13 +123,18 @@ class AgentRun {
 
   int Report() const {
     const AssignmentTally::RunFacts facts = facts_at_stop_.value_or(Facts());
+    bool ok = !failed_;
+    if (!options_.frames_file.empty() && !tally_.WriteFrames(options_.frames_file)) {
+      std::cerr << "sb-agents: cannot write --frames-file " << options_.frames_file << '\n';
+      ok = false;
+    }
     if (options_.json) {
       if (!options_.quiet) std::cerr << tally_.ToText(facts);
       std::cout << tally_.ToJson(facts).dump() << std::endl;
     } else {
       std::cout << tally_.ToText(facts);
     }
-    return failed_ ? 1 : 0;
+    return ok ? 0 : 1;
   }
 
  private:
@@ -232,6 +238,9 @@ int Run(int argc, char** argv) {
       ->default_val(3000)
       ->check(CLI::Range(0, 600000));
   app.add_option("--ready-file", o.ready_file, "written (the number of agents) once every agent is connected");
+  app.add_option("--frames-file", o.frames_file,
+                 "at the end, every conversation.assigned frame as a line \"conversation_id,arrival_us\" (arrival in "
+                 "microseconds since the Unix epoch)");
   app.add_flag("--json", o.json, "print the summary as one JSON line on stdout (text goes to stderr)");
   app.add_flag("--quiet", o.quiet, "no progress lines and no text summary with --json");
   CLI11_PARSE(app, argc, argv);

@@ -53,7 +53,6 @@ asio::awaitable<void> BackgroundLoop(App::Services& s) {
   // prepared synchronously before serving.
   bool pruned_at_start = false;
   auto next_housekeeping = std::chrono::steady_clock::now() + 1h;
-  unsigned tick = 0;
   for (;;) {
     try {
       if (!pruned_at_start) {
@@ -64,8 +63,6 @@ asio::awaitable<void> BackgroundLoop(App::Services& s) {
         co_await s.maintenance.RunHousekeeping(s.config.archive_retention_days, s.lease);
         co_await s.agents.PruneEvents(s.config.agent_event_retention_hours);
         next_housekeeping = std::chrono::steady_clock::now() + 1h;
-      } else if (++tick % 2 == 0) {
-        co_await s.maintenance.RefreshStaleStatistics();  // also proves liveness
       } else {
         co_await s.maintenance.Ping();
       }
@@ -74,6 +71,25 @@ asio::awaitable<void> BackgroundLoop(App::Services& s) {
       spdlog::debug("database probe failed: {}", e.what());
     }
     timer.expires_after(500ms);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+  }
+}
+
+// Statistics of a young database's hot tables (MaintenanceRepository::
+// RefreshStaleStatistics): every 200 ms while one of them has not had its
+// first rows yet, so that the plans sessions keep are made from statistics
+// soon after the first messages arrive; every second after that.
+asio::awaitable<void> KeepStatistics(App::Services& s) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    bool waiting = false;
+    try {
+      waiting = co_await s.maintenance.RefreshStaleStatistics();
+    } catch (const std::exception& e) {
+      spdlog::debug("statistics check failed: {}", e.what());
+    }
+    timer.expires_after(waiting ? 200ms : 1s);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
   }
@@ -188,6 +204,7 @@ int App::Serve(bool migrate, const std::string& ready_file) {
   }
 
   asio::co_spawn(io, BackgroundLoop(s), asio::detached);
+  asio::co_spawn(io, KeepStatistics(s), asio::detached);
   if (s.roles.gateway) asio::co_spawn(io, MeasureLoopLag(s), asio::detached);
   // Presence: heartbeats for the sockets this process holds, and the sweep of stale ones.
   if (s.roles.api) {

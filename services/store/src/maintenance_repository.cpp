@@ -29,15 +29,20 @@ boost::asio::awaitable<void> MaintenanceRepository::Ping() {
   co_await db_.Run("health/ping", [](Session& s) { s.Exec("health/ping"); });
 }
 
-boost::asio::awaitable<void> MaintenanceRepository::RefreshStaleStatistics() {
-  co_await db_.Run("maintenance/stale_statistics", [](Session& s) {
+boost::asio::awaitable<bool> MaintenanceRepository::RefreshStaleStatistics() {
+  bool waiting = false;
+  co_await db_.Run("maintenance/stale_statistics", [&](Session& s) {
+    waiting = false;  // a retried job starts over
     for (const auto& row : s.Exec("maintenance/stale_statistics")) {
+      if (row[2].as<bool>()) waiting = true;
+      if (!row[1].as<bool>()) continue;
       // ANALYZE takes a table name, not a parameter; the name comes quoted
       // from the catalog.
       s.tx().exec0("ANALYZE " + row[0].as<std::string>());
       spdlog::debug("analyzed {}", row[0].as<std::string>());
     }
   });
+  co_return waiting;
 }
 
 boost::asio::awaitable<bool> MaintenanceRepository::RunHousekeeping(int archive_retention_days,

@@ -1,7 +1,8 @@
 // Which hot tables of a young database the server analyzes itself
-// (maintenance/stale_statistics): those that grew to twice their analyzed
-// rows, however often their rows were updated meanwhile.
-#include <algorithm>
+// (maintenance/stale_statistics): one never analyzed as soon as it has a
+// row, then those that grew to twice their analyzed rows, however often
+// their rows were updated meanwhile.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,21 +14,29 @@ namespace {
 
 class StaleStatisticsTest : public StoreDb {
  protected:
-  /// The tables the statement names, once this connection's counts are in
-  /// the statistics PostgreSQL keeps.
-  std::vector<std::string> Stale() {
+  struct Row {
+    bool stale = false;
+    bool waiting_for_rows = false;
+  };
+
+  /// The statement's row for contacts (nullopt when it names no such
+  /// table), once this connection's counts are in the statistics
+  /// PostgreSQL keeps.
+  std::optional<Row> Contacts() {
     Sql("SELECT pg_stat_force_next_flush()");
     Sql("SELECT 1");  // flushed when the connection goes idle after the line above
     pqxx::work tx(*conn_);
     store::Session s(tx);
-    std::vector<std::string> out;
-    for (const auto& row : s.Exec("maintenance/stale_statistics")) out.push_back(row[0].as<std::string>());
+    std::optional<Row> out;
+    for (const auto& row : s.Exec("maintenance/stale_statistics")) {
+      if (row[0].as<std::string>() == "contacts") out = Row{row[1].as<bool>(), row[2].as<bool>()};
+    }
     return out;
   }
 
   bool ContactsStale() {
-    auto stale = Stale();
-    return std::find(stale.begin(), stale.end(), "contacts") != stale.end();
+    auto row = Contacts();
+    return row && row->stale;
   }
 
   void AddContacts(int n) {
@@ -36,6 +45,27 @@ class StaleStatisticsTest : public StoreDb {
         std::to_string(n) + ") g");
   }
 };
+
+TEST_F(StaleStatisticsTest, ANeverAnalyzedTableIsAnalyzedAtItsFirstRowNotBefore) {
+  Sql("ALTER TABLE contacts SET (autovacuum_enabled = off)");
+  ASSERT_EQ(Sql("SELECT count(*) FROM contacts")[0][0].as<long>(), 0);
+  ASSERT_LT(Sql("SELECT reltuples FROM pg_class WHERE oid = 'contacts'::regclass")[0][0].as<double>(), 0)
+      << "the suite's tables start never analyzed";
+  auto empty = Contacts();
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_FALSE(empty->stale) << "nothing to learn from an empty table";
+  EXPECT_TRUE(empty->waiting_for_rows);
+  AddContacts(1);
+  auto first = Contacts();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(first->stale) << "one row, never analyzed: the counts of rows are not needed to see it";
+  EXPECT_FALSE(first->waiting_for_rows);
+  Sql("ANALYZE contacts");
+  auto analyzed = Contacts();
+  ASSERT_TRUE(analyzed.has_value());
+  EXPECT_FALSE(analyzed->stale) << "just analyzed";
+  EXPECT_FALSE(analyzed->waiting_for_rows);
+}
 
 TEST_F(StaleStatisticsTest, ATableIsAnalyzedWhenItsRowsDoubleNotWhenTheyChange) {
   // Nothing else analyzes or vacuums the table meanwhile (the suite's

@@ -127,8 +127,10 @@ class MaintenanceRepository {
   explicit MaintenanceRepository(Database& db) : db_(db) {}
   boost::asio::awaitable<void> Ping();
   /// ANALYZE the hot tables whose statistics lag far behind (a young
-  /// database, before autovacuum's first pass).
-  boost::asio::awaitable<void> RefreshStaleStatistics();
+  /// database, before autovacuum's first pass): at their first page, then
+  /// whenever their rows double. Returns whether a hot table still waits for
+  /// its first page (and its first statistics).
+  boost::asio::awaitable<bool> RefreshStaleStatistics();
   /// Archive partitions, retention, stale statuses; run only by the holder
   /// of the housekeeping lease (partition DDL must not race). Returns
   /// whether this process ran it.

@@ -73,7 +73,7 @@ start_pg() {
 start_server() {
   rm -f "$tmp/ready"
   env "$@" SWITCHBOARD_DATABASE_URL="$db_url" SWITCHBOARD_LISTEN=127.0.0.1:0 SWITCHBOARD_ADMIN_TOKEN="$admin_token" \
-    SWITCHBOARD_SECRET_KEY="$secret_key" SWITCHBOARD_LOG_LEVEL=${SB_BENCH_LOG_LEVEL:-warn} \
+    SWITCHBOARD_SECRET_KEY="$secret_key" SWITCHBOARD_LOG_LEVEL="${SB_BENCH_LOG_LEVEL:-warn}" \
     "$server_bin" serve --ready-file "$tmp/ready" >>"$tmp/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 600); do

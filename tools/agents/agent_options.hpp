@@ -20,7 +20,7 @@ struct AgentOptions {
   std::chrono::milliseconds timeout{5000};  // connect, handshake, one resolve request
   std::chrono::milliseconds stop_grace{3000};
   std::string ready_file;
-  std::string frames_file;  // every conversation.assigned frame: conversation id, arrival (µs since the epoch)
+  std::string frames_file;  // each conversation's first assignment frame: conversation id, arrival (µs since the epoch)
   bool json = false;
   bool quiet = false;
 };

@@ -239,8 +239,8 @@ int Run(int argc, char** argv) {
       ->check(CLI::Range(0, 600000));
   app.add_option("--ready-file", o.ready_file, "written (the number of agents) once every agent is connected");
   app.add_option("--frames-file", o.frames_file,
-                 "at the end, every conversation.assigned frame as a line \"conversation_id,arrival_us\" (arrival in "
-                 "microseconds since the Unix epoch)");
+                 "at the end, each conversation's first conversation.assigned frame as a line "
+                 "\"conversation_id,arrival_us\" (arrival in microseconds since the Unix epoch)");
   app.add_flag("--json", o.json, "print the summary as one JSON line on stdout (text goes to stderr)");
   app.add_flag("--quiet", o.quiet, "no progress lines and no text summary with --json");
   CLI11_PARSE(app, argc, argv);

@@ -77,11 +77,14 @@ asio::awaitable<void> BackgroundLoop(App::Services& s) {
 }
 
 // Statistics of a young database's hot tables (MaintenanceRepository::
-// RefreshStaleStatistics): every 200 ms while one of them has not had its
-// first rows yet, so that the plans sessions keep are made from statistics
-// soon after the first messages arrive; every second after that.
+// RefreshStaleStatistics): every 200 ms while one of them has no statistics
+// of rows yet, so that the plans sessions keep are made from statistics soon
+// after the first messages arrive; every second after that, and after the
+// first 10 minutes (a database that gets no messages is not asked 5 times a
+// second for ever).
 asio::awaitable<void> KeepStatistics(App::Services& s) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto fast_until = std::chrono::steady_clock::now() + 10min;
   for (;;) {
     bool waiting = false;
     try {
@@ -89,7 +92,7 @@ asio::awaitable<void> KeepStatistics(App::Services& s) {
     } catch (const std::exception& e) {
       spdlog::debug("statistics check failed: {}", e.what());
     }
-    timer.expires_after(waiting ? 200ms : 1s);
+    timer.expires_after(waiting && std::chrono::steady_clock::now() < fast_until ? 200ms : 1s);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
   }

@@ -32,7 +32,6 @@ boost::asio::awaitable<void> MaintenanceRepository::Ping() {
 boost::asio::awaitable<bool> MaintenanceRepository::RefreshStaleStatistics() {
   bool waiting = false;
   co_await db_.Run("maintenance/stale_statistics", [&](Session& s) {
-    waiting = false;  // a retried job starts over
     bool sampling_set = false;
     for (const auto& row : s.Exec("maintenance/stale_statistics")) {
       if (row[2].as<bool>()) waiting = true;

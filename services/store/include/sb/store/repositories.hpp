@@ -128,8 +128,8 @@ class MaintenanceRepository {
   boost::asio::awaitable<void> Ping();
   /// ANALYZE the hot tables whose statistics lag far behind (a young
   /// database, before autovacuum's first pass): at their first page, then
-  /// whenever their rows double. Returns whether a hot table still waits for
-  /// its first page (and its first statistics).
+  /// whenever their rows double. Returns whether a hot table had no
+  /// statistics of rows when this pass began.
   boost::asio::awaitable<bool> RefreshStaleStatistics();
   /// Archive partitions, retention, stale statuses; run only by the holder
   /// of the housekeeping lease (partition DDL must not race). Returns

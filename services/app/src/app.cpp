@@ -44,8 +44,8 @@ namespace {
 
 const std::string kUnmatched = "unmatched";
 
-// Liveness of the database for /readyz, and daily housekeeping (archive
-// partitions, retention).
+// Housekeeping (archive partitions, retention) and the numbering of agent
+// events no stream reads.
 asio::awaitable<void> BackgroundLoop(App::Services& s) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor);
@@ -63,12 +63,10 @@ asio::awaitable<void> BackgroundLoop(App::Services& s) {
         co_await s.maintenance.RunHousekeeping(s.config.archive_retention_days, s.lease);
         co_await s.agents.PruneEvents(s.config.agent_event_retention_hours);
         next_housekeeping = std::chrono::steady_clock::now() + 1h;
-      } else {
-        co_await s.maintenance.Ping();
       }
       co_await s.agents.SequenceEvents();  // events no stream reads get their numbers too
     } catch (const std::exception& e) {
-      spdlog::debug("database probe failed: {}", e.what());
+      spdlog::debug("background pass failed: {}", e.what());
     }
     timer.expires_after(500ms);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -81,7 +79,7 @@ asio::awaitable<void> BackgroundLoop(App::Services& s) {
 // of rows yet, so that the plans sessions keep are made from statistics soon
 // after the first messages arrive; every second after that, and after the
 // first 10 minutes (a database that gets no messages is not asked 5 times a
-// second for ever).
+// second for ever). Each check also proves the database live for /readyz.
 asio::awaitable<void> KeepStatistics(App::Services& s) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   const auto fast_until = std::chrono::steady_clock::now() + 10min;

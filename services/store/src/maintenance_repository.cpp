@@ -25,10 +25,6 @@ bool Housekeeping(Session& s, int retention_days, const LeaseHolder& lease) {
 
 }  // namespace
 
-boost::asio::awaitable<void> MaintenanceRepository::Ping() {
-  co_await db_.Run("health/ping", [](Session& s) { s.Exec("health/ping"); });
-}
-
 boost::asio::awaitable<bool> MaintenanceRepository::RefreshStaleStatistics() {
   bool waiting = false;
   co_await db_.Run("maintenance/stale_statistics", [&](Session& s) {

@@ -121,11 +121,10 @@ struct ArchivedBody {
   std::string body;
 };
 
-/// Housekeeping and the archive: partitions, retention, liveness.
+/// Housekeeping and the archive: partitions, retention, statistics.
 class MaintenanceRepository {
  public:
   explicit MaintenanceRepository(Database& db) : db_(db) {}
-  boost::asio::awaitable<void> Ping();
   /// ANALYZE the hot tables whose statistics lag far behind (a young
   /// database, before autovacuum's first pass): at their first page, then
   /// whenever their rows double. Returns whether a hot table had no

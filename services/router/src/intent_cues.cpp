@@ -1,6 +1,7 @@
 #include "intent_cues.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <span>
 #include <string>
@@ -82,6 +83,8 @@ Pattern Parse(const CuePhrase& phrase) {
   return p;
 }
 
+unsigned char FirstByte(std::string_view w) { return w.empty() ? 0 : static_cast<unsigned char>(w.front()); }
+
 // Which patterns can start at a word: a pattern whose first element is a
 // required word can only match where that word is, so the text's words pick
 // the few patterns worth trying instead of trying every pattern everywhere.
@@ -89,7 +92,11 @@ struct PatternIndex {
   std::vector<Pattern> patterns;
   std::unordered_map<std::string_view, std::vector<std::size_t>> by_word;
   std::unordered_map<std::string_view, std::vector<std::size_t>> by_prefix;
-  std::size_t longest_prefix = 0;
+  /// The lengths of by_prefix's keys, shortest first, and the bytes they
+  /// start with: a word is looked up once for each length, and only when
+  /// its first byte starts a key (most words start none).
+  std::vector<std::size_t> prefix_lengths;
+  std::array<bool, 256> starts_prefix{};
   /// Patterns that start with an optional element, a gap or a bare `*`:
   /// tried everywhere.
   std::vector<std::size_t> everywhere;
@@ -111,12 +118,16 @@ const PatternIndex& Index() {
       for (const Alternative& a : head->alternatives) {
         if (a.prefix) {
           out.by_prefix[a.word].push_back(i);
-          out.longest_prefix = std::max(out.longest_prefix, a.word.size());
+          out.starts_prefix[FirstByte(a.word)] = true;
+          out.prefix_lengths.push_back(a.word.size());
         } else {
           out.by_word[a.word].push_back(i);
         }
       }
     }
+    std::sort(out.prefix_lengths.begin(), out.prefix_lengths.end());
+    out.prefix_lengths.erase(std::unique(out.prefix_lengths.begin(), out.prefix_lengths.end()),
+                             out.prefix_lengths.end());
     return out;
   }();
   return index;
@@ -159,8 +170,11 @@ std::vector<CueHit> FindCues(const std::vector<Word>& all_words) {
   for (std::size_t i = 0; i < words.size(); ++i) {
     std::string_view w = words[i].text;
     try_all(find(index.by_word, w), i);
-    for (std::size_t n = 1; n <= std::min(w.size(), index.longest_prefix); ++n) {
-      try_all(find(index.by_prefix, w.substr(0, n)), i);
+    if (index.starts_prefix[FirstByte(w)]) {
+      for (std::size_t n : index.prefix_lengths) {
+        if (n > w.size()) break;
+        try_all(find(index.by_prefix, w.substr(0, n)), i);
+      }
     }
     try_all(&index.everywhere, i);
   }

@@ -54,10 +54,11 @@ namespace sb::app {
 /// commit" into the 503 Meta retries.
 class WriterSink : public gateway::IngestSink {
  public:
-  /// `committed` runs after every commit that stored messages (the router
-  /// then looks at new conversations at once); `attachments` says whether
-  /// any message carried an attachment URL to keep.
-  WriterSink(store::GroupCommitWriter& writer, std::function<void(bool attachments)> committed)
+  /// `committed` runs after every commit that stored messages; `route` says
+  /// whether a conversation of theirs waits for the router (which then looks
+  /// at it at once), `attachments` whether any carried an attachment URL to
+  /// keep.
+  WriterSink(store::GroupCommitWriter& writer, std::function<void(bool route, bool attachments)> committed)
       : writer_(writer), committed_(std::move(committed)) {}
   boost::asio::awaitable<gateway::IngestOutcome> Ingest(gateway::IngestRequest request) override;
   /// New webhooks are shed from now for `d` (MeasureLoopLag calls this
@@ -71,7 +72,7 @@ class WriterSink : public gateway::IngestSink {
 
  private:
   store::GroupCommitWriter& writer_;
-  std::function<void(bool attachments)> committed_;
+  std::function<void(bool route, bool attachments)> committed_;
   std::atomic<std::chrono::steady_clock::rep> shed_until_{0};  // steady clock ticks
 };
 

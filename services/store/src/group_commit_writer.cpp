@@ -202,10 +202,15 @@ class GroupCommitWriter::Impl {
     IngestBatch batch = BuildIngestBatch(requests);
 
     if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(options_.database_url);
-    std::unordered_map<std::string, int> inserted;  // message key -> 1 until counted
+    struct Inserted {
+      bool counted = false;
+      bool unrouted = false;  // its conversation waits for the router
+    };
+    std::unordered_map<std::string, Inserted> inserted;  // by message key
     auto record = [&inserted](const pqxx::result& rows) {
       for (const auto& row : rows) {
-        inserted.emplace(MessageKey(row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].c_str()), 1);
+        inserted.emplace(MessageKey(row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].c_str()),
+                         Inserted{.unrouted = row[3].as<bool>()});
       }
     };
     // Statements may run until the earliest deadline in the batch, no
@@ -240,9 +245,10 @@ class GroupCommitWriter::Impl {
         }
         if (!key) continue;
         auto it = inserted.find(MessageKey(key->business_id, key->channel_id, m.provider_message_id));
-        if (it != inserted.end() && it->second == 1) {
-          it->second = 0;
+        if (it != inserted.end() && !it->second.counted) {
+          it->second.counted = true;
           ++out.messages;
+          if (it->second.unrouted) ++out.to_route;
         } else {
           ++out.duplicates;
         }

@@ -4,6 +4,7 @@
 //
 //   sb-bench-intent [--texts N] [--body-bytes B] [--seconds S]
 #include <CLI/CLI.hpp>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -41,7 +42,8 @@ int main(int argc, char** argv) {
 
   using Clock = std::chrono::steady_clock;
   std::size_t calls = 0;
-  std::size_t intents[5] = {};
+  constexpr int kIntents = static_cast<int>(sb::router::Intent::kOther) + 1;
+  std::array<std::size_t, kIntents> intents{};
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration<double>(seconds);
   while (Clock::now() < end) {
@@ -58,7 +60,7 @@ int main(int argc, char** argv) {
   std::printf("%.2f us per text, %.0f texts/s on one core\n", elapsed * 1e6 / static_cast<double>(calls),
               static_cast<double>(calls) / elapsed);
   std::printf("intents found:");
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < kIntents; ++i) {
     std::printf(" %s %zu", std::string(sb::router::ToString(static_cast<sb::router::Intent>(i))).c_str(), intents[i]);
   }
   std::printf("\n");

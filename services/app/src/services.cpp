@@ -30,7 +30,7 @@ boost::asio::awaitable<gateway::IngestOutcome> WriterSink::Ingest(gateway::Inges
       std::any_of(messages.begin(), messages.end(), [](const auto& m) { return m.media_url.has_value(); });
   try {
     auto outcome = co_await writer_.Submit(std::move(request));
-    if (outcome.messages > 0 && committed_) committed_(outcome.to_route > 0, attachments);
+    if (outcome.messages > 0 && committed_) committed_({.route = outcome.to_route > 0, .attachments = attachments});
     co_return outcome;
   } catch (const store::Overloaded&) {
     throw http::HttpError(503, "overloaded", "too many webhooks are waiting to be stored; retry shortly")
@@ -67,11 +67,11 @@ App::Services::Services(const Config& c)
       directory(channels, secrets),
       router(router_store, registry, router::RouterWorker::Hooks{[this] { outbound.Notify(); }}, lease),
       sink(writer,
-           [this](bool route, bool attachments) {
+           [this](WriterSink::Committed done) {
              // Each is a transaction of its own: only when there is something to claim. A message
              // joining a conversation that is routed already gives the router nothing to do.
-             if (route) router.Wake();
-             if (attachments) media_fetcher.Notify();
+             if (done.route) router.Wake();
+             if (done.attachments) media_fetcher.Notify();
            }),
       webhooks(directory, sink, registry, c.ingest_deadline),
       setup(auth, businesses, channels, secrets, [this] { directory.Invalidate(); }),

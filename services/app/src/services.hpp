@@ -54,11 +54,13 @@ namespace sb::app {
 /// commit" into the 503 Meta retries.
 class WriterSink : public gateway::IngestSink {
  public:
-  /// `committed` runs after every commit that stored messages; `route` says
-  /// whether a conversation of theirs waits for the router (which then looks
-  /// at it at once), `attachments` whether any carried an attachment URL to
-  /// keep.
-  WriterSink(store::GroupCommitWriter& writer, std::function<void(bool route, bool attachments)> committed)
+  /// What a commit that stored messages leaves to do.
+  struct Committed {
+    bool route = false;        // a conversation of theirs waits for the router (which then looks at once)
+    bool attachments = false;  // one carried an attachment URL to keep
+  };
+  /// `committed` runs after every commit that stored messages.
+  WriterSink(store::GroupCommitWriter& writer, std::function<void(Committed)> committed)
       : writer_(writer), committed_(std::move(committed)) {}
   boost::asio::awaitable<gateway::IngestOutcome> Ingest(gateway::IngestRequest request) override;
   /// New webhooks are shed from now for `d` (MeasureLoopLag calls this
@@ -72,7 +74,7 @@ class WriterSink : public gateway::IngestSink {
 
  private:
   store::GroupCommitWriter& writer_;
-  std::function<void(bool route, bool attachments)> committed_;
+  std::function<void(Committed)> committed_;
   std::atomic<std::chrono::steady_clock::rep> shed_until_{0};  // steady clock ticks
 };
 

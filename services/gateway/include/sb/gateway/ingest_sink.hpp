@@ -38,7 +38,7 @@ struct IngestRequest {
 struct IngestOutcome {
   int messages = 0;    // newly stored
   int duplicates = 0;  // already stored (re-deliveries)
-  int to_route = 0;    // of `messages`, those whose conversation waits for the router (new, or a bot's)
+  int to_route = 0;    // of `messages`, those whose conversation waits for the router (new, not routed yet, a bot's)
   int statuses = 0;
   int events = 0;
 };

@@ -22,6 +22,7 @@ Every test skips (unittest.SkipTest, with the reason) when
 SWITCHBOARD_TEST_DATABASE_URL or SWITCHBOARD_BIN is unset.
 """
 
+import contextlib
 import functools
 import glob
 import hashlib
@@ -341,6 +342,36 @@ class Server:
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
+
+    @contextlib.contextmanager
+    def paused(self):
+        """SIGSTOP for the body of the `with`, then SIGCONT. kill() returns
+        before the process stops: one of its threads must run to start the
+        group stop, and meanwhile another may take a request. So this waits
+        until /proc shows every thread stopped ("T") before the body runs."""
+        self.proc.send_signal(signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 5
+            while not self._all_threads_stopped():
+                if time.monotonic() > deadline:
+                    raise AssertionError("switchboard serve did not stop within 5 s of SIGSTOP")
+                time.sleep(0.001)
+            yield
+        finally:
+            self.proc.send_signal(signal.SIGCONT)
+
+    def _all_threads_stopped(self):
+        tasks = f"/proc/{self.proc.pid}/task"
+        for tid in os.listdir(tasks):
+            try:
+                with open(f"{tasks}/{tid}/stat") as f:
+                    # The state follows the command name, which is in parentheses.
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # a thread that ended
+            if state not in ("T", "t"):
+                return False
+        return True
 
     def terminate(self, timeout=10.0):
         """SIGTERM; returns (exit code or None when still running, seconds waited)."""

@@ -8,7 +8,6 @@ runs late. Real binary, real PostgreSQL, real sockets.
 import http.client
 import secrets
 import select
-import signal
 import socket
 import time
 import unittest
@@ -244,11 +243,8 @@ class LoopLagSheddingTest(RoutingCase):
         self.assertEqual(self.api.post_webhook("whatsapp", body, secret=secret).status, 200, "before")
         stored = self.db.count("SELECT count(*) FROM messages")
         shed_before = self.shed_count()
-        self.server.proc.send_signal(signal.SIGSTOP)
-        try:
+        with self.server.paused():
             time.sleep(0.8)
-        finally:
-            self.server.proc.send_signal(signal.SIGCONT)
         time.sleep(0.1)  # the overdue timer runs first and finds it 0.8 s late
         late = harness.message_body("whatsapp", phone, uid("56"), uid("wamid."), "while behind")
         r = self.api.post_webhook("whatsapp", late, secret=secret)
@@ -291,12 +287,9 @@ class WaitSheddingTest(RoutingCase):
             idle = conn.getresponse()
             idle.read()
             self.assertEqual(idle.status, 200)  # the connection is open and idle
-            self.server.proc.send_signal(signal.SIGSTOP)
-            try:
+            with self.server.paused():
                 conn.request("POST", "/webhooks/whatsapp", body=bytes(body), headers=headers)
                 time.sleep(stopped_s)
-            finally:
-                self.server.proc.send_signal(signal.SIGCONT)
             r = conn.getresponse()
             return harness.Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
         finally:

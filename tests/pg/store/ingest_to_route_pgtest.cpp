@@ -2,7 +2,9 @@
 // joined a conversation that waits for the router: the server wakes its
 // router only then. New conversations and bot conversations the customer
 // writes to again wait for it; routed ones do not.
+#include "ingest_batch.hpp"
 #include "pg_fixture.hpp"
+#include "session.hpp"
 
 namespace sb::pgtest {
 namespace {
@@ -88,6 +90,47 @@ TEST_F(IngestToRouteTest, OneBodyCountsEachMessage) {
   IngestOutcome out = writer_->SubmitSync(std::move(r));
   EXPECT_EQ(out.messages, 3);
   EXPECT_EQ(out.to_route, 2) << "expected the new customer's two messages to route and the assigned one's not";
+}
+
+// Meta re-delivers a message it saw no answer to in time, so the two
+// deliveries can be stored at once. Here the re-delivery's statement begins
+// while the original's transaction is open (so the re-delivery takes the
+// message for new) and waits for the contact's row; the original's
+// transaction then also does what the router's turn would do once it
+// committed (the bot answered: the conversation is routed) and commits.
+// The re-delivery stores nothing, so it must leave the routing alone: were
+// routed_at reset, the bot would answer the same message twice.
+TEST_F(IngestToRouteTest, ReDeliveryAlongsideItsOriginalLeavesTheRoutedBotConversationAlone) {
+  const std::string contact = "15552007";
+  writer_->SubmitSync(OneMessage(whatsapp_, contact, "wamid.race.open"));
+  Route(contact, "bot");
+
+  IngestRequest original = OneMessage(whatsapp_, contact, "wamid.race.again");
+  store::IngestBatch batch = store::BuildIngestBatch({&original});
+  pqxx::connection first(url_);
+  pqxx::work tx(first);
+  store::Session session(tx);
+  auto stored = session.Exec("ingest/ingest_messages", batch.messages, pqxx::binarystring(batch.bodies));
+  ASSERT_EQ(stored.size(), 1u) << "expected the original stored";
+
+  IngestOutcome redelivered;
+  std::thread second([&] { redelivered = writer_->SubmitSync(OneMessage(whatsapp_, contact, "wamid.race.again")); });
+  const bool blocked = WaitForBlockedSession();
+  tx.exec0(
+      "UPDATE conversations v SET routed_at = now() FROM contacts c WHERE c.business_id = v.business_id AND "
+      "c.id = v.contact_id AND v.status = 'bot' AND c.business_id = " +
+      std::to_string(business_) + " AND c.external_id = " + tx.quote(contact));
+  tx.commit();
+  second.join();
+
+  ASSERT_TRUE(blocked) << "expected the re-delivery to wait for the original's contact row";
+  EXPECT_EQ(redelivered.messages, 0);
+  EXPECT_EQ(redelivered.duplicates, 1);
+  EXPECT_EQ(redelivered.to_route, 0) << "expected a re-delivery to wake nothing";
+  EXPECT_EQ(Unrouted(contact), 0) << "expected the re-delivery to leave the routed bot conversation routed";
+  EXPECT_EQ(Count("SELECT count(*) FROM messages WHERE business_id = " + std::to_string(business_) +
+                  " AND provider_message_id = 'wamid.race.again'"),
+            1);
 }
 
 }  // namespace

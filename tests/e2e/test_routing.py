@@ -13,6 +13,7 @@ import time
 import unittest
 import urllib.parse
 
+import exposition
 import harness
 from harness import ADMIN_TOKEN, TIME_RE, sql_literal, uid, wa_id
 
@@ -990,6 +991,51 @@ class OrderStatusBotTest(RoutingCase):
         c = self.wait_status(self.key, cid, "assigned", self.fay["id"])
         self.assertEqual((c["intent"], c["queue_id"]), ("order_status", self.q), c)
         self.assertTrue(self.bot_messages(cid), "the bot says it could not find the order before handing over")
+
+
+class RouterWakeTest(RoutingCase):
+    """A commit wakes the router when a message it stored waits for it: one
+    that opens a conversation, or writes to a bot again. One joining a
+    conversation routed to a queue does not. The router's own poll is set a
+    minute away, so whatever is routed within seconds was woken for, and its
+    turns (`switchboard_router_turn_seconds_count`) stay put while nothing
+    wakes it."""
+    server_env = {"SWITCHBOARD_ROUTER_POLL_MS": "60000"}
+
+    def turns(self):
+        return exposition.scrape(self.http).total("switchboard_router_turn_seconds_count")
+
+    def bot_replies(self, key, cid):
+        return [m for m in self.messages(key, cid) if m["direction"] == "out" and m["sender"] == "bot"]
+
+    def test_only_messages_with_something_to_route_wake_the_router(self):
+        key, channel, secret = self.business()
+        q = self.queue(key)["id"]
+        self.routing(key, q, [{"match": {"intent": "order_status"}, "target": {"bot": "order_status"}}])
+        self.order(key, "A1001")
+
+        contact = wa_id()
+        before = self.turns()
+        self.customer_says(channel, secret, contact, "hello, is anyone there?")
+        cid = self.conversation_of(key, contact)["id"]
+        self.wait_for(lambda: self.get_conversation(key, cid)["queue_id"] == q,
+                      "the new conversation routed to the default queue")
+        self.wait_for(lambda: self.turns() > before, "the router's turn for the new conversation counted")
+        time.sleep(QUIET)  # a turn is counted once it has committed
+        routed = self.turns()
+
+        self.customer_says(channel, secret, contact, "still there?")
+        time.sleep(1.0)
+        self.assertEqual(self.turns(), routed, "a message joining a conversation in a queue woke the router")
+
+        shopper = wa_id()
+        self.customer_says(channel, secret, shopper, "where is my order A1001?")
+        bot_cid = self.conversation_of(key, shopper)["id"]
+        self.wait_status(key, bot_cid, "bot")
+        self.wait_for(lambda: len(self.bot_replies(key, bot_cid)) == 1, "the bot's first answer")
+        self.customer_says(channel, secret, shopper, "where is my order A1001 now?")
+        self.wait_for(lambda: len(self.bot_replies(key, bot_cid)) == 2,
+                      "the bot's answer to the customer's next message")
 
 
 # --------------------------------------------------------------------------

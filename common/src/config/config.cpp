@@ -74,6 +74,8 @@ Config Config::FromEnvironment() {
   c.http_header_timeout = ms("SWITCHBOARD_HTTP_HEADER_TIMEOUT_MS", c.http_header_timeout);
   c.http_body_timeout = ms("SWITCHBOARD_HTTP_BODY_TIMEOUT_MS", c.http_body_timeout);
   c.http_idle_timeout = ms("SWITCHBOARD_HTTP_IDLE_TIMEOUT_MS", c.http_idle_timeout);
+  c.router_poll =
+      std::chrono::milliseconds(EnvNumber<long>("SWITCHBOARD_ROUTER_POLL_MS", c.router_poll.count(), 10, 60000));
   c.roles = Env("SWITCHBOARD_ROLES", c.roles);
   c.lease_ttl =
       std::chrono::milliseconds(EnvNumber<long>("SWITCHBOARD_LEASE_TTL_MS", c.lease_ttl.count(), 1000, 600000));

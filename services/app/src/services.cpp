@@ -65,7 +65,7 @@ App::Services::Services(const Config& c)
       api_limiter(c.api_rate_limit, c.api_rate_burst),
       auth(businesses, c.admin_token, std::chrono::seconds(10), api_limiter),
       directory(channels, secrets),
-      router(router_store, registry, router::RouterWorker::Hooks{[this] { outbound.Notify(); }}, lease),
+      router(router_store, registry, router::RouterWorker::Hooks{[this] { outbound.Notify(); }}, lease, c.router_poll),
       sink(writer,
            [this](WriterSink::Committed done) {
              // Each is a transaction of its own: only when there is something to claim. A message

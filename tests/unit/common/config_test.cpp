@@ -73,6 +73,7 @@ TEST_F(ConfigTest, DefaultsWhenNothingIsSet) {
   EXPECT_EQ(c.ingest_max_backlog_bytes, 64u << 20);
   EXPECT_EQ(c.ingest_deadline, std::chrono::milliseconds(4000));
   EXPECT_EQ(c.archive_retention_days, 30);
+  EXPECT_EQ(c.router_poll, std::chrono::milliseconds(100));
 }
 
 TEST_F(ConfigTest, EmptyVariablesMeanDefault) {
@@ -108,6 +109,7 @@ TEST_F(ConfigTest, ReadsEveryVariable) {
   Set("SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "7");
   Set("SWITCHBOARD_PRESENCE_TIMEOUT_S", "2");
   Set("SWITCHBOARD_AGENT_EVENT_RETENTION_HOURS", "48");
+  Set("SWITCHBOARD_ROUTER_POLL_MS", "250");
   Config c = Config::FromEnvironment();
   EXPECT_EQ(c.database_url, "postgresql://db/sb");
   EXPECT_EQ(c.listen_database_url, "postgresql://direct/sb");
@@ -131,6 +133,7 @@ TEST_F(ConfigTest, ReadsEveryVariable) {
   EXPECT_EQ(c.archive_retention_days, 7);
   EXPECT_EQ(c.presence_timeout, std::chrono::seconds(2));
   EXPECT_EQ(c.agent_event_retention_hours, 48);
+  EXPECT_EQ(c.router_poll, std::chrono::milliseconds(250));
 }
 
 TEST_F(ConfigTest, PresenceAndAgentEventDefaults) {
@@ -204,7 +207,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadNumberCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "1s"}, BadNumberCase{"SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "0"},
         BadNumberCase{"SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "3651"},
         BadNumberCase{"SWITCHBOARD_PRESENCE_TIMEOUT_S", "0"}, BadNumberCase{"SWITCHBOARD_PRESENCE_TIMEOUT_S", "1.5"},
-        BadNumberCase{"SWITCHBOARD_AGENT_EVENT_RETENTION_HOURS", "23"}),
+        BadNumberCase{"SWITCHBOARD_AGENT_EVENT_RETENTION_HOURS", "23"},
+        BadNumberCase{"SWITCHBOARD_ROUTER_POLL_MS", "9"}, BadNumberCase{"SWITCHBOARD_ROUTER_POLL_MS", "60001"}),
     [](const testing::TestParamInfo<BadNumberCase>& info) {
       std::string name = std::string(info.param.variable).substr(kPrefix.size()) + "_" + std::to_string(info.index);
       return name;
@@ -234,7 +238,9 @@ INSTANTIATE_TEST_SUITE_P(Table, ConfigNumberBoundary,
                                          BoundaryCase{"SWITCHBOARD_INGEST_MAX_BACKLOG_BYTES", "17179869184"},
                                          BoundaryCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "100"},
                                          BoundaryCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "60000"},
-                                         BoundaryCase{"SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "3650"}));
+                                         BoundaryCase{"SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "3650"},
+                                         BoundaryCase{"SWITCHBOARD_ROUTER_POLL_MS", "10"},
+                                         BoundaryCase{"SWITCHBOARD_ROUTER_POLL_MS", "60000"}));
 
 TEST_F(ConfigTest, IoThreadsAbcMessageQuotesTheValue) {
   Set("SWITCHBOARD_IO_THREADS", "abc");

@@ -37,6 +37,7 @@ struct Config {
   std::chrono::milliseconds http_header_timeout{10000};  // SWITCHBOARD_HTTP_HEADER_TIMEOUT_MS
   std::chrono::milliseconds http_body_timeout{30000};    // SWITCHBOARD_HTTP_BODY_TIMEOUT_MS
   std::chrono::milliseconds http_idle_timeout{60000};    // SWITCHBOARD_HTTP_IDLE_TIMEOUT_MS
+  std::chrono::milliseconds router_poll{100};  // SWITCHBOARD_ROUTER_POLL_MS: turns and timers at least this often
   std::string roles = "all";                   // SWITCHBOARD_ROLES (or serve --roles): gateway,router,outbound,api
   std::chrono::milliseconds lease_ttl{10000};  // SWITCHBOARD_LEASE_TTL_MS: single-owner timers move after this
   std::chrono::seconds presence_timeout{60};   // SWITCHBOARD_PRESENCE_TIMEOUT_S

@@ -353,6 +353,9 @@ class Server:
         try:
             deadline = time.monotonic() + 5
             while not self._all_threads_stopped():
+                if self.proc.poll() is not None:
+                    raise AssertionError(
+                        f"switchboard serve exited with {self.proc.returncode} while being paused\n{self.log_tail()}")
                 if time.monotonic() > deadline:
                     raise AssertionError("switchboard serve did not stop within 5 s of SIGSTOP")
                 time.sleep(0.001)

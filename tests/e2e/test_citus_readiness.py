@@ -94,6 +94,7 @@ UNSCOPED_STATEMENTS = {
     "schema/applied": "schema_migrations",
     "schema/create_migrations_table": "schema_migrations",
     "schema/lock": "migration advisory lock",
+    "schema/migrations_table_exists": "to_regclass (catalog)",
     "schema/record": "schema_migrations",
 }
 

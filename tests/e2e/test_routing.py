@@ -92,6 +92,10 @@ class RoutingCase(harness.ServerTestCase):
 
     # ---- reading
 
+    def bot_messages(self, key, cid):
+        """The bot's outbound messages in conversation cid (business view)."""
+        return [m for m in self.messages(key, cid) if m["direction"] == "out" and m["sender"] == "bot"]
+
     def conversation_of(self, key, contact, timeout=ROUTE_TIMEOUT):
         """The open conversation of a contact (business view), waiting for it to exist."""
         def find():
@@ -942,16 +946,13 @@ class OrderStatusBotTest(RoutingCase):
                    tracking_url="https://track.example/A1001")
         self.status(self.fay["token"], "online")
 
-    def bot_messages(self, cid):
-        return [m for m in self.messages(self.key, cid) if m["direction"] == "out" and m["sender"] == "bot"]
-
     def test_bot_answers_then_hands_over_on_request(self):
         contact = wa_id()
         self.customer_says(self.channel, self.secret, contact, "where is my order A1001?")
         cid = self.conversation_of(self.key, contact)["id"]
         c = self.wait_status(self.key, cid, "bot")
         self.assertEqual((c["intent"], c["agent_id"]), ("order_status", None), c)
-        replies = self.wait_for(lambda: self.bot_messages(cid), "the bot's reply")
+        replies = self.wait_for(lambda: self.bot_messages(self.key, cid), "the bot's reply")
         self.assertEqual(len(replies), 1, replies)
         bot = replies[0]
         self.assertIn(bot["status"], ("queued", "sent", "failed"), bot)
@@ -980,7 +981,8 @@ class OrderStatusBotTest(RoutingCase):
             self.customer_says(self.channel, self.secret, contact, text)
             cid = self.conversation_of(self.key, contact)["id"]
             self.wait_status(self.key, cid, "bot")
-            replies[lang] = self.wait_for(lambda: self.bot_messages(cid), f"the bot's reply ({lang})")[0]["text"]
+            replies[lang] = self.wait_for(lambda: self.bot_messages(self.key, cid),
+                                          f"the bot's reply ({lang})")[0]["text"]
             self.assertIn("DHL", replies[lang], replies[lang])
         self.assertNotEqual(replies["en"], replies["es"], f"the Spanish question gets a Spanish answer: {replies}")
 
@@ -990,7 +992,8 @@ class OrderStatusBotTest(RoutingCase):
         cid = self.conversation_of(self.key, contact)["id"]
         c = self.wait_status(self.key, cid, "assigned", self.fay["id"])
         self.assertEqual((c["intent"], c["queue_id"]), ("order_status", self.q), c)
-        self.assertTrue(self.bot_messages(cid), "the bot says it could not find the order before handing over")
+        self.assertTrue(self.bot_messages(self.key, cid),
+                        "the bot says it could not find the order before handing over")
 
 
 class RouterWakeTest(RoutingCase):
@@ -1000,13 +1003,23 @@ class RouterWakeTest(RoutingCase):
     minute away, so whatever is routed within seconds was woken for, and its
     turns (`switchboard_router_turn_seconds_count`) stay put while nothing
     wakes it."""
-    server_env = {"SWITCHBOARD_ROUTER_POLL_MS": "60000"}
+    server_env = {"SWITCHBOARD_ROUTER_POLL_MS": "60000", "SWITCHBOARD_LEASE_TTL_MS": "120000"}
 
     def turns(self):
         return exposition.scrape(self.http).total("switchboard_router_turn_seconds_count")
 
-    def bot_replies(self, key, cid):
-        return [m for m in self.messages(key, cid) if m["direction"] == "out" and m["sender"] == "bot"]
+    def settled_turns(self):
+        """The turn count once it has not moved for QUIET (a turn is counted
+        after its commit, which may come a little after what it did shows)."""
+        last = self.turns()
+        deadline = time.monotonic() + 10
+        while True:
+            time.sleep(QUIET)
+            now = self.turns()
+            if now == last:
+                return now
+            self.assertLess(time.monotonic(), deadline, "the router kept turning for 10 s with nothing to do")
+            last = now
 
     def test_only_messages_with_something_to_route_wake_the_router(self):
         key, channel, secret = self.business()
@@ -1021,8 +1034,7 @@ class RouterWakeTest(RoutingCase):
         self.wait_for(lambda: self.get_conversation(key, cid)["queue_id"] == q,
                       "the new conversation routed to the default queue")
         self.wait_for(lambda: self.turns() > before, "the router's turn for the new conversation counted")
-        time.sleep(QUIET)  # a turn is counted once it has committed
-        routed = self.turns()
+        routed = self.settled_turns()
 
         self.customer_says(channel, secret, contact, "still there?")
         time.sleep(1.0)
@@ -1032,9 +1044,9 @@ class RouterWakeTest(RoutingCase):
         self.customer_says(channel, secret, shopper, "where is my order A1001?")
         bot_cid = self.conversation_of(key, shopper)["id"]
         self.wait_status(key, bot_cid, "bot")
-        self.wait_for(lambda: len(self.bot_replies(key, bot_cid)) == 1, "the bot's first answer")
+        self.wait_for(lambda: len(self.bot_messages(key, bot_cid)) == 1, "the bot's first answer")
         self.customer_says(channel, secret, shopper, "where is my order A1001 now?")
-        self.wait_for(lambda: len(self.bot_replies(key, bot_cid)) == 2,
+        self.wait_for(lambda: len(self.bot_messages(key, bot_cid)) == 2,
                       "the bot's answer to the customer's next message")
 
 

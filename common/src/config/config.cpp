@@ -79,6 +79,12 @@ Config Config::FromEnvironment() {
   c.roles = Env("SWITCHBOARD_ROLES", c.roles);
   c.lease_ttl =
       std::chrono::milliseconds(EnvNumber<long>("SWITCHBOARD_LEASE_TTL_MS", c.lease_ttl.count(), 1000, 600000));
+  if (c.router_poll * 2 > c.lease_ttl) {
+    throw std::invalid_argument("SWITCHBOARD_ROUTER_POLL_MS (" + std::to_string(c.router_poll.count()) +
+                                ") must be at most half of SWITCHBOARD_LEASE_TTL_MS (" +
+                                std::to_string(c.lease_ttl.count()) +
+                                "): the router's timers renew the lease when they run");
+  }
   c.presence_timeout =
       std::chrono::seconds(EnvNumber<long>("SWITCHBOARD_PRESENCE_TIMEOUT_S", c.presence_timeout.count(), 1, 86400));
   c.agent_event_retention_hours =

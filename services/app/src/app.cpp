@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "sb/common/http/server.hpp"
+#include "sb/store/database.hpp"
 #include "sb/store/migrator.hpp"
 #include "services.hpp"
 
@@ -39,6 +40,29 @@ int App::Migrate() {
   spdlog::info("migrate: {} applied, {} known", report.applied.size(), report.total);
   return 0;
 }
+
+namespace {
+
+// `serve --no-migrate` on a schema older than the binary would fail every
+// batch that touches what changed: it refuses to start instead, naming what
+// to run. A database it cannot reach yet is not refused (it serves 503s
+// until the database answers, as it would after any outage).
+void RequireMigratedSchema(const std::string& database_url) {
+  std::vector<std::string> pending;
+  try {
+    pending = store::PendingMigrations(database_url);
+  } catch (const store::Unavailable& e) {
+    spdlog::warn("could not check the database's migrations at start (serving anyway): {}", e.what());
+    return;
+  }
+  if (pending.empty()) return;
+  throw std::runtime_error("the database lacks " + std::to_string(pending.size()) +
+                           " migration(s) this binary needs (" + pending.front() +
+                           (pending.size() > 1 ? " to " + pending.back() : "") +
+                           "): run `switchboard migrate` first, or start `switchboard serve` without --no-migrate");
+}
+
+}  // namespace
 
 namespace {
 
@@ -141,7 +165,11 @@ std::size_t ConnectionLimit(int configured) {
 
 int App::Serve(bool migrate, const std::string& ready_file) {
   Roles::Parse(config_.roles);  // a typo in --roles fails before anything starts
-  if (migrate) Migrate();
+  if (migrate) {
+    Migrate();
+  } else {
+    RequireMigratedSchema(config_.database_url);
+  }
   services_ = std::make_unique<Services>(config_);
   auto& s = *services_;
   // Today's archive partition must exist before the first webhook: creating

@@ -23,6 +23,7 @@ DECLARE
   stored_unrouted boolean[];
   bot_business bigint[];
   bot_conversation bigint[];
+  k int;
 BEGIN
 WITH
 arch AS MATERIALIZED (
@@ -124,18 +125,21 @@ events AS (
   WHERE v.agent_id IS NOT NULL AND v.status IN ('offered', 'assigned')
 )
 SELECT array_agg(i.business_id), array_agg(i.channel_id), array_agg(i.provider_message_id), array_agg(v.unrouted),
-       array_agg(DISTINCT v.business_id) FILTER (WHERE v.status = 'bot'),
-       array_agg(DISTINCT v.id) FILTER (WHERE v.status = 'bot')
+       array_agg(v.business_id) FILTER (WHERE v.status = 'bot'), array_agg(v.id) FILTER (WHERE v.status = 'bot')
 INTO stored_business, stored_channel, stored_pmid, stored_unrouted, bot_business, bot_conversation
 FROM ins i JOIN convs v ON v.business_id = i.business_id AND v.id = i.conversation_id;
 
 -- Only a message stored now sends its bot conversation back to the router:
 -- a re-delivery that ran alongside its original saw it as new (its
 -- statement began before the original committed) and must not undo the
--- router's work on it. Conversation ids are unique across businesses.
+-- router's work on it. One conversation at a time, on its primary key (two
+-- arrays against the key's two columns would search every pair); a second
+-- message of one conversation finds it reset already and writes nothing.
 IF bot_conversation IS NOT NULL THEN
-  UPDATE conversations v SET routed_at = NULL
-  WHERE v.business_id = ANY (bot_business) AND v.id = ANY (bot_conversation) AND v.status = 'bot';
+  FOR k IN 1 .. cardinality(bot_conversation) LOOP
+    UPDATE conversations v SET routed_at = NULL
+    WHERE v.business_id = bot_business[k] AND v.id = bot_conversation[k] AND v.routed_at IS NOT NULL;
+  END LOOP;
 END IF;
 
 RETURN QUERY

@@ -12,14 +12,23 @@
 
 namespace sb::store {
 
-MigrationReport Migrate(const std::string& database_url) {
+namespace {
+
+/// The embedded migrations, (file name, text), in the order they apply.
+std::vector<std::pair<std::string, std::string_view>> KnownMigrations() {
   std::vector<std::pair<std::string, std::string_view>> migrations;
   for (const auto& [path, text] : embedded::kFiles) {
     constexpr std::string_view kPrefix = "migrations/";
     if (path.substr(0, kPrefix.size()) == kPrefix) migrations.emplace_back(path.substr(kPrefix.size()), text);
   }
   std::sort(migrations.begin(), migrations.end());
+  return migrations;
+}
 
+}  // namespace
+
+MigrationReport Migrate(const std::string& database_url) {
+  const auto migrations = KnownMigrations();
   MigrationReport report;
   report.total = static_cast<int>(migrations.size());
   try {
@@ -44,6 +53,25 @@ MigrationReport Migrate(const std::string& database_url) {
     throw std::runtime_error(std::string("migration failed: ") + e.what());
   }
   return report;
+}
+
+std::vector<std::string> PendingMigrations(const std::string& database_url) {
+  std::set<std::string> done;
+  try {
+    pqxx::connection conn(WithConnectionDefaults(database_url));
+    pqxx::read_transaction tx(conn, "schema check");
+    Session session(tx);
+    if (session.Exec("schema/migrations_table_exists")[0][0].as<bool>()) {
+      for (const auto& row : session.Exec("schema/applied")) done.insert(row[0].c_str());
+    }
+  } catch (const pqxx::broken_connection& e) {
+    throw Unavailable(std::string("cannot connect to the database: ") + e.what());
+  }
+  std::vector<std::string> pending;
+  for (const auto& [name, text] : KnownMigrations()) {
+    if (!done.count(name)) pending.push_back(name);
+  }
+  return pending;
 }
 
 }  // namespace sb::store

@@ -114,23 +114,27 @@ TEST_F(IngestToRouteTest, ReDeliveryAlongsideItsOriginalLeavesTheRoutedBotConver
   ASSERT_EQ(stored.size(), 1u) << "expected the original stored";
 
   IngestOutcome redelivered;
-  std::thread second([&] { redelivered = writer_->SubmitSync(OneMessage(whatsapp_, contact, "wamid.race.again")); });
-  const bool blocked = WaitForBlockedSession();
-  tx.exec0(
-      "UPDATE conversations v SET routed_at = now() FROM contacts c WHERE c.business_id = v.business_id AND "
-      "c.id = v.contact_id AND v.status = 'bot' AND c.business_id = " +
-      std::to_string(business_) + " AND c.external_id = " + tx.quote(contact));
-  tx.commit();
-  second.join();
+  bool blocked = false;
+  {
+    // Joined at the end of the block, even when a statement below throws.
+    std::jthread second([&] { redelivered = writer_->SubmitSync(OneMessage(whatsapp_, contact, "wamid.race.again")); });
+    blocked = WaitForBlockedSession();
+    tx.exec0(
+        "UPDATE conversations v SET routed_at = now() FROM contacts c WHERE c.business_id = v.business_id AND "
+        "c.id = v.contact_id AND v.status = 'bot' AND c.business_id = " +
+        std::to_string(business_) + " AND c.external_id = " + tx.quote(contact));
+    tx.commit();
+  }
 
   ASSERT_TRUE(blocked) << "expected the re-delivery to wait for the original's contact row";
-  EXPECT_EQ(redelivered.messages, 0);
-  EXPECT_EQ(redelivered.duplicates, 1);
+  EXPECT_EQ(redelivered.messages, 0) << "expected the re-delivery to store nothing";
+  EXPECT_EQ(redelivered.duplicates, 1) << "expected the re-delivery counted as a duplicate";
   EXPECT_EQ(redelivered.to_route, 0) << "expected a re-delivery to wake nothing";
   EXPECT_EQ(Unrouted(contact), 0) << "expected the re-delivery to leave the routed bot conversation routed";
   EXPECT_EQ(Count("SELECT count(*) FROM messages WHERE business_id = " + std::to_string(business_) +
                   " AND provider_message_id = 'wamid.race.again'"),
-            1);
+            1)
+      << "expected the message stored once";
 }
 
 }  // namespace

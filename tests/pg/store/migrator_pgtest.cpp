@@ -47,6 +47,26 @@ TEST_F(MigratorTest, SecondRunIsANoOp) {
       << "expected the ingest function installed";
 }
 
+TEST_F(MigratorTest, PendingMigrationsAreThoseTheDatabaseLacks) {
+  std::vector<std::string> fresh = store::PendingMigrations(url_);
+  store::MigrationReport report = store::Migrate(url_);
+  EXPECT_EQ(fresh, report.applied) << "expected a database never migrated to lack every migration, in order";
+  EXPECT_TRUE(store::PendingMigrations(url_).empty()) << "expected nothing pending once migrated";
+
+  const std::string last = report.applied.back();
+  Value("WITH d AS (DELETE FROM schema_migrations WHERE version = '" + last + "' RETURNING 1) SELECT count(*) FROM d");
+  EXPECT_EQ(store::PendingMigrations(url_), std::vector<std::string>{last});
+
+  Value("WITH i AS (INSERT INTO schema_migrations (version) VALUES ('" + last +
+        "'), ('V9999__from_a_newer_binary.sql') RETURNING 1) SELECT count(*) FROM i");
+  EXPECT_TRUE(store::PendingMigrations(url_).empty())
+      << "expected a migration the binary does not know (a newer binary's) not to count as pending";
+}
+
+TEST_F(MigratorTest, PendingMigrationsOnClosedPortThrowUnavailable) {
+  EXPECT_THROW(store::PendingMigrations("postgresql://postgres@127.0.0.1:1/postgres"), store::Unavailable);
+}
+
 TEST_F(MigratorTest, ConcurrentRunsOnAFreshDatabaseBothSucceed) {
   constexpr int kRuns = 3;
   std::latch start(kRuns);

@@ -208,7 +208,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadNumberCase{"SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "3651"},
         BadNumberCase{"SWITCHBOARD_PRESENCE_TIMEOUT_S", "0"}, BadNumberCase{"SWITCHBOARD_PRESENCE_TIMEOUT_S", "1.5"},
         BadNumberCase{"SWITCHBOARD_AGENT_EVENT_RETENTION_HOURS", "23"},
-        BadNumberCase{"SWITCHBOARD_ROUTER_POLL_MS", "9"}, BadNumberCase{"SWITCHBOARD_ROUTER_POLL_MS", "60001"}),
+        BadNumberCase{"SWITCHBOARD_ROUTER_POLL_MS", "9"}, BadNumberCase{"SWITCHBOARD_ROUTER_POLL_MS", "60001"},
+        BadNumberCase{"SWITCHBOARD_ROUTER_POLL_MS", "5001"}),  // over half the default lease
     [](const testing::TestParamInfo<BadNumberCase>& info) {
       std::string name = std::string(info.param.variable).substr(kPrefix.size()) + "_" + std::to_string(info.index);
       return name;
@@ -240,7 +241,21 @@ INSTANTIATE_TEST_SUITE_P(Table, ConfigNumberBoundary,
                                          BoundaryCase{"SWITCHBOARD_INGEST_DEADLINE_MS", "60000"},
                                          BoundaryCase{"SWITCHBOARD_ARCHIVE_RETENTION_DAYS", "3650"},
                                          BoundaryCase{"SWITCHBOARD_ROUTER_POLL_MS", "10"},
-                                         BoundaryCase{"SWITCHBOARD_ROUTER_POLL_MS", "60000"}));
+                                         BoundaryCase{"SWITCHBOARD_ROUTER_POLL_MS", "5000"}));
+
+TEST_F(ConfigTest, RouterPollIsAtMostHalfTheLease) {
+  Set("SWITCHBOARD_LEASE_TTL_MS", "120000");
+  Set("SWITCHBOARD_ROUTER_POLL_MS", "60000");
+  EXPECT_EQ(Config::FromEnvironment().router_poll, std::chrono::milliseconds(60000));
+  Set("SWITCHBOARD_LEASE_TTL_MS", "119999");
+  try {
+    Config::FromEnvironment();
+    ADD_FAILURE() << "expected a poll over half the lease refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("at most half of SWITCHBOARD_LEASE_TTL_MS (119999)"), std::string::npos)
+        << e.what();
+  }
+}
 
 TEST_F(ConfigTest, IoThreadsAbcMessageQuotesTheValue) {
   Set("SWITCHBOARD_IO_THREADS", "abc");

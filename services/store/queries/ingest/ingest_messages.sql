@@ -1,6 +1,6 @@
 -- One group-commit batch of inbound customer messages, in one round trip:
 -- archive the bodies, upsert contacts, open or join conversations, insert
--- messages once per provider id (sb_ingest_messages, migration V0035, holds
+-- messages once per provider id (sb_ingest_messages, migration V0036, holds
 -- the statement so its plan is cached).
 -- $1: {"archives": [{a, business_id, kind, off, len | id, received_at}],
 --      "messages": [{i, a, business_id, channel_id, contact, name, phone, pmid, ts, type, text,

@@ -16,4 +16,10 @@ struct MigrationReport {
 /// (and it works through pgbouncer in transaction pooling). Throws on error.
 MigrationReport Migrate(const std::string& database_url);
 
+/// The migrations this binary knows that the database has not applied, in
+/// order (every one, on a database never migrated). A database may have
+/// applied more (a newer binary migrated it): those are not listed. Throws
+/// Unavailable when it cannot connect.
+std::vector<std::string> PendingMigrations(const std::string& database_url);
+
 }  // namespace sb::store

@@ -209,7 +209,9 @@ std::optional<Error> CheckEnvelope(ChannelKind kind, const nlohmann::json& body)
     const std::string path = "entry[" + std::to_string(i) + "]";
     if (!entry.is_object()) return ShapeError(path + " must be an object");
     const nlohmann::json* id = parse::Find(entry, "id");
-    if (id == nullptr || !id->is_string()) return ShapeError(path + ".id must be a string");
+    if (id == nullptr || !id->is_string() || id->get_ref<const std::string&>().empty()) {
+      return ShapeError(path + ".id must be a non-empty string");
+    }
   }
   return std::nullopt;
 }

@@ -182,10 +182,13 @@ void OnStatus(const ChangeContext& ctx, const Json& st) {
   ctx.out.statuses.push_back(std::move(s));
 }
 
+// The channel a change names; an empty one names none.
 std::optional<std::string> PhoneNumberId(const Json* value) {
   if (value == nullptr) return std::nullopt;
   const Json* metadata = FindObject(*value, "metadata");
-  return metadata != nullptr ? String(*metadata, "phone_number_id") : std::nullopt;
+  auto id = metadata != nullptr ? String(*metadata, "phone_number_id") : std::nullopt;
+  if (id && id->empty()) return std::nullopt;
+  return id;
 }
 
 }  // namespace
@@ -211,7 +214,7 @@ Result<ParsedWebhook> ParseWhatsapp(const Json& body) {
       const auto phone_number_id = PhoneNumberId(value);
       if (field == "messages" && (messages != nullptr || statuses != nullptr) && !phone_number_id) {
         return Error{"invalid_shape", "entry[" + std::to_string(i) + "].changes[" + std::to_string(j) +
-                                          "].value.metadata.phone_number_id must be a string"};
+                                          "].value.metadata.phone_number_id must be a non-empty string"};
       }
       const ChannelRef channel = phone_number_id ? ChannelRef{*phone_number_id, false} : account;
       AddChannel(out, channel);

@@ -55,19 +55,24 @@ INSTANTIATE_TEST_SUITE_P(
         ShapeCase{kM, R"({"object":"page"})", "entry must be an array"},
         ShapeCase{kM, R"({"object":"page","entry":{"id":"1"}})", "entry must be an array"},
         ShapeCase{kM, R"({"object":"page","entry":[{"id":"1"},[]]})", "entry[1] must be an object"},
-        ShapeCase{kM, R"({"object":"page","entry":[{"time":1}]})", "entry[0].id must be a string"},
+        ShapeCase{kM, R"({"object":"page","entry":[{"time":1}]})", "entry[0].id must be a non-empty string"},
         ShapeCase{kI, R"({"object":"instagram","entry":[{"id":"1"},{"id":17841400000}]})",
-                  "entry[1].id must be a string"},
+                  "entry[1].id must be a non-empty string"},
         ShapeCase{kW, R"({"object":"whatsapp_business_account","entry":[{"id":null}]})",
-                  "entry[0].id must be a string"},
+                  "entry[0].id must be a non-empty string"},
+        ShapeCase{kM, R"({"object":"page","entry":[{"id":""}]})", "entry[0].id must be a non-empty string"},
+        ShapeCase{kW,
+                  R"({"object":"whatsapp_business_account","entry":[{"id":"W","changes":[
+                  {"field":"messages","value":{"metadata":{"phone_number_id":""},"messages":[{"id":"x"}]}}]}]})",
+                  "entry[0].changes[0].value.metadata.phone_number_id must be a non-empty string"},
         ShapeCase{kW,
                   R"({"object":"whatsapp_business_account","entry":[{"id":"W","changes":[
                   {"field":"messages","value":{"messages":[{"id":"x"}]}}]}]})",
-                  "entry[0].changes[0].value.metadata.phone_number_id must be a string"},
+                  "entry[0].changes[0].value.metadata.phone_number_id must be a non-empty string"},
         ShapeCase{kW,
                   R"({"object":"whatsapp_business_account","entry":[{"id":"W","changes":[
                   {"field":"messages","value":{"metadata":{},"statuses":[]}}]}]})",
-                  "entry[0].changes[0].value.metadata.phone_number_id must be a string"},
+                  "entry[0].changes[0].value.metadata.phone_number_id must be a non-empty string"},
         // Only "messages" changes need a phone number id; others are account-level.
         ShapeCase{kW,
                   R"({"object":"whatsapp_business_account","entry":[{"id":"W","changes":[

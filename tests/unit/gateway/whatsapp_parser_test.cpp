@@ -239,7 +239,7 @@ TEST(WhatsappParser, MissingPhoneNumberIdIsInvalidShape) {
                       "statuses":[]}}]}]})");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "invalid_shape");
-  EXPECT_EQ(r.error().message, "entry[0].changes[1].value.metadata.phone_number_id must be a string");
+  EXPECT_EQ(r.error().message, "entry[0].changes[1].value.metadata.phone_number_id must be a non-empty string");
 }
 
 TEST(WhatsappParser, ContactMatchedByWaIdNotPosition) {

@@ -62,10 +62,6 @@ void RequireMigratedSchema(const std::string& database_url) {
                            "): run `switchboard migrate` first, or start `switchboard serve` without --no-migrate");
 }
 
-}  // namespace
-
-namespace {
-
 const std::string kUnmatched = "unmatched";
 
 // Housekeeping (archive partitions, retention) and the numbering of agent

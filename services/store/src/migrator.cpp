@@ -64,8 +64,13 @@ std::vector<std::string> PendingMigrations(const std::string& database_url) {
     if (session.Exec("schema/migrations_table_exists")[0][0].as<bool>()) {
       for (const auto& row : session.Exec("schema/applied")) done.insert(row[0].c_str());
     }
-  } catch (const pqxx::broken_connection& e) {
-    throw Unavailable(std::string("cannot connect to the database: ") + e.what());
+  } catch (const pqxx::failure& e) {
+    // Unreachable, or shutting down or starting: the server may serve and
+    // wait for it. Anything else (no right to read the table) is an error.
+    if (ClassifyFailure(e) == DbFailure::kConnectionLost) {
+      throw Unavailable(std::string("cannot reach the database: ") + e.what());
+    }
+    throw std::runtime_error(std::string("checking the database's migrations failed: ") + e.what());
   }
   std::vector<std::string> pending;
   for (const auto& [name, text] : KnownMigrations()) {

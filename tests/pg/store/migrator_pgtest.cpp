@@ -67,6 +67,28 @@ TEST_F(MigratorTest, PendingMigrationsOnClosedPortThrowUnavailable) {
   EXPECT_THROW(store::PendingMigrations("postgresql://postgres@127.0.0.1:1/postgres"), store::Unavailable);
 }
 
+TEST_F(MigratorTest, PendingMigrationsWithoutTheRightToReadThemIsAnErrorNotAnOutage) {
+  store::Migrate(url_);
+  const std::string role = "sb_reader_" + name_.substr(name_.size() - 8);
+  {
+    pqxx::connection conn(url_);
+    pqxx::nontransaction tx(conn);
+    tx.exec0("CREATE ROLE " + tx.quote_name(role) + " LOGIN");
+  }
+  const std::string as_role = url_ + (url_.find('?') == std::string::npos ? "?" : "&") + "user=" + role;
+  try {
+    store::PendingMigrations(as_role);
+    ADD_FAILURE() << "expected a role that may not read schema_migrations to get an error";
+  } catch (const store::Unavailable& e) {
+    ADD_FAILURE() << "expected an error, not an outage (serve would start anyway): " << e.what();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("checking the database's migrations failed"), std::string::npos) << e.what();
+  }
+  pqxx::connection conn(url_);
+  pqxx::nontransaction tx(conn);
+  tx.exec0("DROP ROLE " + tx.quote_name(role));
+}
+
 TEST_F(MigratorTest, ConcurrentRunsOnAFreshDatabaseBothSucceed) {
   constexpr int kRuns = 3;
   std::latch start(kRuns);

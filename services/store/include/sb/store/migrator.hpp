@@ -19,7 +19,8 @@ MigrationReport Migrate(const std::string& database_url);
 /// The migrations this binary knows that the database has not applied, in
 /// order (every one, on a database never migrated). A database may have
 /// applied more (a newer binary migrated it): those are not listed. Throws
-/// Unavailable when it cannot connect.
+/// Unavailable when the database cannot be reached (or is shutting down or
+/// starting), std::runtime_error when it fails otherwise.
 std::vector<std::string> PendingMigrations(const std::string& database_url);
 
 }  // namespace sb::store

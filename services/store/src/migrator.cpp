@@ -14,15 +14,28 @@ namespace sb::store {
 
 namespace {
 
-/// The embedded migrations, (file name, text), in the order they apply.
-std::vector<std::pair<std::string, std::string_view>> KnownMigrations() {
-  std::vector<std::pair<std::string, std::string_view>> migrations;
+using Migration = std::pair<std::string, std::string_view>;  // file name, text
+
+/// The embedded migrations, in the order they apply.
+std::vector<Migration> KnownMigrations() {
+  std::vector<Migration> migrations;
   for (const auto& [path, text] : embedded::kFiles) {
     constexpr std::string_view kPrefix = "migrations/";
     if (path.substr(0, kPrefix.size()) == kPrefix) migrations.emplace_back(path.substr(kPrefix.size()), text);
   }
   std::sort(migrations.begin(), migrations.end());
   return migrations;
+}
+
+/// Those of `known` that schema_migrations does not list, in order.
+std::vector<Migration> NotApplied(const std::vector<Migration>& known, Session& session) {
+  std::set<std::string> done;
+  for (const auto& row : session.Exec("schema/applied")) done.insert(row[0].c_str());
+  std::vector<Migration> out;
+  for (const auto& m : known) {
+    if (!done.count(m.first)) out.push_back(m);
+  }
+  return out;
 }
 
 }  // namespace
@@ -37,10 +50,7 @@ MigrationReport Migrate(const std::string& database_url) {
     Session session(tx);
     session.Exec("schema/lock");
     session.Exec("schema/create_migrations_table");
-    std::set<std::string> done;
-    for (const auto& row : session.Exec("schema/applied")) done.insert(row[0].c_str());
-    for (const auto& [name, text] : migrations) {
-      if (done.count(name)) continue;
+    for (const auto& [name, text] : NotApplied(migrations, session)) {
       spdlog::info("migrate: applying {}", name);
       tx.exec(std::string(text));
       session.Exec("schema/record", name);
@@ -56,14 +66,14 @@ MigrationReport Migrate(const std::string& database_url) {
 }
 
 std::vector<std::string> PendingMigrations(const std::string& database_url) {
-  std::set<std::string> done;
+  const auto known = KnownMigrations();
+  std::vector<Migration> pending;
   try {
     pqxx::connection conn(WithConnectionDefaults(database_url));
     pqxx::read_transaction tx(conn, "schema check");
     Session session(tx);
-    if (session.Exec("schema/migrations_table_exists")[0][0].as<bool>()) {
-      for (const auto& row : session.Exec("schema/applied")) done.insert(row[0].c_str());
-    }
+    // A database never migrated has no table to read.
+    pending = session.Exec("schema/migrations_table_exists")[0][0].as<bool>() ? NotApplied(known, session) : known;
   } catch (const pqxx::failure& e) {
     // Unreachable, or shutting down or starting: the server may serve and
     // wait for it. Anything else (no right to read the table) is an error.
@@ -72,11 +82,9 @@ std::vector<std::string> PendingMigrations(const std::string& database_url) {
     }
     throw std::runtime_error(std::string("checking the database's migrations failed: ") + e.what());
   }
-  std::vector<std::string> pending;
-  for (const auto& [name, text] : KnownMigrations()) {
-    if (!done.count(name)) pending.push_back(name);
-  }
-  return pending;
+  std::vector<std::string> names;
+  for (const auto& [name, text] : pending) names.push_back(name);
+  return names;
 }
 
 }  // namespace sb::store

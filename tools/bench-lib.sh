@@ -65,6 +65,33 @@ start_pg() {
   [ "${2:-}" = existing ] || psql "$pg_url" -qXc "CREATE DATABASE switchboard_bench" >/dev/null
 }
 
+# warm_wal MEGABYTES: write that much WAL (logical-decoding messages: no
+# table is touched) and checkpoint, so that the run reuses WAL segment files
+# as a server does once it has been through a checkpoint (min_wal_size keeps
+# 2 GB of them), instead of creating new ones. A new cluster creates each
+# 16 MB segment as it goes, zero-filled and fsynced by the backend whose
+# commit needs it, and the commits behind it wait: COMMITs of 11-19 ms every
+# 0.6 s at 8,000 msg/s (log_min_duration_statement = 10, 2026-11-30), none
+# of them once warmed. SB_BENCH_WAL_WARMUP=0 skips it, for a new cluster's
+# figures.
+warm_wal() {
+  if [ "${SB_BENCH_WAL_WARMUP:-1}" = 0 ]; then
+    log "WAL not warmed (SB_BENCH_WAL_WARMUP=0): the run creates its WAL segments"
+    return 0
+  fi
+  local segments
+  segments=$(psql "$pg_url" -qXtA -v ON_ERROR_STOP=1 \
+    -c "SELECT count(pg_logical_emit_message(false, 'sb-bench-wal-warmup', repeat('x', 1048576))) FROM generate_series(1, $1)" \
+    -c "CHECKPOINT" -c "SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'" | tail -1) ||
+    die "could not warm the WAL"
+  log "WAL warmed: $1 MB written and checkpointed; $segments segment files to reuse"
+}
+
+# wal_lsn: PostgreSQL's current WAL insert position (for wal_bytes_since).
+wal_lsn() { psql "$pg_url" -qXtAc "SELECT pg_current_wal_insert_lsn()"; }
+# wal_bytes_since LSN: bytes of WAL written since LSN.
+wal_bytes_since() { psql "$pg_url" -qXtAc "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$1')::bigint"; }
+
 # start_server [NAME=VALUE...]: `switchboard serve` on 127.0.0.1:0 against
 # $db_url (with the extra environment given; SB_BENCH_LOG_LEVEL sets its log
 # level, warn unless set), its output appended to

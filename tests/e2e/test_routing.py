@@ -999,7 +999,9 @@ class OrderStatusBotTest(RoutingCase):
 class RouterWakeTest(RoutingCase):
     """A commit wakes the router when a message it stored waits for it: one
     that opens a conversation, or writes to a bot again. One joining a
-    conversation routed to a queue does not. The router's own poll is set a
+    conversation routed to a queue does not. A slot an agent frees (a
+    resolve, a transfer away) makes the router look whether a conversation
+    waits for it, and turn only when one does. The router's own poll is set a
     minute away, so whatever is routed within seconds was woken for, and its
     turns (`switchboard_router_turn_seconds_count`) stay put while nothing
     wakes it."""
@@ -1007,6 +1009,9 @@ class RouterWakeTest(RoutingCase):
 
     def turns(self):
         return exposition.scrape(self.http).total("switchboard_router_turn_seconds_count")
+
+    def slot_checks(self, result):
+        return exposition.scrape(self.http).value("switchboard_router_slot_checks_total", result=result)
 
     def settled_turns(self):
         """The turn count once it has not moved for QUIET (a turn is counted
@@ -1048,6 +1053,64 @@ class RouterWakeTest(RoutingCase):
         self.customer_says(channel, secret, shopper, "where is my order A1001 now?")
         self.wait_for(lambda: len(self.bot_messages(key, bot_cid)) == 2,
                       "the bot's answer to the customer's next message")
+
+    def test_a_freed_slot_goes_at_once_to_the_conversation_waiting_for_it(self):
+        key, channel, secret = self.business()
+        q = self.queue(key)["id"]
+        dora = self.agent(key, [q], capacity=1)
+        eli = self.agent(key, [q], capacity=1)
+        self.routing(key, q)
+        self.status(dora["token"], "online")
+        self.status(eli["token"], "online")
+        cids = []
+        for n in range(4):
+            contact = wa_id()
+            self.customer_says(channel, secret, contact, f"hello, customer {n} here")
+            cids.append(self.conversation_of(key, contact)["id"])
+            if n < 2:  # one each, in turn
+                self.wait_status(key, cids[n], "assigned")
+        self.wait_status(key, cids[2], "waiting")
+        self.wait_status(key, cids[3], "waiting")
+        owner = {self.get_conversation(key, c)["agent_id"]: c for c in cids[:2]}
+        self.assertEqual(set(owner), {dora["id"], eli["id"]}, "one conversation each")
+
+        # A resolve: the oldest waiting conversation takes the slot, long
+        # before the router's next poll.
+        turned = self.slot_checks("turned")
+        started = time.monotonic()
+        self.resolve(dora["token"], owner[dora["id"]], {"outcome": "resolved"})
+        self.wait_status(key, cids[2], "assigned", dora["id"], timeout=10)
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertGreater(self.slot_checks("turned"), turned, "the slot's look found the waiting conversation")
+        self.assertEqual(self.get_conversation(key, cids[3])["status"], "waiting")
+
+        # A transfer to another agent frees the first one's slot too: Eli's
+        # conversation goes to Dora (above her capacity, as a transfer may),
+        # and the last waiting one to Eli.
+        self.transfer(eli["token"], owner[eli["id"]], {"agent_id": dora["id"]})
+        self.wait_status(key, cids[3], "assigned", eli["id"], timeout=10)
+
+    def test_freed_slots_with_nothing_waiting_do_not_turn_the_router(self):
+        key, channel, secret = self.business()
+        q = self.queue(key)["id"]
+        fay = self.agent(key, [q], capacity=5)
+        self.routing(key, q)
+        self.status(fay["token"], "online")
+        cids = []
+        for n in range(3):
+            contact = wa_id()
+            self.customer_says(channel, secret, contact, f"hi, number {n}")
+            cids.append(self.conversation_of(key, contact)["id"])
+        for cid in cids:
+            self.wait_status(key, cid, "assigned", fay["id"])
+        before = self.settled_turns()
+        looked, turned = self.slot_checks("nothing_waiting"), self.slot_checks("turned")
+        for cid in cids:
+            self.resolve(fay["token"], cid, {"outcome": "resolved"})
+        self.wait_for(lambda: self.slot_checks("nothing_waiting") > looked, "the router's look for a waiting conversation")
+        time.sleep(1.0)
+        self.assertEqual(self.turns(), before, "resolves with nothing waiting turned the router")
+        self.assertEqual(self.slot_checks("turned"), turned)
 
 
 # --------------------------------------------------------------------------

@@ -286,6 +286,7 @@ boost::asio::awaitable<http::Response> AgentApi::Transfer(http::Request& req) {
   } else {
     out = co_await agents_.TransferToAgent(who.business_id, conversation, *agent, actor);
     if (!out) throw http::HttpError(400, "invalid_field", "'agent_id' names no active agent of this business");
+    if (hooks_.slot_freed) hooks_.slot_freed();
   }
   if (!out) throw NotFound();
   co_return Rendered(200, std::move(*out));
@@ -319,6 +320,7 @@ boost::asio::awaitable<http::Response> AgentApi::Resolve(http::Request& req) {
     case Refusal::kNotAssigned:
       throw NotAssigned(out.status);
   }
+  if (hooks_.slot_freed) hooks_.slot_freed();
   co_return Rendered(200, std::move(out.conversation));
 }
 

@@ -77,7 +77,8 @@ App::Services::Services(const Config& c)
       setup(auth, businesses, channels, secrets, [this] { directory.Invalidate(); }),
       routing_setup(auth, setup_store, [this](std::int64_t business) { router.ForgetRules(business); }),
       agent_api(auth, agents, setup_store, templates,
-                agent_api::AgentApi::Hooks{[this] { router.Wake(); }, [this] { outbound.Notify(); }}),
+                agent_api::AgentApi::Hooks{[this] { router.Wake(); }, [this] { outbound.Notify(); },
+                                           [this] { router.SlotFreed(); }}),
       listener(
           c.listen_database_url, "sb_agent_events", [this](const std::string& payload) { OnAgentEvents(payload); },
           [this] {

@@ -1,6 +1,7 @@
 #include "sb/router/router_worker.hpp"
 
 #include <spdlog/spdlog.h>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "sb/common/metrics.hpp"
@@ -52,6 +53,14 @@ void RouterWorker::Wake() {
   {
     std::lock_guard lock(mu_);
     woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void RouterWorker::SlotFreed() {
+  {
+    std::lock_guard lock(mu_);
+    slot_freed_ = true;
   }
   cv_.notify_all();
 }
@@ -154,6 +163,12 @@ void RouterWorker::Loop() {
   auto& routed = registry_.GetCounter("switchboard_router_decisions_total", "Conversations routed");
   auto& assignments = registry_.GetCounter("switchboard_assignments_total", "Conversations assigned or offered");
   auto& failures = registry_.GetCounter("switchboard_router_failures_total", "Router ticks that failed");
+  const std::string slot_checks_help =
+      "Looks, after an agent of this process freed a slot, whether a conversation waits";
+  auto& slot_checks_turned =
+      registry_.GetCounter("switchboard_router_slot_checks_total", slot_checks_help, {{"result", "turned"}});
+  auto& slot_checks_idle =
+      registry_.GetCounter("switchboard_router_slot_checks_total", slot_checks_help, {{"result", "nothing_waiting"}});
   auto& turn_seconds =
       registry_.GetHistogram("switchboard_router_turn_seconds",
                              "One router turn (route, then assign, in one transaction), from its start to its commit",
@@ -164,14 +179,37 @@ void RouterWorker::Loop() {
   // Timers (offers, SLAs, overflow) are due to the second: once a poll
   // interval is enough, however often new conversations wake the router.
   auto timers_run = std::chrono::steady_clock::time_point{};
+  auto next_poll = std::chrono::steady_clock::now() + poll_;
+  auto next_slot_check = std::chrono::steady_clock::time_point{};
   for (;;) {
+    // A wake or the poll runs a turn; a freed slot alone only a look at
+    // whether a conversation waits for it, at most once every
+    // kSlotCheckEvery (agents resolving hundreds a second must not turn the
+    // router that often for nothing), and those looks do not put off the
+    // poll.
+    bool slot_check_only = false;
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, poll_, [&] { return stopping_ || woken_; });
+      for (;;) {
+        const auto now = std::chrono::steady_clock::now();
+        if (stopping_ || woken_ || now >= next_poll) break;
+        if (slot_freed_ && now >= next_slot_check) {
+          slot_check_only = true;
+          break;
+        }
+        cv_.wait_until(lock, slot_freed_ ? std::min(next_poll, next_slot_check) : next_poll);
+      }
       if (stopping_) return;
       woken_ = false;
+      slot_freed_ = false;
     }
     try {
+      if (slot_check_only) {
+        next_slot_check = std::chrono::steady_clock::now() + kSlotCheckEvery;
+        const bool waits = repository_.ConversationWaitsForRoom();
+        (waits ? slot_checks_turned : slot_checks_idle).Inc();
+        if (!waits) continue;
+      }
       if (std::chrono::steady_clock::now() - timers_run >= poll_) {
         timers_run = std::chrono::steady_clock::now();
         auto timer_events = repository_.RunTimers(200, timer_lease_);
@@ -199,6 +237,7 @@ void RouterWorker::Loop() {
       failures.Inc();
       spdlog::warn("router tick failed: {}", e.what());
     }
+    next_poll = std::chrono::steady_clock::now() + poll_;
   }
 }
 

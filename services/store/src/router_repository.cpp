@@ -188,6 +188,12 @@ std::pair<int, int> RouterRepository::RouteBatch(int limit, const Decide& decide
   return out;
 }
 
+bool RouterRepository::ConversationWaitsForRoom() {
+  bool waits = false;
+  db_.RunSync("router/waiting_businesses", [&](Session& s) { waits = !WaitingBusinesses(s).empty(); });
+  return waits;
+}
+
 std::vector<AgentEventRef> RouterRepository::AssignWaiting(int per_business) {
   std::vector<std::int64_t> businesses;
   db_.RunSync("router/waiting_businesses", [&](Session& s) { businesses = WaitingBusinesses(s); });

@@ -20,6 +20,7 @@ class AgentApi {
   struct Hooks {
     std::function<void()> assignment_needed;  // wake the router (an agent came online, a conversation waits)
     std::function<void()> reply_queued;       // wake the outbound sender
+    std::function<void()> slot_freed;         // an agent has room again (a resolve, a transfer away)
   };
   AgentApi(admin::Authenticator& auth, store::AgentRepository& agents, store::SetupRepository& setup,
            store::TemplateRepository& templates, Hooks hooks);

@@ -5,6 +5,7 @@
 /// (work is claimed with SKIP LOCKED). The timers (offers, SLAs, overflow)
 /// run in one process at a time: the holder of the router-timers lease.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -38,6 +39,12 @@ class RouterWorker {
   void Stop();
   /// Run a tick now (a conversation was created, an agent came online...).
   void Wake();
+  /// An agent here freed a slot (a resolve, a transfer to another agent):
+  /// the router looks whether a conversation waits for one (one statement,
+  /// at most once every kSlotCheckEvery however many slots free up) and
+  /// turns when one does. Other processes' slots wait for the poll.
+  void SlotFreed();
+  static constexpr std::chrono::milliseconds kSlotCheckEvery{20};
   /// Forget compiled rules of a business (they changed).
   void ForgetRules(std::int64_t business_id);
 
@@ -58,6 +65,7 @@ class RouterWorker {
   std::condition_variable cv_;
   bool stopping_ = false;
   bool woken_ = false;
+  bool slot_freed_ = false;
   std::thread thread_;
   std::mutex rules_mu_;
   std::unordered_map<std::int64_t, std::pair<std::int64_t, std::shared_ptr<const RuleSet>>> rules_;

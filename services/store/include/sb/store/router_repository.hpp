@@ -99,6 +99,10 @@ class RouterRepository {
   /// lease (taken or renewed in the same transaction). Returns the agent
   /// events recorded, or nullopt when another process holds the lease.
   std::optional<std::vector<AgentEventRef>> RunTimers(int limit, const LeaseHolder& lease);
+  /// Whether a conversation waits in a queue of a business where an online
+  /// agent has room: one statement, so that a freed slot costs a turn only
+  /// when a conversation can take it.
+  bool ConversationWaitsForRoom();
 
  private:
   /// Decides up to `limit` unrouted conversations in one transaction; returns

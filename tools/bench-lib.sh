@@ -71,20 +71,21 @@ start_pg() {
 # 2 GB of them), instead of creating new ones. A new cluster creates each
 # 16 MB segment as it goes, zero-filled and fsynced by the backend whose
 # commit needs it, and the commits behind it wait: COMMITs of 11-19 ms every
-# 0.6 s at 8,000 msg/s (log_min_duration_statement = 10, 2026-11-30), none
-# of them once warmed. SB_BENCH_WAL_WARMUP=0 skips it, for a new cluster's
+# 0.6 s at 8,000 msg/s (log_min_duration_statement = 10, 2026-11-30), one
+# once warmed. At most 12 GB: under max_wal_size, which caps the segments a
+# checkpoint keeps. SB_BENCH_WAL_WARMUP=0 skips it, for a new cluster's
 # figures.
 warm_wal() {
   if [ "${SB_BENCH_WAL_WARMUP:-1}" = 0 ]; then
     log "WAL not warmed (SB_BENCH_WAL_WARMUP=0): the run creates its WAL segments"
     return 0
   fi
-  local segments
+  local megabytes=$(( $1 < 12000 ? $1 : 12000 )) segments
   segments=$(psql "$pg_url" -qXtA -v ON_ERROR_STOP=1 \
-    -c "SELECT count(pg_logical_emit_message(false, 'sb-bench-wal-warmup', repeat('x', 1048576))) FROM generate_series(1, $1)" \
+    -c "SELECT count(pg_logical_emit_message(false, 'sb-bench-wal-warmup', repeat('x', 1048576))) FROM generate_series(1, $megabytes)" \
     -c "CHECKPOINT" -c "SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'" | tail -1) ||
     die "could not warm the WAL"
-  log "WAL warmed: $1 MB written and checkpointed; $segments segment files to reuse"
+  log "WAL warmed: $megabytes MB written and checkpointed; $segments segment files to reuse"
 }
 
 # wal_lsn: PostgreSQL's current WAL insert position (for wal_bytes_since).

@@ -1075,12 +1075,10 @@ class RouterWakeTest(RoutingCase):
         self.assertEqual(set(owner), {dora["id"], eli["id"]}, "one conversation each")
 
         # A resolve: the oldest waiting conversation takes the slot, long
-        # before the router's next poll.
+        # before the router's next poll (a minute away).
         turned = self.slot_checks("turned")
-        started = time.monotonic()
         self.resolve(dora["token"], owner[dora["id"]], {"outcome": "resolved"})
         self.wait_status(key, cids[2], "assigned", dora["id"], timeout=10)
-        self.assertLess(time.monotonic() - started, 10)
         self.assertGreater(self.slot_checks("turned"), turned, "the slot's look found the waiting conversation")
         self.assertEqual(self.get_conversation(key, cids[3])["status"], "waiting")
 

@@ -3,6 +3,8 @@
 #include <boost/url/parse.hpp>
 
 #include <cctype>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -13,7 +15,29 @@ namespace {
 
 constexpr std::size_t kMaxRequestIdBytes = 64;
 
-std::string ShortRequestId() { return crypto::RandomToken("").substr(0, 12); }
+// 12 base64url characters (72 bits) from a per-thread splitmix64 stream
+// seeded once from the system's generator: a request id names a request in
+// logs, it guards nothing, and drawing 32 bytes from the CSPRNG for each
+// request took 2 % of the server's CPU under load.
+std::string ShortRequestId() {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  thread_local std::uint64_t state = [] {
+    std::uint64_t seed = 0;
+    std::memcpy(&seed, crypto::Sha256(crypto::RandomToken("")).data(), sizeof seed);
+    return seed;
+  }();
+  auto next = [] {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  std::uint64_t a = next(), b = next();
+  std::string id(12, ' ');
+  for (int i = 0; i < 10; ++i, a >>= 6) id[i] = kAlphabet[a & 0x3f];
+  for (int i = 10; i < 12; ++i, b >>= 6) id[i] = kAlphabet[b & 0x3f];
+  return id;
+}
 
 // Each segment decoded on its own: an encoded '/' stays inside its segment
 // ("%2F", and '%' itself as "%25") instead of splitting it, so

@@ -222,7 +222,7 @@ class GroupCommitWriter::Impl {
     TransactionBlock block(*conn, "ingest", timeout);
     Session session(block, prepared);
     if (!batch.messages.empty()) {
-      record(session.Exec("ingest/ingest_messages", batch.messages, pqxx::binarystring(batch.bodies)));
+      record(session.Exec("ingest/ingest_messages", batch.archives, batch.messages, pqxx::binarystring(batch.bodies)));
     }
     if (!batch.archive_only.empty()) {
       session.Exec("ingest/archive_bodies", batch.archive_only, pqxx::binarystring(batch.bodies));

@@ -93,13 +93,8 @@ class Rows {
   int count_ = 0;
 };
 
-// {"<name>": [rows]}, or empty when there are none.
-std::string Param(std::string_view name, Rows& rows) {
-  if (rows.count() == 0) return {};
-  std::string out = "{";
-  json::AppendQuoted(out, name);
-  return out + ":" + rows.Array() + "}";
-}
+// [rows], or empty when there are none.
+std::string Param(Rows& rows) { return rows.count() == 0 ? std::string() : rows.Array(); }
 
 }  // namespace
 
@@ -198,13 +193,12 @@ IngestBatch BuildIngestBatch(const std::vector<const IngestRequest*>& requests) 
   batch.bodies = std::move(bodies);
   // Every archive row in `archives` belongs to a business that has a
   // message here, so the two are empty together.
-  if (messages.count() > 0) {
-    batch.messages = "{\"archives\":" + archives.Array() + ",\"messages\":" + messages.Array() + "}";
-  }
-  batch.archive_only = Param("archives", archive_only);
-  batch.statuses = Param("statuses", statuses);
-  batch.watermarks = Param("watermarks", watermarks);
-  batch.events = Param("events", events);
+  batch.archives = Param(archives);
+  batch.messages = Param(messages);
+  batch.archive_only = Param(archive_only);
+  batch.statuses = Param(statuses);
+  batch.watermarks = Param(watermarks);
+  batch.events = Param(events);
   return batch;
 }
 

@@ -8,14 +8,18 @@
 
 namespace sb::store {
 
-/// Each parameter is empty when the batch has nothing of that kind.
+/// Each parameter is a JSON array of rows, empty when the batch has nothing
+/// of that kind. Each array is its own parameter: PostgreSQL parses a `json`
+/// value whole for every `->` on it, so rows reached through an enclosing
+/// object were read three times.
 struct IngestBatch {
-  std::string messages;      // {"archives": [...], "messages": [...]}
-  std::string archive_only;  // {"archives": [...]}: bodies of a business that carried no message
+  std::string archives;      // [...]: archive rows of the bodies that carried messages
+  std::string messages;      // [...]: empty together with archives
+  std::string archive_only;  // [...]: archive rows of bodies of a business that carried no message
   std::string bodies;        // raw bodies, concatenated; archive rows name off/len
-  std::string statuses;      // {"statuses": [...]}
-  std::string watermarks;    // {"watermarks": [...]}
-  std::string events;        // {"events": [...]}
+  std::string statuses;      // [...]
+  std::string watermarks;    // [...]
+  std::string events;        // [...]
 };
 
 IngestBatch BuildIngestBatch(const std::vector<const IngestRequest*>& requests);

@@ -45,7 +45,8 @@ TEST_F(IngestPlanTest, NoNodeHandlesMoreRowsThanTheBatchHasMessages) {
   tx.exec0("SET LOCAL auto_explain.log_nested_statements = on");
   tx.exec0("SET LOCAL client_min_messages = log");
   store::Session session(tx);
-  auto stored = session.Exec("ingest/ingest_messages", batch.messages, pqxx::binarystring(batch.bodies));
+  auto stored =
+      session.Exec("ingest/ingest_messages", batch.archives, batch.messages, pqxx::binarystring(batch.bodies));
   tx.commit();
 
   ASSERT_EQ(stored.size(), static_cast<std::size_t>(kMessages)) << "expected every message of the batch stored";

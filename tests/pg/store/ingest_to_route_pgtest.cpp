@@ -110,7 +110,8 @@ TEST_F(IngestToRouteTest, ReDeliveryAlongsideItsOriginalLeavesTheRoutedBotConver
   pqxx::connection first(url_);
   pqxx::work tx(first);
   store::Session session(tx);
-  auto stored = session.Exec("ingest/ingest_messages", batch.messages, pqxx::binarystring(batch.bodies));
+  auto stored =
+      session.Exec("ingest/ingest_messages", batch.archives, batch.messages, pqxx::binarystring(batch.bodies));
   ASSERT_EQ(stored.size(), 1u) << "expected the original stored";
 
   IngestOutcome redelivered;

@@ -2,6 +2,8 @@
 // together on a fresh database do not trip over each other.
 #include <future>
 #include <latch>
+#include <string>
+#include <utility>
 
 #include "pg_fixture.hpp"
 
@@ -69,12 +71,29 @@ TEST_F(MigratorTest, PendingMigrationsOnClosedPortThrowUnavailable) {
 
 TEST_F(MigratorTest, PendingMigrationsWithoutTheRightToReadThemIsAnErrorNotAnOutage) {
   store::Migrate(url_);
-  const std::string role = "sb_reader_" + name_.substr(name_.size() - 8);
-  {
-    pqxx::connection conn(url_);
-    pqxx::nontransaction tx(conn);
-    tx.exec0("CREATE ROLE " + tx.quote_name(role) + " LOGIN");
-  }
+  // Roles belong to the cluster, not to the test's database: dropped
+  // however the test ends.
+  struct Role {
+    std::string url, name;
+    Role(std::string u, std::string n) : url(std::move(u)), name(std::move(n)) {
+      pqxx::connection conn(url);
+      pqxx::nontransaction tx(conn);
+      tx.exec0("CREATE ROLE " + tx.quote_name(name) + " LOGIN");
+    }
+    ~Role() {
+      try {
+        pqxx::connection conn(url);
+        pqxx::nontransaction tx(conn);
+        tx.exec0("DROP ROLE IF EXISTS " + tx.quote_name(name));
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "could not drop role " << name << ": " << e.what();
+      }
+    }
+    Role(const Role&) = delete;
+    Role& operator=(const Role&) = delete;
+  };
+  const Role reader(url_, "sb_reader_" + name_.substr(name_.size() - 8));
+  const std::string& role = reader.name;
   const std::string as_role = url_ + (url_.find('?') == std::string::npos ? "?" : "&") + "user=" + role;
   try {
     store::PendingMigrations(as_role);
@@ -84,9 +103,6 @@ TEST_F(MigratorTest, PendingMigrationsWithoutTheRightToReadThemIsAnErrorNotAnOut
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("checking the database's migrations failed"), std::string::npos) << e.what();
   }
-  pqxx::connection conn(url_);
-  pqxx::nontransaction tx(conn);
-  tx.exec0("DROP ROLE " + tx.quote_name(role));
 }
 
 TEST_F(MigratorTest, ConcurrentRunsOnAFreshDatabaseBothSucceed) {

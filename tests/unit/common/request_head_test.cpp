@@ -10,8 +10,11 @@
 #include <boost/beast/http/error.hpp>
 
 #include <initializer_list>
+#include <set>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 namespace sb::http {
 namespace {
@@ -60,6 +63,38 @@ TEST(RequestHeadTest, AnOverlongRequestIdIsReplaced) {
   FillRequest(parser, req);
   EXPECT_FALSE(req.request_id.empty());
   EXPECT_LE(req.request_id.size(), 64u);
+}
+
+// The id a request without one gets: 12 base64url characters, a new one for
+// each request, on every thread (each draws from a stream of its own).
+std::string GivenRequestId() {
+  RequestParser parser;
+  LimitRequestHead(parser);
+  std::string_view bytes = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  if (Feed(parser, bytes, true)) return {};
+  Request req;
+  FillRequest(parser, req);
+  return req.request_id;
+}
+
+TEST(RequestHeadTest, ARequestWithoutAnIdGetsAFreshOne) {
+  std::set<std::string> ids;
+  std::vector<std::string> other_thread;
+  std::thread t([&] {
+    for (int i = 0; i < 1000; ++i) other_thread.push_back(GivenRequestId());
+  });
+  for (int i = 0; i < 10000; ++i) {
+    std::string id = GivenRequestId();
+    ASSERT_EQ(id.size(), 12u) << id;
+    ASSERT_EQ(id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+              std::string::npos)
+        << id;
+    ids.insert(id);
+  }
+  t.join();
+  EXPECT_EQ(ids.size(), 10000u) << "expected 10,000 distinct ids";
+  ids.insert(other_thread.begin(), other_thread.end());
+  EXPECT_EQ(ids.size(), 11000u) << "expected another thread's ids distinct from these";
 }
 
 TEST(RequestHeadTest, AHeadOverTheLimitIsRefused) {

@@ -1,9 +1,9 @@
 -- Delivery statuses of our outbound messages; never move backwards. A
 -- status for an id we have not recorded yet waits in pending_statuses.
--- $1: {"statuses": [{business_id, channel_id, pmid, status, ts, error}]}.
+-- $1: [{business_id, channel_id, pmid, status, ts, error}].
 WITH s AS (
   SELECT DISTINCT ON (business_id, channel_id, pmid) *
-  FROM json_to_recordset($1::json -> 'statuses')
+  FROM json_to_recordset($1::json)
        AS s(business_id bigint, channel_id bigint, pmid text, status text, ts bigint, error text)
   WHERE sb_status_rank(status) >= 0  -- "played", "ringing", ... are not delivery states
   ORDER BY business_id, channel_id, pmid, sb_status_rank(status) DESC

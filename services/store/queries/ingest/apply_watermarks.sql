@@ -1,8 +1,8 @@
 -- Messenger read watermarks: our outbound messages to the contact sent at or
--- before the watermark are read. $1: {"watermarks": [{business_id, channel_id, contact, wm}]}.
+-- before the watermark are read. $1: [{business_id, channel_id, contact, wm}].
 WITH w AS (
   SELECT business_id, channel_id, contact, max(wm) AS wm
-  FROM json_to_recordset($1::json -> 'watermarks') AS w(business_id bigint, channel_id bigint, contact text, wm bigint)
+  FROM json_to_recordset($1::json) AS w(business_id bigint, channel_id bigint, contact text, wm bigint)
   GROUP BY 1, 2, 3
 )
 UPDATE messages m SET status = 'read'

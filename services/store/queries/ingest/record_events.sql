@@ -1,10 +1,10 @@
 -- Conversation events (reactions, opt-ins, standalone referrals, ...). A
 -- standalone referral sets the referral of the contact's open conversation,
 -- or waits on the contact for the next one.
--- $1: {"events": [{i, business_id, channel_id, contact, kind, ts, data, referral}]}.
+-- $1: [{i, business_id, channel_id, contact, kind, ts, data, referral}].
 WITH e AS (
   SELECT *
-  FROM json_to_recordset($1::json -> 'events')
+  FROM json_to_recordset($1::json)
        AS e(i int, business_id bigint, channel_id bigint, contact text, kind text, ts bigint, data jsonb, referral jsonb)
 ),
 target AS MATERIALIZED (

@@ -80,7 +80,7 @@ std::string GivenRequestId() {
 TEST(RequestHeadTest, ARequestWithoutAnIdGetsAFreshOne) {
   std::set<std::string> ids;
   std::vector<std::string> other_thread;
-  std::thread t([&] {
+  std::jthread t([&] {
     for (int i = 0; i < 1000; ++i) other_thread.push_back(GivenRequestId());
   });
   for (int i = 0; i < 10000; ++i) {

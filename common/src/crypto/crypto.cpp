@@ -85,15 +85,21 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string RandomToken(std::string_view prefix) {
-  std::array<unsigned char, 32> raw{};
-  if (RAND_bytes(raw.data(), raw.size()) != 1) throw std::runtime_error("RAND_bytes failed");
+std::string RandomBytes(std::size_t n) {
+  std::string out(n, '\0');
+  if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  return out;
+}
+
+std::string Base64UrlEncode(std::string_view bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out(prefix);
-  // 32 bytes -> 43 base64url characters (no padding).
+  std::string out;
+  out.reserve((bytes.size() * 8 + 5) / 6);
   unsigned bits = 0;
   int nbits = 0;
-  for (unsigned char c : raw) {
+  for (unsigned char c : bytes) {
     bits = (bits << 8) | c;
     nbits += 8;
     while (nbits >= 6) {
@@ -104,6 +110,9 @@ std::string RandomToken(std::string_view prefix) {
   if (nbits > 0) out.push_back(kAlphabet[(bits << (6 - nbits)) & 0x3f]);
   return out;
 }
+
+// 32 bytes -> 43 base64url characters.
+std::string RandomToken(std::string_view prefix) { return std::string(prefix) + Base64UrlEncode(RandomBytes(32)); }
 
 struct SecretBox::State {
   Keyring keys;

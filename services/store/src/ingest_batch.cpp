@@ -82,7 +82,9 @@ class Rows {
     return w_;
   }
   int count() const { return count_; }
-  std::string Array() {
+  // "[rows]", or empty when there are none (the statement is then skipped).
+  std::string Take() {
+    if (count_ == 0) return {};
     w_.EndArray();
     return std::move(text_);
   }
@@ -92,9 +94,6 @@ class Rows {
   Writer w_;
   int count_ = 0;
 };
-
-// [rows], or empty when there are none.
-std::string Param(Rows& rows) { return rows.count() == 0 ? std::string() : rows.Array(); }
 
 }  // namespace
 
@@ -193,12 +192,12 @@ IngestBatch BuildIngestBatch(const std::vector<const IngestRequest*>& requests) 
   batch.bodies = std::move(bodies);
   // Every archive row in `archives` belongs to a business that has a
   // message here, so the two are empty together.
-  batch.archives = Param(archives);
-  batch.messages = Param(messages);
-  batch.archive_only = Param(archive_only);
-  batch.statuses = Param(statuses);
-  batch.watermarks = Param(watermarks);
-  batch.events = Param(events);
+  batch.archives = archives.Take();
+  batch.messages = messages.Take();
+  batch.archive_only = archive_only.Take();
+  batch.statuses = statuses.Take();
+  batch.watermarks = watermarks.Take();
+  batch.events = events.Take();
   return batch;
 }
 

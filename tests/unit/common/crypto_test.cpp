@@ -10,6 +10,8 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace sb::crypto {
 namespace {
@@ -198,6 +200,25 @@ INSTANTIATE_TEST_SUITE_P(
                     EqualCase{"embedded_nul_differs", std::string("a\0b", 3), std::string("a\0c", 3), false},
                     EqualCase{"high_bytes", "\xff\x80", "\xff\x81", false}),
     [](const testing::TestParamInfo<EqualCase>& info) { return std::string(info.param.name); });
+
+// ------------------------------------------------ Base64UrlEncode, RandomBytes ----
+
+TEST(Base64UrlEncode, MatchesRfc4648VectorsWithoutPadding) {
+  // RFC 4648 section 10, padding dropped; then the two characters that
+  // differ from plain base64 ('+' and '/' become '-' and '_').
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
+      {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "-_8"},
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(Base64UrlEncode(in), want) << "input of " << in.size() << " bytes";
+}
+
+TEST(RandomBytes, GivesTheBytesAskedForAndNewOnesEachTime) {
+  EXPECT_TRUE(RandomBytes(0).empty());
+  const std::string a = RandomBytes(16), b = RandomBytes(16);
+  EXPECT_EQ(a.size(), 16u);
+  EXPECT_NE(a, b) << "two draws of 128 bits were equal";
+}
 
 // ---------------------------------------------------------- RandomToken ----
 

@@ -26,6 +26,12 @@ std::string Sha256Hex(std::string_view data);
 /// Constant-time equality of two byte strings (length may leak).
 bool ConstantTimeEqual(std::string_view a, std::string_view b);
 
+/// `n` bytes from the system's cryptographic generator.
+std::string RandomBytes(std::size_t n);
+
+/// URL-safe base64 without padding (RFC 4648 section 5).
+std::string Base64UrlEncode(std::string_view bytes);
+
 /// A random token: `prefix` followed by 256 bits as URL-safe base64.
 std::string RandomToken(std::string_view prefix);
 
